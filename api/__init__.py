@@ -1,0 +1,1 @@
+"""The interfaces: the ``matchgraph`` command line (and, later, the HTTP API)."""

@@ -1,0 +1,62 @@
+"""One error tree for the whole project.
+
+Every error a user can meet derives from :class:`MatchGraphError` and carries the HTTP status and
+the CLI exit code it maps to, so the FastAPI handler and the CLI handler are one function each.
+"""
+
+from __future__ import annotations
+
+
+class MatchGraphError(Exception):
+    """Root of every error matchgraph raises on purpose."""
+
+    http_status = 500
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class NotFound(MatchGraphError):
+    """An id that the store does not hold; ``suggestions`` lists close ids."""
+
+    http_status = 404
+    exit_code = 2
+
+    def __init__(self, message: str, *, suggestions: list[str] | None = None) -> None:
+        self.suggestions = suggestions or []
+        hint = f"did you mean: {', '.join(self.suggestions)}?" if self.suggestions else None
+        super().__init__(message, hint=hint)
+
+
+class InvalidInput(MatchGraphError):
+    """Input that cannot be used at all (bad parameter, unreadable file, nothing valid in it)."""
+
+    http_status = 422
+    exit_code = 2
+
+
+class StoreUnavailable(MatchGraphError):
+    """The store cannot be reached or opened; retrying later may help."""
+
+    http_status = 503
+    exit_code = 3
+
+
+class StoreLocked(MatchGraphError):
+    """Another writer holds the store's lock."""
+
+    http_status = 409
+    exit_code = 4
+
+
+class Unauthorized(MatchGraphError):
+    """A missing or wrong admin token."""
+
+    http_status = 401
+    exit_code = 2

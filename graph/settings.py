@@ -1,0 +1,48 @@
+"""One settings object for the whole project (environment, ``.env``, then defaults).
+
+Secrets have no defaults. Every limit on a user-controlled size lives here so the CLI and the API
+enforce the same numbers.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration read from ``MATCHGRAPH_*`` / ``NEO4J_*`` variables and ``.env``."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    home: Path = Field(default=Path(".matchgraph"), validation_alias="MATCHGRAPH_HOME")
+
+    neo4j_uri: str | None = Field(default=None, validation_alias="NEO4J_URI")
+    neo4j_user: str = Field(default="neo4j", validation_alias="NEO4J_USER")
+    neo4j_password: SecretStr | None = Field(default=None, validation_alias="NEO4J_PASSWORD")
+    neo4j_database: str = Field(default="neo4j", validation_alias="NEO4J_DATABASE")
+    neo4j_timeout_s: float = Field(default=30.0, validation_alias="MATCHGRAPH_NEO4J_TIMEOUT_S")
+    neo4j_batch_size: int = Field(default=10_000, ge=100, le=100_000, validation_alias="MATCHGRAPH_NEO4J_BATCH")
+
+    admin_token: SecretStr | None = Field(default=None, validation_alias="MATCHGRAPH_ADMIN_TOKEN")
+
+    # Limits on user-controlled sizes.
+    max_input_bytes: int = Field(default=4 << 30, validation_alias="MATCHGRAPH_MAX_INPUT_BYTES")
+    max_field_chars: int = Field(default=10_000, validation_alias="MATCHGRAPH_MAX_FIELD_CHARS")
+    max_results_per_search: int = Field(default=200, validation_alias="MATCHGRAPH_MAX_RESULTS")
+    max_limit: int = Field(default=200, validation_alias="MATCHGRAPH_MAX_LIMIT")
+    max_depth: int = Field(default=3, validation_alias="MATCHGRAPH_MAX_DEPTH")
+    max_query_chars: int = Field(default=256, validation_alias="MATCHGRAPH_MAX_QUERY_CHARS")
+
+    # Scoring.
+    half_life_days: float = Field(default=30.0, gt=0, validation_alias="MATCHGRAPH_HALF_LIFE_DAYS")
+    weights_file: Path | None = Field(default=None, validation_alias="MATCHGRAPH_WEIGHTS")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own ``Settings`` instead of patching this."""
+    return Settings()

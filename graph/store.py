@@ -1,0 +1,118 @@
+"""The ``GraphStore`` protocol, the shapes it returns, and how a store is chosen.
+
+Two implementations stand behind it: :mod:`graph.embedded` (NetworkX + Parquet on disk, the
+default) and :mod:`graph.neo4j_store` (selected by ``NEO4J_URI``). The query engine and the ingest
+path talk only to this protocol, and one contract suite runs against both.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import polars as pl
+
+    from graph.settings import Settings
+    from graph.tables import GraphDelta, Table
+
+STATS_COLUMNS = (
+    "id",
+    "times_matched",
+    "clicks",
+    "intents",
+    "co_matched_degree",
+    "co_matched_weight",
+    "derived_works",
+    "integrations",
+    "capabilities",
+    "provider_family",
+    "capability_peers",
+    "wins",
+    "losses",
+    "last_matched",
+)
+"""Per-artifact aggregates every store computes the same way (polars here, Cypher on Neo4j).
+
+``capability_peers`` sums, over the artifact's capabilities, how many *other* artifacts that appear
+in the match graph (have a co-match) share that capability: reach through shared capabilities.
+"""
+
+
+class GraphNode(BaseModel):
+    id: str
+    label: Literal["Artifact", "Capability", "Intent", "Provider"]
+    name: str
+    type: str | None = None
+    rank: int | None = None
+
+
+class GraphEdge(BaseModel):
+    source: str
+    target: str
+    type: str
+    weight: float
+
+
+class Subgraph(BaseModel):
+    """Nodes and edges around a centre, small enough to draw and to send over HTTP."""
+
+    center: str
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """What the rest of matchgraph needs of a store.
+
+    Writes go through :meth:`apply` only, which is atomic: after a crash the store holds the graph
+    as it was before the call or after it. Reads return polars frames in the schemas of
+    :mod:`graph.tables`.
+    """
+
+    kind: str
+
+    def apply(self, delta: GraphDelta) -> None:
+        """Apply every table of ``delta`` in one atomic write."""
+        ...
+
+    def table(self, table: Table, ids: Sequence[str] | None = None) -> pl.DataFrame:
+        """A whole table, or the rows touching the artifacts ``ids`` (see ``ARTIFACT_ENDPOINTS``)."""
+        ...
+
+    def artifact_stats(self) -> pl.DataFrame:
+        """One row per artifact with the aggregates of ``STATS_COLUMNS``."""
+        ...
+
+    def search_text(self, text: str, limit: int) -> pl.DataFrame:
+        """Artifacts whose name, description, capabilities or intents match ``text``: ``id``, ``score``."""
+        ...
+
+    def neighborhood(self, artifact_id: str, depth: int, limit: int) -> Subgraph:
+        """Artifacts within ``depth`` hops (co-match, lineage, integration), strongest edges first."""
+        ...
+
+    def path(self, a: str, b: str, max_depth: int) -> list[str]:
+        """The fewest-hop chain of artifact ids from ``a`` to ``b``, or ``[]`` when none is that short."""
+        ...
+
+    def clear(self) -> None:
+        """Remove every node, edge and ledger entry (used by ``demo`` and tests)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_store(settings: Settings) -> GraphStore:
+    """The Neo4j store when ``NEO4J_URI`` is set, else the embedded store under ``MATCHGRAPH_HOME``."""
+    if settings.neo4j_uri:
+        from graph.neo4j_store import Neo4jStore
+
+        return Neo4jStore.connect(settings)
+    from graph.embedded import EmbeddedStore
+
+    return EmbeddedStore(settings.home)

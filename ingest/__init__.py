@@ -1,0 +1,1 @@
+"""Reading catalogs and search logs, validating them, and turning them into graph deltas."""

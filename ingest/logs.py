@@ -1,0 +1,184 @@
+"""Search logs in the native format (JSON lines or Parquet), validated into one frame of searches.
+
+A native search record::
+
+    {"search_id": "s1", "ts": "2026-01-02T03:04:05Z", "query": "text to image",
+     "results": ["flux-1-pro", "dalle-3"], "clicks": ["flux-1-pro"], "session_id": "u9"}
+
+``search_id``, ``ts``, ``query`` and ``results`` are required. Every reader yields frames with the
+columns of :data:`SEARCH_SCHEMA`; ids are lower-cased, duplicated ids inside one result list keep
+their first position, and a ``search_id`` seen before in the same command is rejected.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from ingest.files import PARQUET_MAGIC, head, iter_line_chunks, open_decompressed
+from ingest.jsonl import LineValidator
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from ingest.rejects import Rejects
+
+MAX_RESULTS = 200
+MAX_TEXT = 10_000
+CHUNK_LINES = 100_000
+
+ArtifactRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
+
+SEARCH_SCHEMA: dict[str, pl.DataType] = {
+    "search_id": pl.String(),
+    "ts": pl.Datetime("us", "UTC"),
+    "query": pl.String(),
+    "results": pl.List(pl.String()),
+    "clicks": pl.List(pl.String()),
+    "session_id": pl.String(),
+}
+
+
+class NativeSearch(BaseModel):
+    """One search in the native log format (validation only; polars decodes the data)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    search_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | int
+    ts: datetime
+    query: Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+    results: list[ArtifactRef] = Field(min_length=1, max_length=MAX_RESULTS)
+    clicks: list[ArtifactRef] = Field(default_factory=list, max_length=MAX_RESULTS)
+    session_id: Annotated[str, StringConstraints(max_length=200)] | int | None = None
+
+
+_NATIVE_DTYPE = pl.Struct(
+    {
+        "search_id": pl.String,
+        "ts": pl.String,
+        "query": pl.String,
+        "results": pl.List(pl.String),
+        "clicks": pl.List(pl.String),
+        "session_id": pl.String,
+    }
+)
+_VALIDATOR = LineValidator(NativeSearch, _NATIVE_DTYPE)
+_ID_OK = r"^[a-z0-9][a-z0-9._-]{0,199}$"
+
+
+def parse_timestamps(column: str) -> pl.Expr:
+    """ISO 8601 text to UTC datetimes: offsets are honoured, naive times are taken as UTC."""
+    text = pl.col(column).str.strip_chars().str.replace(" ", "T", literal=True)
+    aware = text.str.to_datetime(time_zone="UTC", strict=False)
+    naive = text.str.to_datetime(time_unit="us", strict=False).dt.replace_time_zone("UTC")
+    return pl.coalesce(aware, naive).dt.cast_time_unit("us")
+
+
+def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: set[str]) -> pl.DataFrame:
+    """Shared last step of every log reader: normalize, then reject what cannot be used.
+
+    ``frame`` holds the raw columns (``ts`` as text or datetime) and ``_line``; ``seen`` collects
+    search ids across the files of one command so a repeated id is rejected, not double counted.
+    """
+    ts = parse_timestamps("ts") if frame.schema["ts"] == pl.String else pl.col("ts").dt.replace_time_zone("UTC")
+    frame = frame.with_columns(
+        ts.alias("ts"),
+        pl.col("results").list.eval(pl.element().str.to_lowercase()).list.unique(maintain_order=True),
+        pl.col("clicks").fill_null([]).list.eval(pl.element().str.to_lowercase()).list.unique(maintain_order=True),
+    )
+    checks = [
+        (pl.col("search_id").is_null() | (pl.col("search_id").str.len_chars() == 0), "search_id: missing"),
+        (pl.col("ts").is_null(), "ts: missing or not an ISO 8601 timestamp"),
+        (pl.col("query").is_null(), "query: missing"),
+        (pl.col("query").str.len_chars() > MAX_TEXT, f"query: longer than {MAX_TEXT} characters"),
+        (pl.col("results").is_null() | (pl.col("results").list.len() == 0), "results: missing or empty"),
+        (pl.col("results").list.len() > MAX_RESULTS, f"results: more than {MAX_RESULTS} ids"),
+        (
+            ~pl.col("results").list.eval(pl.element().str.contains(_ID_OK)).list.all().fill_null(False),
+            "results: holds a value that is not an artifact id",
+        ),
+        (
+            ~pl.col("clicks").list.eval(pl.element().str.contains(_ID_OK)).list.all().fill_null(True),
+            "clicks: holds a value that is not an artifact id",
+        ),
+    ]
+    reason = pl.lit(None, dtype=pl.String)
+    for condition, text in reversed(checks):
+        reason = pl.when(condition.fill_null(True)).then(pl.lit(text)).otherwise(reason)
+    frame = frame.with_columns(reason.alias("_reason"))
+    frame = frame.with_columns(
+        pl.when(pl.col("_reason").is_null() & ~pl.col("search_id").is_first_distinct())
+        .then(pl.lit("search_id: duplicate of an earlier record in this input"))
+        .otherwise(pl.col("_reason"))
+        .alias("_reason")
+    )
+    if seen:
+        frame = frame.with_columns(
+            pl.when(pl.col("_reason").is_null() & pl.col("search_id").is_in(pl.Series(list(seen)).implode()))
+            .then(pl.lit("search_id: duplicate of an earlier record in this input"))
+            .otherwise(pl.col("_reason"))
+            .alias("_reason")
+        )
+    bad = frame.filter(pl.col("_reason").is_not_null())
+    raw_text = pl.col("_raw") if "_raw" in frame.columns else pl.struct(
+        pl.exclude("_line", "_reason")).struct.json_encode()
+    for line, why, raw in bad.select("_line", "_reason", raw_text).iter_rows():
+        rejects.add(source, line, why, raw)
+    good = frame.filter(pl.col("_reason").is_null())
+    seen.update(good.get_column("search_id").to_list())
+    return good.select([pl.col(c).cast(t) for c, t in SEARCH_SCHEMA.items()])
+
+
+def detect_log_format(path: Path) -> str:
+    start = head(path, 4096)
+    if start.startswith(PARQUET_MAGIC):
+        return "parquet"
+    return "native-jsonl"
+
+
+def read_native_jsonl(path: Path, rejects: Rejects, seen: set[str]) -> Iterator[pl.DataFrame]:
+    source = str(path)
+    with open_decompressed(path) as stream:
+        for first, lines in iter_line_chunks(stream, CHUNK_LINES):
+            raw = _VALIDATOR.chunk(source, first, lines, rejects)
+            if raw.height:
+                yield finish(raw, source, rejects, seen)
+
+
+def read_native_parquet(path: Path, rejects: Rejects, seen: set[str]) -> Iterator[pl.DataFrame]:
+    source = str(path)
+    lazy = pl.scan_parquet(path)
+    names = lazy.collect_schema().names()
+    missing = [c for c in ("search_id", "ts", "query", "results") if c not in names]
+    if missing:
+        from graph.errors import InvalidInput
+
+        raise InvalidInput(f"{path}: Parquet search log lacks the columns {', '.join(missing)}")
+    total = lazy.select(pl.len()).collect().item()
+    for offset in range(0, total, CHUNK_LINES):
+        chunk = lazy.slice(offset, CHUNK_LINES).collect()
+        cols = [
+            pl.col("search_id").cast(pl.String),
+            pl.col("ts"),
+            pl.col("query").cast(pl.String),
+            pl.col("results").cast(pl.List(pl.String)),
+            (pl.col("clicks").cast(pl.List(pl.String)) if "clicks" in names else pl.lit(None, pl.List(pl.String)))
+            .alias("clicks"),
+            (pl.col("session_id").cast(pl.String) if "session_id" in names else pl.lit(None, pl.String))
+            .alias("session_id"),
+        ]
+        frame = chunk.select(cols).with_row_index("_line", offset=offset + 1)
+        frame = frame.with_columns(pl.col("_line").cast(pl.Int64))
+        yield finish(frame, source, rejects, seen)
+
+
+def read_logs(path: Path, rejects: Rejects, seen: set[str], fmt: str | None = None) -> Iterator[pl.DataFrame]:
+    """Frames of valid searches from one log file, in chunks; rejects go to ``rejects``."""
+    fmt = fmt or detect_log_format(path)
+    if fmt == "parquet":
+        return read_native_parquet(path, rejects, seen)
+    return read_native_jsonl(path, rejects, seen)

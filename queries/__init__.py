@@ -1,0 +1,1 @@
+"""The query engine: sub-scores and the composite rank, and compare / alternatives / search / top / show."""

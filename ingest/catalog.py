@@ -61,6 +61,15 @@ def _csv_record(row: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
+def _without_nulls(value: Any) -> Any:
+    """Parquet gives every struct field, null where absent; the model wants absent fields left out."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 def iter_records(path: Path, fmt: str, rejects: Rejects) -> Iterator[tuple[int, Any, str]]:
     """(record number, parsed record, raw text) for each record; unparseable ones go to rejects."""
     source = str(path)
@@ -94,7 +103,7 @@ def iter_records(path: Path, fmt: str, rejects: Rejects) -> Iterator[tuple[int, 
             raise InvalidInput(f"{path}: cannot be read as {fmt}: {e}") from e
         for number, row in enumerate(frame.iter_rows(named=True), start=1 if fmt == "parquet" else 2):
             try:
-                record = _csv_record(row) if fmt == "csv" else row
+                record = _csv_record(row) if fmt == "csv" else _without_nulls(row)
             except ValueError as e:
                 rejects.add(source, number, f"bad value: {e}", json.dumps(row, default=str))
                 continue
@@ -108,9 +117,8 @@ def read_catalog(path: Path, rejects: Rejects, fmt: str | None = None) -> tuple[
     fmt = fmt or detect_catalog_format(path)
     seen: set[str] = set()
     artifacts: list[Artifact] = []
-    total = 0
+    before = len(rejects)
     for number, record, raw in iter_records(path, fmt, rejects):
-        total += 1
         try:
             artifact = Artifact.model_validate(record)
         except ValidationError as e:
@@ -121,7 +129,7 @@ def read_catalog(path: Path, rejects: Rejects, fmt: str | None = None) -> tuple[
             continue
         seen.add(artifact.id)
         artifacts.append(artifact)
-    return artifacts, total
+    return artifacts, len(artifacts) + len(rejects) - before
 
 
 def catalog_delta(artifacts: list[Artifact]) -> GraphDelta:

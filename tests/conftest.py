@@ -1,0 +1,67 @@
+"""The store fixture: every contract test runs on the embedded store and, marked ``integration``, on Neo4j.
+
+Neo4j is reached through ``NEO4J_URI`` / ``NEO4J_USER`` / ``NEO4J_PASSWORD`` (``.ci/run`` starts a
+server and exports them). Locally an unreachable Neo4j skips those tests with the reason; under
+``CI=true`` they fail instead, so a CI run can never pass without them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from graph.embedded import EmbeddedStore
+from graph.settings import Settings
+from graph.store import GraphStore
+
+
+def neo4j_settings(home: Path) -> Settings:
+    uri = os.environ.get("NEO4J_URI")
+    if not uri:
+        message = "NEO4J_URI is not set: no Neo4j to test against"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + " (CI=true: integration tests must run)")
+        pytest.skip(message)
+    return Settings(MATCHGRAPH_HOME=home, NEO4J_URI=uri)  # type: ignore[call-arg]
+
+
+def connect_neo4j(home: Path) -> GraphStore:
+    settings = neo4j_settings(home)
+    from graph.errors import StoreUnavailable
+    from graph.neo4j_store import Neo4jStore
+
+    try:
+        return Neo4jStore.connect(settings)
+    except StoreUnavailable as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Neo4j is not reachable under CI=true: {e}")
+        pytest.skip(f"Neo4j is not reachable: {e}")
+
+
+@pytest.fixture(params=["networkx", pytest.param("neo4j", marks=pytest.mark.integration)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
+    """An empty store of each kind."""
+    if request.param == "networkx":
+        s: GraphStore = EmbeddedStore(tmp_path / "home")
+    else:
+        s = connect_neo4j(tmp_path / "home")
+    s.clear()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[EmbeddedStore]:
+    s = EmbeddedStore(tmp_path / "home")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(MATCHGRAPH_HOME=tmp_path / "home", NEO4J_URI=None)  # type: ignore[call-arg]

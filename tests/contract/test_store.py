@@ -1,0 +1,213 @@
+"""The GraphStore contract: the same tests, the same expected values, on every store."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from graph.errors import InvalidInput
+from graph.settings import Settings
+from graph.store import GraphStore
+from graph.tables import GraphDelta, Table
+from ingest.catalog import catalog_delta
+from ingest.pipeline import ingest_catalogs, ingest_logs
+from graph.schema import Artifact
+from tests.fixtures import CATALOG, SEARCHES, write_jsonl
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(MATCHGRAPH_HOME=tmp_path / "home", NEO4J_URI=None)  # type: ignore[call-arg]
+
+
+def _load(store: GraphStore, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    ingest_catalogs(store, [write_jsonl(tmp_path / "catalog.jsonl", CATALOG)], settings)
+    ingest_logs(store, [write_jsonl(tmp_path / "logs.jsonl", SEARCHES)], settings)
+
+
+def _rows(frame: pl.DataFrame, *keys: str) -> list[dict[str, object]]:
+    return frame.sort(list(keys)).to_dicts()
+
+
+def test_catalog_nodes_and_edges(store: GraphStore) -> None:
+    store.apply(catalog_delta([Artifact.model_validate(r) for r in CATALOG]))
+    arts = store.table(Table.ARTIFACTS).sort("id")
+    assert arts.get_column("id").to_list() == [
+        "comfyui", "dalle-3", "flux-1-dev", "flux-1-pro", "sdxl", "sdxl-lora-anime"
+    ]
+    flux = arts.filter(pl.col("id") == "flux-1-pro").row(0, named=True)
+    assert flux["name"] == "FLUX.1 Pro"
+    assert flux["provider"] == "black-forest-labs"
+    assert flux["pricing"] == "free"
+    assert flux["released"] == date(2024, 8, 1)
+    assert flux["likes"] == 500.0
+    assert flux["stars"] is None
+    assert flux["catalogued"] is True
+    providers = _rows(store.table(Table.PROVIDERS), "id")
+    assert providers == [
+        {"id": "black-forest-labs", "name": "Black Forest Labs"},
+        {"id": "openai", "name": "OpenAI"},
+        {"id": "stability-ai", "name": "Stability AI"},
+    ]
+    caps = store.table(Table.HAS_CAPABILITY, ["flux-1-pro"]).sort("position")
+    assert caps.get_column("capability").to_list() == ["text-to-image", "inpainting"]
+    assert caps.row(0, named=True)["unique"] == "Flow matching."
+    tags = dict(store.table(Table.CAPABILITIES).select("id", "tags").iter_rows())
+    assert sorted(tags["inpainting"]) == ["edit", "image"]
+    assert _rows(store.table(Table.DERIVED_FROM), "src") == [{"src": "sdxl-lora-anime", "dst": "sdxl"}]
+    assert _rows(store.table(Table.INTEGRATES_WITH), "dst") == [
+        {"src": "comfyui", "dst": "flux-1-dev"}, {"src": "comfyui", "dst": "sdxl"},
+    ]
+
+
+def test_stub_never_overwrites_a_catalogued_artifact(store: GraphStore) -> None:
+    stub = pl.DataFrame({"id": ["sdxl", "new-one"], "name": ["sdxl", "new-one"], "catalogued": [False, False]})
+    store.apply(GraphDelta().set(Table.ARTIFACTS, stub))
+    store.apply(catalog_delta([Artifact.model_validate(CATALOG[3])]))
+    store.apply(GraphDelta().set(Table.ARTIFACTS, stub))
+    arts = {r["id"]: r for r in store.table(Table.ARTIFACTS).to_dicts()}
+    assert arts["sdxl"]["catalogued"] is True
+    assert arts["sdxl"]["name"] == "Stable Diffusion XL"
+    assert arts["new-one"]["catalogued"] is False
+
+
+def test_catalog_update_keeps_fields_it_does_not_give(store: GraphStore) -> None:
+    store.apply(catalog_delta([Artifact.model_validate(CATALOG[0])]))
+    store.apply(catalog_delta([Artifact(id="flux-1-pro", name="FLUX.1 [pro]", type="model")]))  # type: ignore[arg-type]
+    row = store.table(Table.ARTIFACTS, ["flux-1-pro"]).row(0, named=True)
+    assert row["name"] == "FLUX.1 [pro]"
+    assert row["likes"] == 500.0
+    assert store.table(Table.HAS_CAPABILITY, ["flux-1-pro"]).height == 2  # no list given: kept
+
+
+def test_capability_list_is_replaced_when_given(store: GraphStore) -> None:
+    store.apply(catalog_delta([Artifact.model_validate(CATALOG[0])]))
+    store.apply(catalog_delta([Artifact.model_validate(
+        {"id": "flux-1-pro", "name": "FLUX.1 Pro", "type": "model", "capabilities": [{"name": "Upscaling"}]})]))
+    caps = store.table(Table.HAS_CAPABILITY, ["flux-1-pro"])
+    assert caps.get_column("capability").to_list() == ["upscaling"]
+
+
+def test_additive_tables_add_up(store: GraphStore) -> None:
+    co = pl.DataFrame({"a": ["x", "x"], "b": ["y", "z"], "count": [2, 1]})
+    store.apply(GraphDelta().set(Table.CO_MATCHED, co))
+    store.apply(GraphDelta().set(Table.CO_MATCHED, co.head(1)))
+    assert _rows(store.table(Table.CO_MATCHED), "a", "b") == [
+        {"a": "x", "b": "y", "count": 4}, {"a": "x", "b": "z", "count": 1},
+    ]
+    intents = pl.DataFrame({"id": ["q"], "searches": [3], "last_day": [date(2026, 1, 2)]})
+    store.apply(GraphDelta().set(Table.INTENTS, intents))
+    store.apply(GraphDelta().set(Table.INTENTS, intents.with_columns(pl.lit(date(2026, 1, 1)).alias("last_day"))))
+    assert store.table(Table.INTENTS).to_dicts() == [{"id": "q", "searches": 6, "last_day": date(2026, 1, 2)}]
+
+
+def test_logs_build_the_match_graph(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    matched = {(r["intent"], r["artifact"]): r for r in store.table(Table.MATCHED).to_dicts()}
+    assert matched[("text to image", "flux-1-pro")] == {
+        "intent": "text to image", "artifact": "flux-1-pro", "count": 2, "clicks": 2, "position_sum": 3}
+    assert matched[("image model", "midjourney")]["count"] == 1
+    co = {(r["a"], r["b"]): r["count"] for r in store.table(Table.CO_MATCHED).to_dicts()}
+    assert co[("dalle-3", "flux-1-pro")] == 2
+    assert co[("flux-1-pro", "sdxl")] == 1
+    assert co[("midjourney", "sdxl")] == 1
+    assert len(co) == 7
+    prefs = _rows(store.table(Table.PREFERRED_OVER), "winner", "loser", "winner_pos", "loser_pos")
+    assert prefs == [
+        {"winner": "comfyui", "loser": "flux-1-dev", "winner_pos": 1, "loser_pos": 3, "count": 1},
+        {"winner": "flux-1-pro", "loser": "dalle-3", "winner_pos": 1, "loser_pos": 2, "count": 1},
+        {"winner": "flux-1-pro", "loser": "dalle-3", "winner_pos": 2, "loser_pos": 1, "count": 1},
+        {"winner": "flux-1-pro", "loser": "sdxl", "winner_pos": 1, "loser_pos": 3, "count": 1},
+        {"winner": "sdxl", "loser": "flux-1-dev", "winner_pos": 2, "loser_pos": 3, "count": 1},
+    ]
+    stub = store.table(Table.ARTIFACTS, ["midjourney"]).row(0, named=True)
+    assert stub["catalogued"] is False
+    daily = {(r["artifact"], r["day"]): (r["matched"], r["clicks"]) for r in store.table(Table.DAILY).to_dicts()}
+    assert daily[("sdxl", date(2026, 1, 3))] == (2, 1)
+    assert daily[("flux-1-pro", date(2026, 1, 1))] == (1, 1)
+
+
+def test_same_input_twice_changes_nothing(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    before = {t: store.table(t).sort(store.table(t).columns[0]) for t in (Table.CO_MATCHED, Table.MATCHED,
+                                                                           Table.ARTIFACTS, Table.DAILY)}
+    settings = _settings(tmp_path)
+    report = ingest_logs(store, [tmp_path / "logs.jsonl"], settings)
+    assert report.ingested == 0
+    assert report.files[0].status == "skipped: already ingested"
+    ingest_catalogs(store, [tmp_path / "catalog.jsonl"], settings)
+    for table, frame in before.items():
+        assert store.table(table).sort(frame.columns[0]).equals(frame), table
+
+
+def test_stats(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    stats = {r["id"]: r for r in store.artifact_stats().to_dicts()}
+    flux = stats["flux-1-pro"]
+    assert flux["times_matched"] == 2
+    assert flux["clicks"] == 2
+    assert flux["intents"] == 1
+    assert flux["co_matched_degree"] == 2  # dalle-3, sdxl
+    assert flux["co_matched_weight"] == 3
+    assert flux["capabilities"] == 2
+    assert flux["provider_family"] == 2
+    assert flux["wins"] == 3
+    assert flux["losses"] == 0
+    assert flux["last_matched"] == date(2026, 1, 2)
+    # text-to-image is shared by flux-1-pro, flux-1-dev, dalle-3 and sdxl, all co-matched
+    assert flux["capability_peers"] == 3
+    sdxl = stats["sdxl"]
+    assert sdxl["derived_works"] == 1
+    assert sdxl["integrations"] == 1
+    assert stats["comfyui"]["integrations"] == 2
+    assert stats["midjourney"]["provider_family"] == 1
+    assert stats["flux-1-dev"]["losses"] == 2
+
+
+def test_table_filter_by_ids(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    co = store.table(Table.CO_MATCHED, ["dalle-3"])
+    assert sorted(co.get_column("b").to_list() + co.get_column("a").to_list()) == [
+        "dalle-3", "dalle-3", "flux-1-pro", "sdxl"]
+    assert store.table(Table.ARTIFACTS, ["nope"]).height == 0
+
+
+def test_search_text(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    by_name = store.search_text("comfyui", 5).get_column("id").to_list()
+    assert by_name[0] == "comfyui"
+    by_capability = set(store.search_text("inpainting", 5).get_column("id").to_list())
+    assert "flux-1-pro" in by_capability
+    by_intent = store.search_text("workflows", 5).get_column("id").to_list()
+    assert "comfyui" in by_intent
+
+
+def test_neighborhood_and_path(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    one = store.neighborhood("dalle-3", depth=1, limit=50)
+    assert {n.id for n in one.nodes} == {"dalle-3", "flux-1-pro", "sdxl"}
+    two = store.neighborhood("dalle-3", depth=2, limit=50)
+    assert {"midjourney", "comfyui", "sdxl-lora-anime", "flux-1-dev"} <= {n.id for n in two.nodes}
+    assert store.path("sdxl-lora-anime", "dalle-3", max_depth=3) == ["sdxl-lora-anime", "sdxl", "dalle-3"]
+    assert store.path("sdxl-lora-anime", "dalle-3", max_depth=1) == []
+    assert store.path("dalle-3", "dalle-3", max_depth=2) == ["dalle-3"]
+
+
+def test_ledger_and_clear(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    ledger = store.table(Table.LEDGER)
+    assert sorted(ledger.get_column("kind").to_list()) == ["catalog", "logs"]
+    assert ledger.filter(pl.col("kind") == "logs").get_column("rows").to_list() == [4]
+    store.clear()
+    for table in Table:
+        assert store.table(table).height == 0, table
+
+
+def test_nothing_valid_is_an_error(store: GraphStore, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n{}\n")
+    with pytest.raises(InvalidInput, match="nothing valid"):
+        ingest_logs(store, [bad], _settings(tmp_path))

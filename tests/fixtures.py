@@ -1,0 +1,50 @@
+"""Small hand-made graphs for tests, with values small enough to check by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+CATALOG: list[dict[str, Any]] = [
+    {"id": "flux-1-pro", "name": "FLUX.1 Pro", "type": "model", "pricing": "free", "provider": "Black Forest Labs",
+     "released": "2024-08-01", "signals": {"likes": 500.0},
+     "capabilities": [
+         {"name": "Text to image", "description": "Makes images from prompts.", "unique": "Flow matching.",
+          "vs_alternatives": "Sharper text rendering.", "tags": ["image"]},
+         {"name": "Inpainting", "tags": ["image", "edit"]},
+     ]},
+    {"id": "flux-1-dev", "name": "FLUX.1 Dev", "type": "model", "pricing": "free", "provider": "Black Forest Labs",
+     "released": "2024-08-01", "signals": {"likes": 9000.0},
+     "capabilities": [{"name": "Text to image"}]},
+    {"id": "dalle-3", "name": "DALL-E 3", "type": "model", "pricing": "paid", "provider": "OpenAI",
+     "signals": {"likes": 100.0}, "capabilities": [{"name": "Text to image"}]},
+    {"id": "sdxl", "name": "Stable Diffusion XL", "type": "model", "pricing": "free", "provider": "Stability AI",
+     "license": "openrail++", "released": "2023-07-26", "capabilities": [{"name": "Text to image"}]},
+    {"id": "sdxl-lora-anime", "name": "SDXL anime LoRA", "type": "finetune", "pricing": "free",
+     "derived_from": ["sdxl"], "description": "An anime style adapter."},
+    {"id": "comfyui", "name": "ComfyUI", "type": "app", "pricing": "free", "signals": {"stars": 60000.0},
+     "integrates_with": ["sdxl", "flux-1-dev"], "description": "Node based image generation workflows."},
+]
+
+
+def search(sid: str, day: int, query: str, results: list[str], clicks: list[str] | None = None,
+           session: str | None = None) -> dict[str, Any]:
+    return {"search_id": sid, "ts": f"2026-01-{day:02d}T12:00:00Z", "query": query, "results": results,
+            "clicks": clicks or [], "session_id": session}
+
+
+SEARCHES: list[dict[str, Any]] = [
+    search("s1", 1, "Text to image", ["flux-1-pro", "dalle-3", "sdxl"], ["flux-1-pro"], "u1"),
+    search("s2", 2, "text  to image", ["dalle-3", "flux-1-pro"], ["flux-1-pro"], "u2"),
+    search("s3", 3, "image model", ["sdxl", "midjourney"], [], "u2"),
+    search("s4", 3, "comfy workflows", ["comfyui", "sdxl", "flux-1-dev"], ["comfyui", "sdxl"], "u3"),
+]
+"""Hand-checked facts: flux-1-pro is matched twice (positions 1 and 2) and chosen twice; dalle-3 and
+flux-1-pro are co-matched twice; ``midjourney`` is not in the catalog and becomes a stub; in s4 two
+of three shown were chosen, giving preferences comfyui>flux-1-dev (1 vs 3) and sdxl>flux-1-dev (2 vs 3)."""
+
+
+def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path

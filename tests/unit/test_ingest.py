@@ -1,0 +1,187 @@
+"""Readers, validation and rejects: bad records are set aside with reasons, good ones go in."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+import zstandard
+
+from graph.embedded import EmbeddedStore
+from graph.errors import InvalidInput
+from graph.schema import normalize_intent, slugify
+from graph.settings import Settings
+from graph.tables import Table
+from ingest.aggregate import intent_expr
+from ingest.catalog import read_catalog
+from ingest.logs import read_logs
+from ingest.pipeline import ingest_catalogs, ingest_logs
+from ingest.rejects import Rejects
+from tests.fixtures import CATALOG, SEARCHES, write_jsonl
+
+GOOD = json.dumps(SEARCHES[0])
+
+
+def _rejects_file(report_path: Path | None) -> list[dict[str, object]]:
+    assert report_path is not None
+    return [json.loads(line) for line in report_path.read_text().splitlines()]
+
+
+def test_slug_and_intent_normalization() -> None:
+    assert slugify("meta-llama/Llama-3.1-8B") == "meta-llama-llama-3.1-8b"
+    assert slugify("FLUX.1 [pro]") == "flux.1-pro"
+    assert normalize_intent("  Text\tTO  Ｉmage ") == "text to image"
+    frame = pl.DataFrame({"query": ["  Text\tTO  Ｉmage "]})
+    assert frame.select(intent_expr()).item() == normalize_intent("  Text\tTO  Ｉmage ")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "parquet"])
+def test_catalog_formats_read_the_same_artifacts(tmp_path: Path, fmt: str) -> None:
+    rows = CATALOG[:4]
+    path = tmp_path / f"catalog.{fmt}"
+    if fmt == "jsonl":
+        write_jsonl(path, rows)
+    elif fmt == "json":
+        path.write_text(json.dumps(rows))
+    else:
+        flat = [{"id": r["id"], "name": r["name"], "type": r["type"], "pricing": r.get("pricing"),
+                 "provider": r.get("provider"), "likes": (r.get("signals") or {}).get("likes"),
+                 "capabilities": json.dumps(r.get("capabilities", [])),
+                 "derived_from": ";".join(r.get("derived_from", []))} for r in rows]
+        frame = pl.DataFrame(flat)
+        if fmt == "csv":
+            frame.write_csv(path)
+        else:
+            frame = frame.with_columns(pl.col("capabilities").str.json_decode(
+                pl.List(pl.Struct({"name": pl.String, "description": pl.String, "unique": pl.String,
+                                   "vs_alternatives": pl.String, "tags": pl.List(pl.String)}))),
+                pl.col("derived_from").str.split(";").list.filter(pl.element() != ""))
+            frame = frame.with_columns(pl.struct(pl.col("likes")).alias("signals")).drop("likes")
+            frame.write_parquet(path)
+    rejects = Rejects()
+    artifacts, total = read_catalog(path, rejects)
+    assert total == 4
+    assert len(rejects) == 0, rejects.items
+    by_id = {a.id: a for a in artifacts}
+    assert by_id["flux-1-pro"].signals.likes == 500.0
+    assert [c.name for c in by_id["flux-1-pro"].capabilities] == ["Text to image", "Inpainting"]
+    assert by_id["dalle-3"].pricing == "paid"
+
+
+def test_catalog_rejects_with_reasons(tmp_path: Path, settings: Settings) -> None:
+    lines = [
+        json.dumps(CATALOG[0]),
+        '{"id": "x\\"}) DETACH DELETE n //", "name": "x", "type": "model"}',
+        '{"id": "ok-2", "name": "ok", "type": "spaceship"}',
+        '{"id": "ok-3", "type": "model"}',
+        '{"id": "ok-4", "name": "ok", "type": "model", "pricing": "cheap"}',
+        "{truncated",
+        json.dumps(CATALOG[0]),
+        json.dumps({**CATALOG[1], "signals": {"likes": -3}}),
+        json.dumps(CATALOG[2]),
+    ]
+    path = tmp_path / "cat.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    store = EmbeddedStore(settings.home)
+    report = ingest_catalogs(store, [path], settings)
+    assert (report.read, report.ingested, report.rejected) == (9, 2, 7)
+    rejects = _rejects_file(report.rejects_path)
+    reasons = {r["line"]: r["reason"] for r in rejects}
+    assert "id" in reasons[2] and "pattern" in reasons[2]
+    assert "type" in reasons[3]
+    assert "name" in reasons[4] and "required" in reasons[4].lower()
+    assert "pricing" in reasons[5]
+    assert "not valid JSON" in reasons[6]
+    assert "duplicate" in reasons[7]
+    assert "likes" in reasons[8]
+    assert all(r["source"] == str(path) for r in rejects)
+    assert json.loads(next(r["raw"] for r in rejects if r["line"] == 3))["type"] == "spaceship"
+    assert sorted(store.table(Table.ARTIFACTS).get_column("id").to_list()) == ["dalle-3", "flux-1-pro"]
+
+
+BAD_LOG_LINES = [
+    ("{\"search_id\": \"t1\"", "not valid JSON"),  # truncated
+    ('{"search_id": "t2", "ts": "2026-01-01T00:00:00Z", "query": "q", "results": "flux-1-pro"}', "results"),
+    ('{"search_id": "t3", "ts": "2026-01-01T00:00:00Z", "query": 7, "results": ["a"]}', "query"),
+    ('{"search_id": "t4", "ts": "not a time", "query": "q", "results": ["a"]}', "ts"),
+    ('{"search_id": "t5", "ts": "2026-01-01T00:00:00Z", "query": "q", "results": []}', "results"),
+    ('{"search_id": "t6", "ts": "2026-01-01T00:00:00Z", "query": "q", "results": ["a\\"}) DETACH DELETE n"]}',
+     "results"),
+    ('{"search_id": "t7", "ts": "2026-01-01T00:00:00Z", "query": "q", "results": [NaN]}', "not valid JSON"),
+    ('{"search_id": "t8", "ts": "2026-01-01T00:00:00Z", "query": "' + "x" * 20_000 + '", "results": ["a"]}',
+     "query"),
+    ('{"ts": "2026-01-01T00:00:00Z", "query": "q", "results": ["a"]}', "search_id"),
+    (json.dumps(SEARCHES[0]), "duplicate"),
+]
+
+
+def test_log_rejects_keep_the_good_records_around_them(tmp_path: Path, settings: Settings) -> None:
+    raw = [json.dumps(s).encode() for s in SEARCHES[:2]]
+    raw += [line.encode() for line, _ in BAD_LOG_LINES]
+    raw.insert(3, b'{"search_id": "bad-utf8", "query": "\xff\xfe", "ts": "2026-01-01T00:00:00Z", "results": ["a"]}')
+    raw += [b"", json.dumps(SEARCHES[2]).encode(), json.dumps(SEARCHES[3]).encode()]
+    path = tmp_path / "logs.jsonl"
+    path.write_bytes(b"\n".join(raw) + b"\n")
+    store = EmbeddedStore(settings.home)
+    report = ingest_logs(store, [path], settings)
+    assert report.ingested == 4
+    assert report.rejected == len(BAD_LOG_LINES) + 1
+    rejects = _rejects_file(report.rejects_path)
+    by_line = {r["line"]: r["reason"] for r in rejects}
+    assert "UTF-8" in by_line[4]
+    expected_lines = [3] + list(range(5, 5 + len(BAD_LOG_LINES) - 1))
+    for line_no, (_, expected) in zip(expected_lines, BAD_LOG_LINES, strict=True):
+        assert expected in by_line[line_no], (line_no, by_line[line_no])
+    assert len(next(r["raw"] for r in rejects if r["line"] == 11)) < 5_000  # huge raw text is clipped
+    assert store.table(Table.LEDGER).get_column("rows").to_list() == [4]
+    flux = store.table(Table.MATCHED).filter(pl.col("artifact") == "flux-1-pro").get_column("count").sum()
+    assert flux == 2
+
+
+def test_clean_chunk_takes_the_fast_path_and_reads_everything(tmp_path: Path) -> None:
+    lines = [json.dumps({**SEARCHES[0], "search_id": f"id{i}"}) for i in range(5000)]
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(lines))  # no final newline
+    rejects = Rejects()
+    frames = list(read_logs(path, rejects, set()))
+    assert sum(f.height for f in frames) == 5000
+    assert len(rejects) == 0
+    first = frames[0].row(0, named=True)
+    assert first["results"] == ["flux-1-pro", "dalle-3", "sdxl"]
+    assert first["ts"].isoformat() == "2026-01-01T12:00:00+00:00"
+
+
+@pytest.mark.parametrize("compression", ["gzip", "zstd"])
+def test_compressed_logs_read_transparently(tmp_path: Path, settings: Settings, compression: str) -> None:
+    data = "".join(json.dumps(s) + "\n" for s in SEARCHES).encode()
+    path = tmp_path / f"logs.jsonl.{compression}"
+    path.write_bytes(gzip.compress(data) if compression == "gzip" else zstandard.ZstdCompressor().compress(data))
+    store = EmbeddedStore(settings.home)
+    report = ingest_logs(store, [path], settings)
+    assert report.ingested == 4
+    assert store.table(Table.INTENTS).height == 3
+
+
+def test_parquet_logs(tmp_path: Path, settings: Settings) -> None:
+    frame = pl.DataFrame(SEARCHES).with_columns(pl.col("ts").str.to_datetime(time_zone="UTC"))
+    path = tmp_path / "logs.parquet"
+    frame.write_parquet(path)
+    store = EmbeddedStore(settings.home)
+    report = ingest_logs(store, [path], settings)
+    assert report.ingested == 4
+    co = {(r["a"], r["b"]): r["count"] for r in store.table(Table.CO_MATCHED).to_dicts()}
+    assert co[("dalle-3", "flux-1-pro")] == 2
+
+
+def test_unreadable_input_is_a_clear_error(tmp_path: Path, settings: Settings) -> None:
+    store = EmbeddedStore(settings.home)
+    with pytest.raises(InvalidInput, match="cannot read"):
+        ingest_logs(store, [tmp_path / "missing.jsonl"], settings)
+    big = tmp_path / "big.jsonl"
+    big.write_text(GOOD + "\n")
+    small_limit = settings.model_copy(update={"max_input_bytes": 10})
+    with pytest.raises(InvalidInput, match="over the limit"):
+        ingest_logs(store, [big], small_limit)

@@ -1,0 +1,235 @@
+"""Each sub-score on small graphs, with values worked out by hand (or by an independent formula)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import networkx as nx
+import numpy as np
+import polars as pl
+import pytest
+from scipy import optimize
+
+from graph.embedded import EmbeddedStore
+from graph.tables import GraphDelta, Table
+from queries.scoring import ScoringConfig, compute_scores, fit_ratings, pagerank, score
+
+AS_OF = date(2026, 3, 1)
+
+
+def _artifacts(rows: list[dict[str, object]]) -> pl.DataFrame:
+    return pl.DataFrame([{"catalogued": True, "name": r["id"], **r} for r in rows], infer_schema_length=None)
+
+
+def _scores(store: EmbeddedStore, **kw: object) -> dict[str, dict[str, object]]:
+    config = ScoringConfig(as_of=AS_OF, bootstrap_rounds=0, **kw)  # type: ignore[arg-type]
+    return {r["id"]: r for r in compute_scores(store, config).to_dicts()}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pagerank_equals_networkx(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n, m = 60, 240
+    src = rng.integers(0, n, m)
+    dst = rng.integers(0, n, m)
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    weight = rng.uniform(0.1, 5.0, src.size)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(n))
+    for s, d, w in zip(src, dst, weight, strict=True):
+        if graph.has_edge(s, d):
+            graph[s][d]["weight"] += w
+        else:
+            graph.add_edge(s, d, weight=w)
+    expected = nx.pagerank(graph, alpha=0.85, weight="weight", tol=1e-12, max_iter=1000)
+    ours = pagerank(src, dst, weight, n, alpha=0.85)
+    assert np.max(np.abs(ours - np.array([expected[i] for i in range(n)]))) < 1e-6
+    assert ours.sum() == pytest.approx(1.0, abs=1e-9)
+
+
+def test_adoption_decays_demand_and_log_scales_within_type(embedded: EmbeddedStore) -> None:
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([
+        {"id": "a", "type": "model", "stars": 99.0},
+        {"id": "b", "type": "model", "stars": 9.0},
+        {"id": "c", "type": "repo"},
+    ])).set(Table.DAILY, pl.DataFrame({
+        "artifact": ["a", "b", "b", "c"],
+        "day": [AS_OF, AS_OF, AS_OF - timedelta(days=30), AS_OF],
+        "matched": [1, 4, 8, 5], "clicks": [1, 0, 0, 0],
+    })))
+    s = _scores(embedded)
+    # demand: a = 1 + 3*1 = 4; b = 4 + 8 * 2^-1 = 8; c = 5 (alone in its type)
+    # demand part: a = ln 5 / ln 9, b = 1; signal part (stars): a = 1, b = ln 10 / ln 100 = 0.5
+    assert s["a"]["adoption"] == pytest.approx(100 * (0.6 * math.log(5) / math.log(9) + 0.4 * 1.0), abs=1e-5)
+    assert s["b"]["adoption"] == pytest.approx(100 * (0.6 * 1.0 + 0.4 * 0.5), abs=1e-5)
+    # c has no external signal: the demand part alone
+    assert s["c"]["adoption"] == pytest.approx(100.0, abs=1e-9)
+
+
+def test_adoption_half_life_is_configurable(embedded: EmbeddedStore) -> None:
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([
+        {"id": "old", "type": "model"}, {"id": "new", "type": "model"}]))
+        .set(Table.DAILY, pl.DataFrame({"artifact": ["old", "new"], "day": [AS_OF - timedelta(days=10), AS_OF],
+                                        "matched": [4, 2], "clicks": [0, 0]})))
+    short = _scores(embedded, half_life_days=10.0)  # old: 4 * 0.5 = 2 = new
+    assert short["old"]["adoption"] == pytest.approx(short["new"]["adoption"])
+    long_ = _scores(embedded, half_life_days=1000.0)
+    assert long_["old"]["adoption"] > long_["new"]["adoption"]
+
+
+def test_quality_matches_the_hand_solved_bradley_terry(embedded: EmbeddedStore) -> None:
+    # a beat b 6 times and lost 2 times, half of each with a on top, so position effects cancel.
+    prefs = pl.DataFrame({
+        "winner": ["a", "a", "b", "b"], "loser": ["b", "b", "a", "a"],
+        "winner_pos": [1, 2, 1, 2], "loser_pos": [2, 1, 2, 1], "count": [3, 3, 1, 1],
+    })
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([{"id": "a", "type": "model"},
+                                                                  {"id": "b", "type": "model"}]))
+                   .set(Table.PREFERRED_OVER, prefs))
+    sd = 1.5
+
+    def gradient(t: float) -> float:  # d/dt of the negative log posterior with theta_a = t = -theta_b
+        def sig(x: float) -> float:
+            return 1 / (1 + math.exp(-x))
+        return -12 * sig(-2 * t) + 4 * sig(2 * t) + 2 * t / sd**2
+
+    t = optimize.brentq(gradient, 0.0, 5.0)
+    ratings = fit_ratings(prefs, ScoringConfig(bootstrap_rounds=0))
+    theta = dict(zip(ratings.ids, ratings.theta, strict=True))
+    assert theta["a"] == pytest.approx(t, abs=1e-4)
+    assert theta["b"] == pytest.approx(-t, abs=1e-4)
+    assert ratings.position_effects[1] == pytest.approx(0.0, abs=1e-4)
+    s = _scores(embedded)
+    assert s["a"]["quality"] == pytest.approx(100 / (1 + math.exp(-t)), abs=1e-3)
+    assert s["a"]["comparisons"] == 8
+    assert s["a"]["low_confidence"] is True  # fewer than 10
+
+
+def test_quality_without_evidence_gets_the_prior(embedded: EmbeddedStore) -> None:
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([{"id": "lonely", "type": "model"}])))
+    s = _scores(embedded)["lonely"]
+    assert s["quality"] == 50.0
+    assert s["quality_rating"] == 0.0
+    assert s["comparisons"] == 0
+    assert s["low_confidence"] is True
+    assert s["quality_lo"] == pytest.approx(-1.96 * 1.5)
+
+
+def test_bootstrap_interval_contains_the_estimate_and_narrows_with_data() -> None:
+    def prefs(k: int) -> pl.DataFrame:
+        return pl.DataFrame({"winner": ["a", "b"], "loser": ["b", "a"], "winner_pos": [1, 1], "loser_pos": [2, 2],
+                             "count": [3 * k, k]})
+    small = fit_ratings(prefs(2), ScoringConfig(bootstrap_rounds=60))
+    large = fit_ratings(prefs(40), ScoringConfig(bootstrap_rounds=60))
+    for r in (small, large):
+        assert np.all(r.lo <= r.theta + 1e-9) and np.all(r.theta <= r.hi + 1e-9)
+    assert (large.hi - large.lo)[0] < (small.hi - small.lo)[0]
+
+
+def test_match_graph_is_log_pagerank_normalized_within_type(embedded: EmbeddedStore) -> None:
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([
+        {"id": "hub", "type": "model"}, {"id": "x", "type": "model"}, {"id": "y", "type": "model"},
+        {"id": "iso", "type": "model"},
+    ])).set(Table.CO_MATCHED, pl.DataFrame({"a": ["hub", "hub"], "b": ["x", "y"], "count": [1, 1]})))
+    s = _scores(embedded)
+    assert s["hub"]["match_graph"] == pytest.approx(100.0)
+    assert s["iso"]["match_graph"] == 0.0
+    # independent check with networkx: score = 100 * ln(pr/pr_iso) / ln(pr_hub/pr_iso)
+    g = nx.DiGraph()
+    g.add_nodes_from(["hub", "x", "y", "iso"])
+    for a, b in (("hub", "x"), ("hub", "y")):
+        g.add_edge(a, b, weight=1.0)
+        g.add_edge(b, a, weight=1.0)
+    pr = nx.pagerank(g, weight="weight", tol=1e-12, max_iter=10_000)
+    expected = 100 * math.log(pr["x"] / pr["iso"]) / math.log(pr["hub"] / pr["iso"])
+    assert s["x"]["match_graph"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_ecosystem_parts(embedded: EmbeddedStore) -> None:
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([
+        {"id": "base", "type": "model", "provider": "p"}, {"id": "base2", "type": "model", "provider": "p"},
+        {"id": "ft1", "type": "finetune"}, {"id": "ft2", "type": "finetune"}, {"id": "ft3", "type": "finetune"},
+    ])).set(Table.DERIVED_FROM, pl.DataFrame({"src": ["ft1", "ft2", "ft3"], "dst": ["base", "base", "base2"]})))
+    s = _scores(embedded)
+    # derived works: base 2, base2 1 -> base2 gets ln2/ln3 of the 0.35 part; both have 1 provider peer
+    assert s["base"]["ecosystem"] == pytest.approx(100 * (0.35 + 0.15), abs=1e-6)
+    assert s["base2"]["ecosystem"] == pytest.approx(100 * (0.35 * math.log(2) / math.log(3) + 0.15), abs=1e-6)
+    assert s["ft1"]["ecosystem"] == 0.0
+
+
+def test_freshness(embedded: EmbeddedStore) -> None:
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([
+        {"id": "a", "type": "model", "released": AS_OF - timedelta(days=365)},
+        {"id": "b", "type": "model"},
+    ])).set(Table.DAILY, pl.DataFrame({"artifact": ["a", "b"], "day": [AS_OF, AS_OF - timedelta(days=30)],
+                                       "matched": [1, 1], "clicks": [0, 0]})))
+    s = _scores(embedded)
+    assert s["a"]["freshness"] == pytest.approx(100 * (0.5 + 1.0) / 2)
+    assert s["b"]["freshness"] == pytest.approx(50.0)
+
+
+def test_rank_is_the_weighted_mean_with_shrunk_quality(embedded: EmbeddedStore) -> None:
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([
+        {"id": "a", "type": "model", "stars": 10.0}, {"id": "b", "type": "model"}]))
+        .set(Table.PREFERRED_OVER, pl.DataFrame({"winner": ["a"], "loser": ["b"], "winner_pos": [1],
+                                                 "loser_pos": [2], "count": [1]})))
+    s = _scores(embedded)
+    for key in ("a", "b"):
+        row = s[key]
+        type_mean = (s["a"]["quality"] + s["b"]["quality"]) / 2
+        shrunk = (1 * row["quality"] + 10 * type_mean) / (1 + 10)
+        value = (25 * row["adoption"] + 25 * shrunk + 25 * row["match_graph"] + 15 * row["ecosystem"]
+                 + 10 * row["freshness"]) / 100
+        assert row["rank"] == round(value)
+
+
+def test_one_lucky_click_does_not_make_a_leader(embedded: EmbeddedStore) -> None:
+    rows = [{"id": f"m{i}", "type": "model"} for i in range(6)] + [{"id": "lucky", "type": "model"}]
+    # m0..m5 play each other many times (m0 strongest); lucky wins a single comparison against m5
+    w, lo, n = [], [], []
+    for i in range(6):
+        for j in range(i + 1, 6):
+            w += [f"m{i}", f"m{j}"]
+            lo += [f"m{j}", f"m{i}"]
+            n += [30, 10]
+    w.append("lucky")
+    lo.append("m5")
+    n.append(1)
+    prefs = pl.DataFrame({"winner": w, "loser": lo, "winner_pos": [1] * len(w), "loser_pos": [2] * len(w),
+                          "count": n})
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts(rows)).set(Table.PREFERRED_OVER, prefs))
+    s = _scores(embedded)
+    assert s["lucky"]["rank"] < s["m0"]["rank"]
+
+
+def test_monotonic_in_wins_and_matches(embedded: EmbeddedStore) -> None:
+    arts = _artifacts([{"id": x, "type": "model"} for x in ("a", "b", "c")])
+    prefs = pl.DataFrame({"winner": ["a", "b", "c"], "loser": ["b", "c", "a"], "winner_pos": [1, 1, 1],
+                          "loser_pos": [2, 2, 2], "count": [2, 2, 2]})
+    daily = pl.DataFrame({"artifact": ["a", "b", "c"], "day": [AS_OF] * 3, "matched": [3, 5, 2], "clicks": [0] * 3})
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, arts).set(Table.PREFERRED_OVER, prefs)
+                   .set(Table.DAILY, daily))
+    before = _scores(embedded)
+    embedded.apply(GraphDelta().set(Table.PREFERRED_OVER, prefs.head(1).with_columns(pl.lit(1).alias("count")))
+                   .set(Table.DAILY, daily.head(1).with_columns(pl.lit(1).alias("matched"))))
+    after = _scores(embedded)
+    assert after["a"]["quality"] > before["a"]["quality"]
+    assert after["a"]["adoption"] >= before["a"]["adoption"]
+
+
+def test_scores_are_identical_across_runs_and_written_back(embedded: EmbeddedStore) -> None:
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([{"id": "a", "type": "model", "stars": 5.0},
+                                                                  {"id": "b", "type": "model"}]))
+                   .set(Table.PREFERRED_OVER, pl.DataFrame({"winner": ["a"], "loser": ["b"], "winner_pos": [2],
+                                                            "loser_pos": [1], "count": [4]})))
+    config = ScoringConfig(as_of=AS_OF, bootstrap_rounds=30)
+    first = compute_scores(embedded, config)
+    second = compute_scores(embedded, config)
+    assert first.equals(second)
+    report = score(embedded, config)
+    assert report.artifacts == 2
+    stored = embedded.table(Table.SCORES).sort("id")
+    assert stored.drop("evidence").equals(first.sort("id").drop("evidence"))
+    assert embedded.table(Table.RANK_HISTORY).height == 2

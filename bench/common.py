@@ -6,8 +6,11 @@ import os
 import platform
 import resource
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 def machine() -> str:

@@ -9,12 +9,12 @@ import polars as pl
 import pytest
 
 from graph.errors import InvalidInput
+from graph.schema import Artifact
 from graph.settings import Settings
 from graph.store import GraphStore
 from graph.tables import GraphDelta, Table
 from ingest.catalog import catalog_delta
 from ingest.pipeline import ingest_catalogs, ingest_logs
-from graph.schema import Artifact
 from tests.fixtures import CATALOG, SEARCHES, write_jsonl
 
 

@@ -37,7 +37,8 @@ def test_show(engine: QueryEngine) -> None:
     assert flux.capabilities[0].vs_alternatives == "Sharper text rendering."
     assert flux.quality.comparisons == 3
     assert flux.signals == {"likes": 500.0}
-    assert flux.rank is not None and 0 <= flux.rank <= 100
+    assert flux.rank is not None
+    assert 0 <= flux.rank <= 100
     sdxl = engine.show("sdxl")
     assert sdxl.derived_works == ["sdxl-lora-anime"]
     assert sdxl.integrates_with == ["comfyui"]

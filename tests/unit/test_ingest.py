@@ -90,9 +90,11 @@ def test_catalog_rejects_with_reasons(tmp_path: Path, settings: Settings) -> Non
     assert (report.read, report.ingested, report.rejected) == (9, 2, 7)
     rejects = _rejects_file(report.rejects_path)
     reasons = {r["line"]: r["reason"] for r in rejects}
-    assert "id" in reasons[2] and "pattern" in reasons[2]
+    assert "id" in reasons[2]
+    assert "pattern" in reasons[2]
     assert "type" in reasons[3]
-    assert "name" in reasons[4] and "required" in reasons[4].lower()
+    assert "name" in reasons[4]
+    assert "required" in reasons[4].lower()
     assert "pricing" in reasons[5]
     assert "not valid JSON" in reasons[6]
     assert "duplicate" in reasons[7]

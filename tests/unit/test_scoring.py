@@ -79,8 +79,8 @@ def test_adoption_half_life_is_configurable(embedded: EmbeddedStore) -> None:
     assert long_["old"]["adoption"] > long_["new"]["adoption"]
 
 
-def test_quality_matches_the_hand_solved_bradley_terry(embedded: EmbeddedStore) -> None:
-    # a beat b 6 times and lost 2 times, half of each with a on top, so position effects cancel.
+def test_quality_matches_the_model_written_out_by_hand(embedded: EmbeddedStore) -> None:
+    # a beat b 6 times and lost 2 times, half of each with a on top.
     prefs = pl.DataFrame({
         "winner": ["a", "a", "b", "b"], "loser": ["b", "b", "a", "a"],
         "winner_pos": [1, 2, 1, 2], "loser_pos": [2, 1, 2, 1], "count": [3, 3, 1, 1],
@@ -88,21 +88,31 @@ def test_quality_matches_the_hand_solved_bradley_terry(embedded: EmbeddedStore) 
     embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([{"id": "a", "type": "model"},
                                                                   {"id": "b", "type": "model"}]))
                    .set(Table.PREFERRED_OVER, prefs))
-    sd = 1.5
 
-    def gradient(t: float) -> float:  # d/dt of the negative log posterior with theta_a = t = -theta_b
-        def sig(x: float) -> float:
-            return 1 / (1 + math.exp(-x))
-        return -12 * sig(-2 * t) + 4 * sig(2 * t) + 2 * t / sd**2
+    def strength(theta: float, gamma: float, position: int) -> float:
+        if position == 1:
+            return theta
+        rho = 1 / (1 + math.exp(-theta)) / (1 + math.exp(-gamma))
+        return math.log(rho / (1 - rho))
 
-    t = optimize.brentq(gradient, 0.0, 5.0)
+    def neg_log_posterior(x: np.ndarray) -> float:
+        theta = {"a": x[0], "b": x[1]}
+        total = (x[0] ** 2 + x[1] ** 2) / (2 * 1.5**2) + x[2] ** 2 / (2 * 3.0**2)
+        for w, lo, pw, pl_, n in prefs.iter_rows():
+            z = strength(theta[w], x[2], pw) - strength(theta[lo], x[2], pl_)
+            total += n * math.log1p(math.exp(-z))
+        return total
+
+    best = optimize.minimize(neg_log_posterior, np.zeros(3), method="Nelder-Mead",
+                             options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20_000}).x
     ratings = fit_ratings(prefs, ScoringConfig(bootstrap_rounds=0))
     theta = dict(zip(ratings.ids, ratings.theta, strict=True))
-    assert theta["a"] == pytest.approx(t, abs=1e-4)
-    assert theta["b"] == pytest.approx(-t, abs=1e-4)
-    assert ratings.position_effects[1] == pytest.approx(0.0, abs=1e-4)
+    assert theta["a"] == pytest.approx(best[0], abs=1e-4)
+    assert theta["b"] == pytest.approx(best[1], abs=1e-4)
+    assert theta["a"] > 0 > theta["b"]
+    assert ratings.position_effects[1] == pytest.approx(-math.log1p(math.exp(-best[2])), abs=1e-4)
     s = _scores(embedded)
-    assert s["a"]["quality"] == pytest.approx(100 / (1 + math.exp(-t)), abs=1e-3)
+    assert s["a"]["quality"] == pytest.approx(100 / (1 + math.exp(-best[0])), abs=1e-3)
     assert s["a"]["comparisons"] == 8
     assert s["a"]["low_confidence"] is True  # fewer than 10
 
@@ -124,7 +134,8 @@ def test_bootstrap_interval_contains_the_estimate_and_narrows_with_data() -> Non
     small = fit_ratings(prefs(2), ScoringConfig(bootstrap_rounds=60))
     large = fit_ratings(prefs(40), ScoringConfig(bootstrap_rounds=60))
     for r in (small, large):
-        assert np.all(r.lo <= r.theta + 1e-9) and np.all(r.theta <= r.hi + 1e-9)
+        assert np.all(r.lo <= r.theta + 1e-9)
+        assert np.all(r.theta <= r.hi + 1e-9)
     assert (large.hi - large.lo)[0] < (small.hi - small.lo)[0]
 
 

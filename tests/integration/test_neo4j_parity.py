@@ -1,0 +1,199 @@
+"""The same input into the embedded store and Neo4j gives the same tables, aggregates and scores.
+
+The contract suite checks chosen values on each store; this checks the two stores against each
+other, whole frames at a time, including what ``queries.scoring`` computes from them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pytest
+
+from graph.embedded import EmbeddedStore
+from graph.errors import StoreUnavailable
+from graph.settings import Settings
+from graph.tables import KEYS, GraphDelta, Table
+from ingest.pipeline import ingest_catalogs, ingest_logs
+from queries.scoring import ScoringConfig, compute_scores, score
+from tests.conftest import connect_neo4j
+from tests.fixtures import CATALOG, SEARCHES, write_jsonl
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from graph.store import GraphStore
+
+pytestmark = pytest.mark.integration
+
+AS_OF = date(2026, 1, 5)
+EVIL = 'x"}) DETACH DELETE n //'
+TIME_COLUMNS = ("ingested_at", "scored_at", "run")
+
+
+@pytest.fixture
+def neo4j(tmp_path: Path) -> Iterator[GraphStore]:
+    store = connect_neo4j(tmp_path / "neo4j-home")
+    store.clear()
+    try:
+        yield store
+    finally:
+        store.clear()
+        store.close()
+
+
+@pytest.fixture
+def both(tmp_path: Path, neo4j: GraphStore) -> tuple[GraphStore, GraphStore]:
+    """The embedded store and Neo4j, each fed the fixture catalog and logs."""
+    embedded = EmbeddedStore(tmp_path / "embedded-home")
+    settings = Settings(MATCHGRAPH_HOME=tmp_path / "home", NEO4J_URI=None)  # type: ignore[call-arg]
+    catalog = write_jsonl(tmp_path / "catalog.jsonl", CATALOG)
+    logs = write_jsonl(tmp_path / "logs.jsonl", SEARCHES)
+    for store in (embedded, neo4j):
+        ingest_catalogs(store, [catalog], settings)
+        ingest_logs(store, [logs], settings)
+    return embedded, neo4j
+
+
+def _sorted(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+    frame = frame.drop([c for c in TIME_COLUMNS if c in frame.columns])
+    if "tags" in frame.columns:
+        frame = frame.with_columns(pl.col("tags").list.sort())
+    return frame.sort([k for k in KEYS[table] if k in frame.columns])
+
+
+def _assert_scores_equal(left: pl.DataFrame, right: pl.DataFrame) -> None:
+    assert left.schema == right.schema
+    left, right = left.sort("id"), right.sort("id")
+    assert left.get_column("id").to_list() == right.get_column("id").to_list()
+    for column, dtype in left.schema.items():
+        a, b = left.get_column(column), right.get_column(column)
+        if dtype == pl.Float64:
+            assert ((a - b).abs() <= 1e-9).all(), column
+        elif column == "evidence":
+            for x, y in zip(a.to_list(), b.to_list(), strict=True):
+                _assert_close(json.loads(x), json.loads(y))
+        else:
+            assert a.to_list() == b.to_list(), column
+
+
+def _assert_close(x: Any, y: Any) -> None:
+    if isinstance(x, dict):
+        assert isinstance(y, dict)
+        assert x.keys() == y.keys()
+        for key in x:
+            _assert_close(x[key], y[key])
+    elif isinstance(x, float) or isinstance(y, float):
+        assert abs(float(x) - float(y)) <= 1e-9
+    else:
+        assert x == y
+
+
+def test_every_table_matches_the_embedded_store(both: tuple[GraphStore, GraphStore]) -> None:
+    embedded, neo4j = both
+    for table in Table:
+        expected = _sorted(table, embedded.table(table))
+        actual = _sorted(table, neo4j.table(table))
+        assert actual.schema == expected.schema, table
+        assert actual.equals(expected), (table, actual, expected)
+    for ids in (["flux-1-pro"], ["sdxl", "dalle-3", "nope"]):
+        for table in (Table.CO_MATCHED, Table.MATCHED, Table.HAS_CAPABILITY, Table.PREFERRED_OVER, Table.DAILY):
+            assert _sorted(table, neo4j.table(table, ids)).equals(_sorted(table, embedded.table(table, ids))), table
+
+
+def test_artifact_stats_match(both: tuple[GraphStore, GraphStore]) -> None:
+    embedded, neo4j = both
+    expected = embedded.artifact_stats()
+    actual = neo4j.artifact_stats()
+    assert actual.schema == expected.schema
+    assert actual.equals(expected), (actual, expected)
+
+
+def test_scores_match(both: tuple[GraphStore, GraphStore]) -> None:
+    embedded, neo4j = both
+    config = ScoringConfig(as_of=AS_OF)
+    expected = compute_scores(embedded, config)
+    actual = compute_scores(neo4j, config)
+    assert expected.height == 7
+    _assert_scores_equal(actual, expected)
+
+
+def test_written_scores_read_back_the_same(both: tuple[GraphStore, GraphStore]) -> None:
+    embedded, neo4j = both
+    config = ScoringConfig(as_of=AS_OF)
+    for store in both:
+        score(store, config)
+        score(store, config)  # scores replace, history appends
+    _assert_scores_equal(neo4j.table(Table.SCORES), embedded.table(Table.SCORES))
+    history = neo4j.table(Table.RANK_HISTORY)
+    assert history.height == 2 * 7
+    assert history.get_column("scored_at").dtype == pl.Datetime("us", "UTC")
+    assert _sorted(Table.RANK_HISTORY, history).equals(_sorted(Table.RANK_HISTORY, embedded.table(Table.RANK_HISTORY)))
+    # a later scoring without an artifact drops its score row
+    neo4j.apply(GraphDelta().set(Table.SCORES, neo4j.table(Table.SCORES).filter(pl.col("id") != "sdxl")))
+    assert "sdxl" not in neo4j.table(Table.SCORES).get_column("id").to_list()
+    assert neo4j.table(Table.ARTIFACTS, ["sdxl"]).height == 1
+
+
+def test_traversals_match(both: tuple[GraphStore, GraphStore]) -> None:
+    embedded, neo4j = both
+    for depth in (1, 2, 3):
+        expected = embedded.neighborhood("dalle-3", depth=depth, limit=50)
+        actual = neo4j.neighborhood("dalle-3", depth=depth, limit=50)
+        assert {n.id for n in actual.nodes} == {n.id for n in expected.nodes}
+        assert {(n.id, n.name, n.type) for n in actual.nodes} == {(n.id, n.name, n.type) for n in expected.nodes}
+    small = neo4j.neighborhood("sdxl", depth=2, limit=3)
+    assert len(small.nodes) == 3
+    assert {n.id for n in small.nodes} == {n.id for n in embedded.neighborhood("sdxl", depth=2, limit=3).nodes}
+    for a, b, depth in (("sdxl-lora-anime", "dalle-3", 3), ("midjourney", "comfyui", 2), ("comfyui", "nope", 3)):
+        assert neo4j.path(a, b, depth) == embedded.path(a, b, depth)
+
+
+def test_hostile_ids_are_only_data(neo4j: GraphStore) -> None:
+    stubs = pl.DataFrame({"id": [EVIL, "other"], "name": [EVIL, "other"], "catalogued": [False, False]})
+    co = pl.DataFrame({"a": [EVIL], "b": ["other"], "count": [2]})
+    neo4j.apply(GraphDelta().set(Table.ARTIFACTS, stubs).set(Table.CO_MATCHED, co))
+    assert sorted(neo4j.table(Table.ARTIFACTS).get_column("id").to_list()) == sorted([EVIL, "other"])
+    assert neo4j.table(Table.CO_MATCHED, [EVIL]).to_dicts() == [{"a": EVIL, "b": "other", "count": 2}]
+    assert neo4j.path(EVIL, "other", 2) == [EVIL, "other"]
+    hits = neo4j.search_text(EVIL, 5)
+    assert hits.get_column("id").to_list()[:1] == [EVIL]
+    assert neo4j.search_text('"(: ~* \\', 5).height == 0
+
+
+def test_a_failing_delta_leaves_nothing_behind(neo4j: GraphStore) -> None:
+    arts = pl.DataFrame({"id": ["kept-out"], "name": ["Kept out"], "catalogued": [True]})
+    bad_daily = pl.DataFrame({"artifact": ["kept-out"], "day": [None], "matched": [1], "clicks": [0]},
+                             schema_overrides={"day": pl.Date})
+    with pytest.raises(StoreUnavailable):
+        neo4j.apply(GraphDelta().set(Table.ARTIFACTS, arts).set(Table.DAILY, bad_daily))
+    assert neo4j.table(Table.ARTIFACTS).height == 0
+    neo4j.apply(GraphDelta().set(Table.ARTIFACTS, arts))
+    assert neo4j.table(Table.ARTIFACTS).get_column("id").to_list() == ["kept-out"]  # read sees the write
+
+
+def test_provider_moves_with_the_artifact(neo4j: GraphStore) -> None:
+    arts = pl.DataFrame({"id": ["m"], "name": ["M"], "catalogued": [True], "provider": ["old-co"]})
+    providers = pl.DataFrame({"id": ["old-co", "new-co"], "name": ["Old Co", "New Co"]})
+    neo4j.apply(GraphDelta().set(Table.ARTIFACTS, arts).set(Table.PROVIDERS, providers))
+    neo4j.apply(GraphDelta().set(Table.ARTIFACTS, arts.with_columns(pl.lit("new-co").alias("provider"))))
+    stats = neo4j.artifact_stats().row(0, named=True)
+    assert stats["provider_family"] == 1
+    assert neo4j.table(Table.ARTIFACTS).row(0, named=True)["provider"] == "new-co"
+    assert _provided_by(neo4j) == [("m", "new-co")]
+
+
+def _provided_by(store: GraphStore) -> list[tuple[str, str]]:
+    """The PROVIDED_BY relationships, read through the driver (no table holds them)."""
+    from graph.neo4j_store import Neo4jStore
+
+    assert isinstance(store, Neo4jStore)
+    records, _, _ = store.driver.execute_query(
+        "MATCH (a:Artifact)-[:PROVIDED_BY]->(p:Provider) RETURN a.id, p.id ORDER BY a.id, p.id",
+        database_=store.database,
+    )
+    return [(r[0], r[1]) for r in records]

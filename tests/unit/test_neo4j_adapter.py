@@ -1,0 +1,384 @@
+"""The Neo4j adapter without a server: a recording fake driver keeps every (query, parameters) pair.
+
+What these pin down: a delta is one write transaction of ``UNWIND`` batches no bigger than the
+configured size, nodes go before relationships, relationship rows are sorted by their endpoints,
+user text only ever travels as a parameter, and query results become the right polars frames.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import pytest
+from neo4j.exceptions import ServiceUnavailable
+
+from graph import cypher
+from graph.errors import InvalidInput, StoreUnavailable
+from graph.neo4j_store import Neo4jStore, lucene_query, plan_delta
+from graph.schema import EdgeType, NodeLabel
+from graph.settings import Settings
+from graph.store import STATS_COLUMNS
+from graph.tables import SCHEMAS, GraphDelta, Table
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+EVIL = 'x"}) DETACH DELETE n //'
+
+Responder = Callable[[str, dict[str, Any]], list[tuple[Any, ...]]]
+
+
+# -- the recording fake ---------------------------------------------------------------------------
+class FakeResult:
+    def __init__(self, records: list[tuple[Any, ...]]) -> None:
+        self._records = records
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self._records)
+
+    def single(self, strict: bool = False) -> tuple[Any, ...] | None:
+        if strict:
+            assert len(self._records) == 1
+        return self._records[0] if self._records else None
+
+    def consume(self) -> None:
+        return None
+
+
+class FakeTx:
+    def __init__(self, driver: FakeDriver, mode: str) -> None:
+        self.driver = driver
+        self.mode = mode
+
+    def run(self, query: str, parameters: dict[str, Any] | None = None, **_: Any) -> FakeResult:
+        params = dict(parameters or {})
+        self.driver.calls.append((self.mode, query, params))
+        if self.driver.fail_with is not None:
+            raise self.driver.fail_with
+        return FakeResult(self.driver.responder(query, params))
+
+
+class FakeSession:
+    def __init__(self, driver: FakeDriver, config: dict[str, Any]) -> None:
+        self.driver = driver
+        self.config = config
+
+    def __enter__(self) -> FakeSession:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def execute_write(self, work: Callable[..., Any], *args: Any) -> Any:
+        self.driver.transactions.append("write")
+        return work(FakeTx(self.driver, "write"), *args)
+
+    def execute_read(self, work: Callable[..., Any], *args: Any) -> Any:
+        self.driver.transactions.append("read")
+        return work(FakeTx(self.driver, "read"), *args)
+
+    def run(self, query: str, parameters: dict[str, Any] | None = None, **_: Any) -> FakeResult:
+        self.driver.transactions.append("auto")
+        return FakeTx(self.driver, "auto").run(query, parameters)
+
+
+def _empty_answer(query: str, _params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """What an empty graph answers: one record with an empty list for ``collect`` reads, else no record."""
+    return [([],)] if "collect(" in query.rsplit("RETURN", 1)[-1] else []
+
+
+class FakeDriver:
+    """Records (mode, query, params); answers reads with ``responder``."""
+
+    def __init__(self, responder: Responder | None = None) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+        self.transactions: list[str] = []
+        self.sessions: list[dict[str, Any]] = []
+        self.responder: Responder = responder or _empty_answer
+        self.fail_with: Exception | None = None
+        self.closed = False
+
+    def session(self, **config: Any) -> FakeSession:
+        self.sessions.append(config)
+        return FakeSession(self, config)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _settings(tmp_path: Path, batch: int = 100) -> Settings:
+    return Settings(MATCHGRAPH_HOME=tmp_path, NEO4J_URI=None, MATCHGRAPH_NEO4J_BATCH=batch)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def driver() -> FakeDriver:
+    return FakeDriver()
+
+
+@pytest.fixture
+def store(driver: FakeDriver, tmp_path: Path) -> Neo4jStore:
+    return Neo4jStore(driver, _settings(tmp_path))  # type: ignore[arg-type]
+
+
+def _co_matched(n: int) -> pl.DataFrame:
+    # deliberately out of order: the adapter must sort by endpoints
+    ids = [f"art-{(i * 7919) % n:04d}" for i in range(n)]
+    return pl.DataFrame({"a": ids, "b": [f"{i}-z" for i in ids], "count": [1] * n})
+
+
+def _batches(driver: FakeDriver, query: str) -> list[list[dict[str, Any]]]:
+    return [p["rows"] for _, q, p in driver.calls if q == query]
+
+
+# -- apply ----------------------------------------------------------------------------------------
+def test_apply_is_one_write_transaction_of_bounded_unwind_batches(store: Neo4jStore, driver: FakeDriver) -> None:
+    stubs = pl.DataFrame({"id": [f"art-{i:04d}" for i in range(250)], "catalogued": [False] * 250})
+    store.apply(GraphDelta().set(Table.ARTIFACTS, stubs).set(Table.CO_MATCHED, _co_matched(250)))
+
+    assert driver.transactions == ["write"]
+    assert {mode for mode, _, _ in driver.calls} == {"write"}
+    batches = _batches(driver, cypher.ADD_CO_MATCHED)
+    assert [len(b) for b in batches] == [100, 100, 50]
+    for _, query, params in driver.calls:
+        assert query.lstrip().startswith("UNWIND $rows AS row") or query.lstrip().startswith("UNWIND $ids AS id")
+        assert len(params.get("rows", params.get("ids", []))) <= 100
+    assert sum(b[0]["count"] for b in batches for _ in b) == 250
+
+
+def test_nodes_go_before_relationships(store: Neo4jStore, driver: FakeDriver) -> None:
+    delta = (
+        GraphDelta()
+        .set(Table.CO_MATCHED, _co_matched(5))
+        .set(Table.MATCHED, pl.DataFrame({"intent": ["q"], "artifact": ["art-0001"], "count": [1], "clicks": [0],
+                                          "position_sum": [1]}))
+        .set(Table.INTENTS, pl.DataFrame({"id": ["q"], "searches": [1], "last_day": [date(2026, 1, 1)]}))
+        .set(Table.ARTIFACTS, pl.DataFrame({"id": ["art-0001"], "name": ["One"], "catalogued": [True],
+                                            "provider": ["acme"]}))
+        .set(Table.PROVIDERS, pl.DataFrame({"id": ["acme"], "name": ["Acme"]}))
+    )
+    store.apply(delta)
+    order = [q for _, q, _ in driver.calls]
+    node_writes = {cypher.UPSERT_ARTIFACTS, cypher.ENSURE_ARTIFACTS, cypher.ADD_INTENTS, cypher.ENSURE_INTENTS,
+                   cypher.UPSERT_PROVIDERS}
+    relationship_writes = {cypher.ADD_CO_MATCHED, cypher.ADD_MATCHED, cypher.SYNC_PROVIDED_BY_FOR_ARTIFACTS,
+                           cypher.SYNC_PROVIDED_BY_FOR_PROVIDERS}
+    assert node_writes <= set(order)
+    assert relationship_writes <= set(order)
+    last_node = max(i for i, q in enumerate(order) if q in node_writes)
+    first_rel = min(i for i, q in enumerate(order) if q in relationship_writes)
+    assert last_node < first_rel
+    # the endpoints the co-matches name but the delta does not carry become stubs first
+    ensured = next(p["ids"] for _, q, p in driver.calls if q == cypher.ENSURE_ARTIFACTS)
+    assert "art-0001" not in ensured  # carried by the artifacts table itself
+    assert "art-0002-z" in ensured
+
+
+def test_relationship_rows_are_sorted_by_endpoints(store: Neo4jStore, driver: FakeDriver) -> None:
+    prefs = pl.DataFrame({"winner": ["c", "a", "b", "a"], "loser": ["a", "c", "a", "b"],
+                          "winner_pos": [1, 2, 1, 1], "loser_pos": [2, 1, 3, 2], "count": [1, 1, 1, 1]})
+    store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(250)).set(Table.PREFERRED_OVER, prefs))
+    co_rows = [row for batch in _batches(driver, cypher.ADD_CO_MATCHED) for row in batch]
+    assert [(r["a"], r["b"]) for r in co_rows] == sorted((r["a"], r["b"]) for r in co_rows)
+    pref_rows = [row for batch in _batches(driver, cypher.ADD_PREFERRED_OVER) for row in batch]
+    assert [(r["winner"], r["loser"]) for r in pref_rows] == [("a", "b"), ("a", "c"), ("b", "a"), ("c", "a")]
+
+
+def test_duplicate_keys_in_a_delta_are_combined_like_the_embedded_store(store: Neo4jStore,
+                                                                        driver: FakeDriver) -> None:
+    co = pl.DataFrame({"a": ["x", "x", "x"], "b": ["y", "y", "z"], "count": [2, 3, 1]})
+    intents = pl.DataFrame({"id": ["q", "q"], "searches": [1, 2], "last_day": [date(2026, 1, 3), date(2026, 1, 1)]})
+    store.apply(GraphDelta().set(Table.CO_MATCHED, co).set(Table.INTENTS, intents))
+    assert _batches(driver, cypher.ADD_CO_MATCHED) == [
+        [{"a": "x", "b": "y", "count": 5}, {"a": "x", "b": "z", "count": 1}]]
+    assert _batches(driver, cypher.ADD_INTENTS) == [[{"id": "q", "searches": 3, "last_day": date(2026, 1, 3)}]]
+
+
+def test_catalogued_rows_drop_nulls_and_stubs_only_insert(store: Neo4jStore, driver: FakeDriver) -> None:
+    arts = pl.DataFrame({"id": ["a", "b"], "name": ["A", "b"], "catalogued": [True, False],
+                         "likes": [5.0, None], "released": [date(2024, 1, 2), None]})
+    store.apply(GraphDelta().set(Table.ARTIFACTS, arts))
+    [[catalogued]] = _batches(driver, cypher.UPSERT_ARTIFACTS)
+    assert catalogued == {"id": "a", "name": "A", "catalogued": True, "likes": 5.0, "released": date(2024, 1, 2)}
+    [[stub]] = _batches(driver, cypher.INSERT_STUB_ARTIFACTS)
+    assert stub["id"] == "b"
+    assert stub["catalogued"] is False
+    assert "ON CREATE SET a += row" in cypher.INSERT_STUB_ARTIFACTS
+    # no provider named: PROVIDED_BY is left alone
+    assert cypher.SYNC_PROVIDED_BY_FOR_ARTIFACTS not in [q for _, q, _ in driver.calls]
+
+
+def test_capability_lists_are_replaced_and_scores_cleared_first(store: Neo4jStore, driver: FakeDriver) -> None:
+    has_cap = pl.DataFrame({"artifact": ["a", "a"], "capability": ["x", "y"], "position": [1, 2]})
+    scores = pl.DataFrame({"id": ["a"], "rank": [70], "low_confidence": [True]})
+    store.apply(GraphDelta().set(Table.HAS_CAPABILITY, has_cap).set(Table.SCORES, scores))
+    order = [q for _, q, _ in driver.calls]
+    assert order.index(cypher.DELETE_HAS_CAPABILITY) < order.index(cypher.CREATE_HAS_CAPABILITY)
+    assert order.index(cypher.CLEAR_SCORES) < order.index(cypher.SET_SCORES)
+    assert next(p for _, q, p in driver.calls if q == cypher.DELETE_HAS_CAPABILITY) == {"ids": ["a"]}
+    assert next(p for _, q, p in driver.calls if q == cypher.ENSURE_CAPABILITIES) == {"ids": ["x", "y"]}
+
+
+def test_user_text_only_travels_as_parameters(store: Neo4jStore, driver: FakeDriver) -> None:
+    arts = pl.DataFrame({"id": [EVIL], "name": [EVIL], "description": [EVIL], "catalogued": [True],
+                         "provider": [EVIL]})
+    co = pl.DataFrame({"a": [EVIL], "b": ["other"], "count": [1]})
+    store.apply(GraphDelta().set(Table.ARTIFACTS, arts).set(Table.CO_MATCHED, co))
+    store.table(Table.CO_MATCHED, [EVIL])
+    store.search_text(EVIL, 5)
+    store.neighborhood(EVIL, 1, 5)
+    store.path(EVIL, "other", 2)
+    assert driver.calls
+    assert all("DETACH DELETE" not in q for _, q, _ in driver.calls)
+    assert all(EVIL not in q for _, q, _ in driver.calls)
+    assert any(EVIL in repr(p) for _, _, p in driver.calls)
+    search = next(p for _, q, p in driver.calls if q == cypher.SEARCH_TEXT)
+    assert search["exact"] == EVIL.casefold()
+    assert '\\"' in search["query"]
+    assert "\\}" in search["query"]
+
+
+def test_every_label_and_relationship_type_comes_from_the_enums() -> None:
+    allowed = {v.value for v in NodeLabel} | {v.value for v in EdgeType} | {v.value for v in cypher.StoreLabel}
+    texts = [v for k, v in vars(cypher).items() if k.isupper() and isinstance(v, str)]
+    texts += [q for k, v in vars(cypher).items() if k.isupper() and isinstance(v, tuple) for q in v
+              if isinstance(q, str)]
+    texts.append(cypher.shortest_path_query(3))
+    used = {m for text in texts for m in re.findall(r"[:|]([A-Z][A-Za-z_]*)\b", text)}
+    assert used
+    assert used <= allowed, used - allowed
+
+
+def test_every_score_column_is_cleared_and_read_back() -> None:
+    for column in SCHEMAS[Table.SCORES]:
+        assert f"a.{column}" in cypher.READ_SCORES_BY_ID
+        if column != "id":
+            assert f"a.{column}" in cypher.CLEAR_SCORES
+
+
+def test_the_path_bound_is_a_validated_int(store: Neo4jStore, driver: FakeDriver) -> None:
+    assert "*..3]" in cypher.shortest_path_query(3)
+    for bad in (True, 0, 11, "3", 2.0):
+        with pytest.raises(ValueError, match="max_hops"):
+            cypher.shortest_path_query(bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="at most 3"):
+        store.path("a", "b", 4)
+    assert store.path("a", "a", 2) == ["a"]
+    assert store.path("a", "b", 0) == []
+    assert driver.calls == []
+
+
+def test_lucene_query_escapes_everything() -> None:
+    assert lucene_query("  ") is None
+    assert lucene_query("Image model") == "image OR image* OR model OR model*"
+    assert lucene_query('a:b (c) "d"') == 'a\\:b OR \\(c\\) OR \\"d\\"'
+    assert lucene_query("x && y || !z") == "x OR \\&\\& OR y OR \\|\\| OR \\!z"
+
+
+# -- reads ----------------------------------------------------------------------------------------
+def test_table_pages_through_anchors_and_builds_the_frame(tmp_path: Path) -> None:
+    pages = {"": ["a", "b"], "b": ["c"]}
+
+    def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if query == cypher.ARTIFACT_ID_PAGE:
+            assert params["page"] == 2
+            return [(pages.get(params["after"], []),)]
+        if query == cypher.READ_CO_MATCHED_BY_SOURCE:
+            rows = {"a": [["a", "b", 4]], "b": [["b", "c", 1]], "c": []}
+            return [([row for i in params["ids"] for row in rows[i]],)]
+        raise AssertionError(query)
+
+    driver = FakeDriver(respond)
+    store = Neo4jStore(driver, _settings(tmp_path, batch=100))  # type: ignore[arg-type]
+    store.settings.neo4j_batch_size = 2  # smaller pages than Settings allows, to see the paging
+    frame = store.table(Table.CO_MATCHED)
+    assert frame.schema == pl.Schema(SCHEMAS[Table.CO_MATCHED])
+    assert frame.to_dicts() == [{"a": "a", "b": "b", "count": 4}, {"a": "b", "b": "c", "count": 1}]
+    assert driver.transactions == ["read"]  # every page in one read transaction
+    assert [p for _, q, p in driver.calls if q == cypher.ARTIFACT_ID_PAGE] == [
+        {"after": "", "page": 2}, {"after": "b", "page": 2}]
+
+
+def test_table_converts_dates_datetimes_lists_and_nulls(tmp_path: Path) -> None:
+    at = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    epoch_us = int(at.timestamp()) * 1_000_000 + at.microsecond
+
+    def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if query == cypher.READ_LEDGER:
+            return [([["abc", "logs.jsonl", "logs", 10, 4, epoch_us]],)]
+        if query == cypher.READ_DAILY_BY_ID:
+            assert params == {"ids": ["a", "b"]}
+            return [([["a", "2026-01-03", 2, 1], ["b", None, 1, 0]],)]
+        if query == cypher.READ_CAPABILITIES:
+            return [([["x", "X", ["image", "edit"]], ["y", None, None]],)]
+        raise AssertionError(query)
+
+    store = Neo4jStore(FakeDriver(respond), _settings(tmp_path))  # type: ignore[arg-type]
+    ledger = store.table(Table.LEDGER)
+    assert ledger.schema == pl.Schema(SCHEMAS[Table.LEDGER])
+    assert ledger.row(0, named=True)["ingested_at"] == at
+    daily = store.table(Table.DAILY, ["b", "a", "a"])
+    assert daily.schema == pl.Schema(SCHEMAS[Table.DAILY])
+    assert daily.get_column("day").to_list() == [date(2026, 1, 3), None]
+    caps = store.table(Table.CAPABILITIES)
+    assert caps.to_dicts() == [{"id": "x", "name": "X", "tags": ["image", "edit"]}, {"id": "y", "name": None,
+                                                                                     "tags": None}]
+    with pytest.raises(ValueError, match="no artifact column"):
+        store.table(Table.LEDGER, ["a"])
+    assert store.table(Table.DAILY, []).height == 0
+
+
+def test_artifact_stats_joins_the_cypher_aggregates(tmp_path: Path) -> None:
+    answers = {
+        cypher.STATS_ARTIFACTS: [["a", "p"], ["b", "p"], ["c", None]],
+        cypher.STATS_PROVIDER_FAMILY: [["p", 2]],
+        cypher.STATS_MATCHED: [["a", 5, 2, 3]],
+        cypher.STATS_CO_MATCHED: [["a", 1, 4], ["b", 1, 4]],
+        cypher.STATS_CAPABILITY_PEERS: [["a", 1], ["b", 1]],
+        cypher.STATS_LAST_MATCHED: [["a", "2026-01-02"]],
+    }
+    store = Neo4jStore(FakeDriver(lambda q, _p: [(answers.get(q, []),)]), _settings(tmp_path))  # type: ignore[arg-type]
+    stats = store.artifact_stats()
+    assert stats.columns == list(STATS_COLUMNS)
+    rows = {r["id"]: r for r in stats.to_dicts()}
+    assert rows["a"]["times_matched"] == 5
+    assert rows["a"]["last_matched"] == date(2026, 1, 2)
+    assert rows["a"]["provider_family"] == 2
+    assert rows["c"]["provider_family"] == 1  # no provider: a family of one
+    assert rows["c"]["co_matched_weight"] == 0
+    assert rows["c"]["last_matched"] is None
+
+
+def test_sessions_share_the_database_and_one_bookmark_manager(store: Neo4jStore, driver: FakeDriver) -> None:
+    store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))
+    store.table(Table.PROVIDERS)
+    assert len(driver.sessions) == 2
+    assert {s["database"] for s in driver.sessions} == {"neo4j"}
+    managers = {id(s["bookmark_manager"]) for s in driver.sessions}
+    assert len(managers) == 1
+
+
+def test_driver_errors_become_store_unavailable(store: Neo4jStore, driver: FakeDriver) -> None:
+    driver.fail_with = ServiceUnavailable("connection lost")
+    with pytest.raises(StoreUnavailable, match="connection lost") as caught:
+        store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))
+    assert isinstance(caught.value.__cause__, ServiceUnavailable)
+    with pytest.raises(StoreUnavailable):
+        store.table(Table.PROVIDERS)
+
+
+def test_connect_fails_clearly_when_nothing_listens(tmp_path: Path) -> None:
+    settings = Settings(MATCHGRAPH_HOME=tmp_path, NEO4J_URI="bolt://127.0.0.1:9",  # type: ignore[call-arg]
+                        MATCHGRAPH_NEO4J_TIMEOUT_S=2)
+    with pytest.raises(StoreUnavailable, match="not reachable"):
+        Neo4jStore.connect(settings)
+    bad = Settings(MATCHGRAPH_HOME=tmp_path, NEO4J_URI="http://127.0.0.1:9")  # type: ignore[call-arg]
+    with pytest.raises(StoreUnavailable, match="NEO4J_URI"):
+        Neo4jStore.connect(bad)
+
+
+def test_plan_of_an_empty_delta_is_empty() -> None:
+    assert plan_delta(GraphDelta()) == []

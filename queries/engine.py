@@ -164,11 +164,15 @@ class QueryEngine:
             raise InvalidInput("the search text is empty")
         if len(text) > max_chars:
             raise InvalidInput(f"the search text is longer than {max_chars} characters")
-        hits = self.store.search_text(text, limit)
+        # Text relevance first, then the rank among equally relevant hits: fetch a wider candidate set.
+        hits = self.store.search_text(text, min(limit * 5, 1_000))
         ids = hits.get_column("id").to_list()
         found = self.summaries(ids)
-        return [SearchHit(**found[i].model_dump(), relevance=round(score, 4))
-                for i, score in hits.iter_rows() if i in found]
+        ordered = sorted(
+            ((i, score) for i, score in hits.iter_rows() if i in found),
+            key=lambda item: (-item[1], -(found[item[0]].rank or -1), item[0]),
+        )
+        return [SearchHit(**found[i].model_dump(), relevance=round(score, 4)) for i, score in ordered[:limit]]
 
     # -- alternatives and compare -----------------------------------------------------------------
     def alternatives(self, artifact_id: str, limit: int = 5, exclude: Sequence[str] = ()) -> list[Alternative]:

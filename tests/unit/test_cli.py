@@ -48,8 +48,8 @@ def test_demo_prints_the_seed_comparison(demo: tuple[Path, subprocess.CompletedP
     assert "| Type | Model | Model |" in page
     assert "| Pricing | Free | Free |" in page
     assert "| Capabilities | 6 decomposed | 13 decomposed |" in page
-    expected = f"| Times Matched | {times_listed(listed, 'dalle-3-xl-lora-v2')} | {times_listed(listed, 'flux-1-pro')} |"
-    assert expected in page
+    dalle, flux = times_listed(listed, "dalle-3-xl-lora-v2"), times_listed(listed, "flux-1-pro")
+    assert f"| Times Matched | {dalle} | {flux} |" in page
     assert "+5 more capabilities" in page
     assert "## Verdict" in page
     assert "## Need something different?" in page
@@ -85,7 +85,8 @@ def test_top_and_search_and_alternatives(demo: tuple[Path, subprocess.CompletedP
     hits = json.loads(run(home, "search", "flux", "--json").stdout)
     assert "flux-1-pro" in [h["id"] for h in hits[:5]]
     alts = json.loads(run(home, "alternatives", "flux-1-pro", "--json").stdout)
-    assert alts and all(a["id"] != "flux-1-pro" for a in alts)
+    assert alts
+    assert all(a["id"] != "flux-1-pro" for a in alts)
     assert alts[0]["co_matched"] > 0
 
 

@@ -7,6 +7,7 @@ other, whole frames at a time, including what ``queries.scoring`` computes from 
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -185,6 +186,29 @@ def test_provider_moves_with_the_artifact(neo4j: GraphStore) -> None:
     assert stats["provider_family"] == 1
     assert neo4j.table(Table.ARTIFACTS).row(0, named=True)["provider"] == "new-co"
     assert _provided_by(neo4j) == [("m", "new-co")]
+
+
+def test_concurrent_writers_add_up_without_duplicates(tmp_path: Path, neo4j: GraphStore) -> None:
+    ids = [f"art-{i:02d}" for i in range(30)]
+    pairs = [(w, lo) for w in ids for lo in ids if w != lo]
+    cells = [(w, lo, wp, 3) for w, lo in pairs for wp in (1, 2)]
+    prefs = pl.DataFrame(cells, schema=["winner", "loser", "winner_pos", "loser_pos"], orient="row").with_columns(
+        pl.lit(1).alias("count"))
+    co = pl.DataFrame({"a": [w for w, lo in pairs if w < lo], "b": [lo for w, lo in pairs if w < lo]}).with_columns(
+        pl.lit(1).alias("count"))
+    neo4j.apply(GraphDelta().set(Table.ARTIFACTS, pl.DataFrame({"id": ids, "catalogued": [False] * len(ids)})))
+    writers = [connect_neo4j(tmp_path / f"writer-{i}") for i in range(4)]
+    try:
+        with ThreadPoolExecutor(len(writers)) as pool:
+            list(pool.map(lambda w: w.apply(GraphDelta().set(Table.PREFERRED_OVER, prefs)), writers))
+            list(pool.map(lambda w: w.apply(GraphDelta().set(Table.CO_MATCHED, co)), writers))
+    finally:
+        for w in writers:
+            w.close()
+    stored = neo4j.table(Table.PREFERRED_OVER)
+    assert stored.height == prefs.height  # each cell once
+    assert set(stored.get_column("count").to_list()) == {len(writers)}
+    assert set(neo4j.table(Table.CO_MATCHED).get_column("count").to_list()) == {len(writers)}
 
 
 def _provided_by(store: GraphStore) -> list[tuple[str, str]]:

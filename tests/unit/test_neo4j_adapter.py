@@ -187,6 +187,17 @@ def test_relationship_rows_are_sorted_by_endpoints(store: Neo4jStore, driver: Fa
     assert [(r["winner"], r["loser"]) for r in pref_rows] == [("a", "b"), ("a", "c"), ("b", "a"), ("c", "a")]
 
 
+def test_preferences_go_out_one_row_per_pair(store: Neo4jStore, driver: FakeDriver) -> None:
+    prefs = pl.DataFrame({"winner": ["a", "a", "a", "b"], "loser": ["b", "b", "b", "a"],
+                          "winner_pos": [2, 1, 1, 1], "loser_pos": [1, 3, 3, 2], "count": [1, 2, 5, 1]})
+    store.apply(GraphDelta().set(Table.PREFERRED_OVER, prefs))
+    assert _batches(driver, cypher.ADD_PREFERRED_OVER) == [[
+        {"winner": "a", "loser": "b", "cells": [{"winner_pos": 1, "loser_pos": 3, "count": 7},
+                                                {"winner_pos": 2, "loser_pos": 1, "count": 1}]},
+        {"winner": "b", "loser": "a", "cells": [{"winner_pos": 1, "loser_pos": 2, "count": 1}]},
+    ]]
+
+
 def test_duplicate_keys_in_a_delta_are_combined_like_the_embedded_store(store: Neo4jStore,
                                                                         driver: FakeDriver) -> None:
     co = pl.DataFrame({"a": ["x", "x", "x"], "b": ["y", "y", "z"], "count": [2, 3, 1]})

@@ -1,0 +1,539 @@
+"""Every Cypher statement the Neo4j store sends, as named constants with ``$parameters``.
+
+Nothing user-supplied is ever formatted into these strings: ids, names, search text and limits
+travel as parameters. Labels and relationship types are the fixed vocabulary of
+:class:`graph.schema.NodeLabel`, :class:`graph.schema.EdgeType` and :class:`StoreLabel` below (a unit
+test checks every constant against them). The one statement that cannot take a parameter, the hop
+bound of ``shortestPath``, is built by :func:`shortest_path_query` from a validated ``int`` only.
+
+Graph model (what the Neo4j Browser shows)::
+
+    (:Artifact {id, name, type, ..., rank, adoption, ...})-[:PROVIDED_BY]->(:Provider {id, name})
+    (:Artifact)-[:HAS_CAPABILITY {description, unique, vs_alternatives, position}]->(:Capability)
+    (:Artifact)-[:DERIVED_FROM]->(:Artifact), (:Artifact)-[:INTEGRATES_WITH]->(:Artifact)
+    (:Intent {id, searches, last_day})-[:MATCHED {count, clicks, position_sum}]->(:Artifact)
+    (:Artifact)-[:CO_MATCHED {count}]->(:Artifact)
+    (:Artifact)-[:PREFERRED_OVER {winner_pos, loser_pos, count}]->(:Artifact)
+    (:DailyDemand {artifact, day, matched, clicks}), (:RankHistory {run, id, scored_at, rank}),
+    (:IngestedFile {sha256, source, kind, size, rows, ingested_at})
+
+Scores live as properties of ``Artifact`` so the Browser shows them next to the evidence; an
+artifact without ``rank`` has no score row. Reads return dates as ISO strings and datetimes as
+epoch microseconds so the adapter builds polars columns with one vectorized cast each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final
+
+from graph.tables import Table
+
+
+class StoreLabel(StrEnum):
+    """Node labels that exist only in Neo4j, for the tables the embedded store keeps as plain rows."""
+
+    DAILY_DEMAND = "DailyDemand"
+    RANK_HISTORY = "RankHistory"
+    INGESTED_FILE = "IngestedFile"
+
+
+FULLTEXT_INDEX: Final = "matchgraph_text"
+"""Full-text index over Artifact id/name/description, Capability id/name and Intent id."""
+
+MAX_PATH_HOPS: Final = 10
+"""Hard ceiling on the ``shortestPath`` bound whatever the settings say: variable-length patterns
+grow exponentially with it."""
+
+# -- migrations -----------------------------------------------------------------------------------
+# Schema statements cannot share a transaction with data writes; each runs on its own and is
+# idempotent (``IF NOT EXISTS``), so connecting twice or from two processes is harmless.
+CONSTRAINTS: Final = (
+    "CREATE CONSTRAINT artifact_id IF NOT EXISTS FOR (n:Artifact) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT provider_id IF NOT EXISTS FOR (n:Provider) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT capability_id IF NOT EXISTS FOR (n:Capability) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT intent_id IF NOT EXISTS FOR (n:Intent) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT daily_demand_key IF NOT EXISTS FOR (n:DailyDemand) REQUIRE (n.artifact, n.day) IS UNIQUE",
+    "CREATE CONSTRAINT rank_history_key IF NOT EXISTS FOR (n:RankHistory) REQUIRE (n.run, n.id) IS UNIQUE",
+    "CREATE CONSTRAINT ingested_file_sha256 IF NOT EXISTS FOR (n:IngestedFile) REQUIRE n.sha256 IS UNIQUE",
+)
+INDEXES: Final = (
+    # provider_family and the PROVIDED_BY sync look artifacts up by provider id
+    "CREATE INDEX artifact_provider IF NOT EXISTS FOR (n:Artifact) ON (n.provider)",
+    # replacing the scores clears the score properties of every scored artifact
+    "CREATE INDEX artifact_rank IF NOT EXISTS FOR (n:Artifact) ON (n.rank)",
+    # table(daily / rank_history, ids=...) filter on the artifact id alone
+    "CREATE INDEX daily_demand_artifact IF NOT EXISTS FOR (n:DailyDemand) ON (n.artifact)",
+    "CREATE INDEX rank_history_id IF NOT EXISTS FOR (n:RankHistory) ON (n.id)",
+    "CREATE FULLTEXT INDEX matchgraph_text IF NOT EXISTS FOR (n:Artifact|Capability|Intent) "
+    "ON EACH [n.id, n.name, n.description]",
+)
+AWAIT_INDEXES: Final = "CALL db.awaitIndexes($timeout_s)"
+
+# -- writes: nodes --------------------------------------------------------------------------------
+UPSERT_ARTIFACTS: Final = """
+UNWIND $rows AS row
+MERGE (a:Artifact {id: row.id})
+SET a += row
+"""
+"""Catalogued rows; the adapter drops their null fields first, so what a catalog omits is kept."""
+
+INSERT_STUB_ARTIFACTS: Final = """
+UNWIND $rows AS row
+OPTIONAL MATCH (known:Artifact {id: row.id})
+WITH row WHERE known IS NULL
+MERGE (a:Artifact {id: row.id})
+ON CREATE SET a += row
+"""
+"""Stub rows only fill ids not yet known: a stub never overwrites a catalogued artifact. The
+lock-free ``OPTIONAL MATCH`` skips the ids that exist (most of them, for every log file) so only
+new ids pay for ``MERGE``'s lock; ``MERGE`` still settles a race between two writers."""
+
+ENSURE_ARTIFACTS: Final = """
+UNWIND $ids AS id
+OPTIONAL MATCH (known:Artifact {id: id})
+WITH id WHERE known IS NULL
+MERGE (a:Artifact {id: id})
+ON CREATE SET a.name = id, a.catalogued = false
+"""
+"""Every artifact id a relationship or score names becomes a node (a stub, as the ingest makes)."""
+
+ENSURE_CAPABILITIES: Final = """
+UNWIND $ids AS id
+OPTIONAL MATCH (known:Capability {id: id})
+WITH id WHERE known IS NULL
+MERGE (:Capability {id: id})
+"""
+ENSURE_INTENTS: Final = """
+UNWIND $ids AS id
+OPTIONAL MATCH (known:Intent {id: id})
+WITH id WHERE known IS NULL
+MERGE (:Intent {id: id})
+"""
+
+UPSERT_PROVIDERS: Final = """
+UNWIND $rows AS row
+MERGE (p:Provider {id: row.id})
+SET p.name = row.name
+"""
+
+UPSERT_CAPABILITIES: Final = """
+UNWIND $rows AS row
+MERGE (c:Capability {id: row.id})
+SET c.name = row.name, c.tags = row.tags
+"""
+
+ADD_INTENTS: Final = """
+UNWIND $rows AS row
+MERGE (i:Intent {id: row.id})
+ON CREATE SET i.searches = row.searches, i.last_day = row.last_day
+ON MATCH SET i.searches = coalesce(i.searches, 0) + row.searches,
+             i.last_day = CASE WHEN i.last_day IS NULL OR row.last_day > i.last_day
+                               THEN row.last_day ELSE i.last_day END
+"""
+"""Searches add up; ``last_day`` keeps the later day (a null never replaces a day)."""
+
+ADD_DAILY: Final = """
+UNWIND $rows AS row
+MERGE (d:DailyDemand {artifact: row.artifact, day: row.day})
+ON CREATE SET d.matched = row.matched, d.clicks = row.clicks
+ON MATCH SET d.matched = coalesce(d.matched, 0) + row.matched, d.clicks = coalesce(d.clicks, 0) + row.clicks
+"""
+
+APPEND_RANK_HISTORY: Final = """
+UNWIND $rows AS row
+MERGE (h:RankHistory {run: row.run, id: row.id})
+ON CREATE SET h.scored_at = row.scored_at, h.rank = row.rank
+"""
+
+APPEND_LEDGER: Final = """
+UNWIND $rows AS row
+MERGE (f:IngestedFile {sha256: row.sha256})
+ON CREATE SET f += row
+"""
+
+CLEAR_SCORES: Final = """
+MATCH (a:Artifact) WHERE a.rank IS NOT NULL
+REMOVE a.rank, a.adoption, a.quality, a.ecosystem, a.match_graph, a.freshness, a.quality_rating,
+       a.quality_lo, a.quality_hi, a.comparisons, a.low_confidence, a.evidence
+"""
+"""Scores replace the previous ones: clear all, then set the new in the same transaction."""
+
+SET_SCORES: Final = """
+UNWIND $rows AS row
+MATCH (a:Artifact {id: row.id})
+SET a += row
+"""
+
+# -- writes: relationships ------------------------------------------------------------------------
+SYNC_PROVIDED_BY_FOR_ARTIFACTS: Final = """
+UNWIND $ids AS id
+MATCH (a:Artifact {id: id})
+OPTIONAL MATCH (a)-[old:PROVIDED_BY]->(p0:Provider)
+WHERE a.provider IS NULL OR p0.id <> a.provider
+DELETE old
+WITH DISTINCT a
+MATCH (p:Provider {id: a.provider})
+MERGE (a)-[:PROVIDED_BY]->(p)
+"""
+"""PROVIDED_BY mirrors ``Artifact.provider``: a changed provider moves the relationship."""
+
+SYNC_PROVIDED_BY_FOR_PROVIDERS: Final = """
+UNWIND $ids AS id
+MATCH (p:Provider {id: id})
+MATCH (a:Artifact {provider: id})
+MERGE (a)-[:PROVIDED_BY]->(p)
+"""
+"""A provider row arriving after its artifacts links them too."""
+
+DELETE_HAS_CAPABILITY: Final = """
+UNWIND $ids AS id
+MATCH (:Artifact {id: id})-[r:HAS_CAPABILITY]->()
+DELETE r
+"""
+"""An artifact's capability list is replaced as a whole, so drop the old list first."""
+
+CREATE_HAS_CAPABILITY: Final = """
+UNWIND $rows AS row
+MATCH (a:Artifact {id: row.artifact})
+MATCH (c:Capability {id: row.capability})
+CREATE (a)-[:HAS_CAPABILITY {description: row.description, unique: row.unique,
+                             vs_alternatives: row.vs_alternatives, position: row.position}]->(c)
+"""
+
+MERGE_DERIVED_FROM: Final = """
+UNWIND $rows AS row
+MATCH (s:Artifact {id: row.src})
+MATCH (d:Artifact {id: row.dst})
+MERGE (s)-[:DERIVED_FROM]->(d)
+"""
+
+MERGE_INTEGRATES_WITH: Final = """
+UNWIND $rows AS row
+MATCH (s:Artifact {id: row.src})
+MATCH (d:Artifact {id: row.dst})
+MERGE (s)-[:INTEGRATES_WITH]->(d)
+"""
+
+ADD_MATCHED: Final = """
+UNWIND $rows AS row
+MATCH (i:Intent {id: row.intent})
+MATCH (a:Artifact {id: row.artifact})
+MERGE (i)-[r:MATCHED]->(a)
+ON CREATE SET r.count = row.count, r.clicks = row.clicks, r.position_sum = row.position_sum
+ON MATCH SET r.count = r.count + row.count, r.clicks = r.clicks + row.clicks,
+             r.position_sum = r.position_sum + row.position_sum
+"""
+
+ADD_CO_MATCHED: Final = """
+UNWIND $rows AS row
+MATCH (a:Artifact {id: row.a})
+MATCH (b:Artifact {id: row.b})
+MERGE (a)-[r:CO_MATCHED]->(b)
+ON CREATE SET r.count = row.count
+ON MATCH SET r.count = r.count + row.count
+"""
+
+ADD_PREFERRED_OVER: Final = """
+UNWIND $rows AS row
+MATCH (w:Artifact {id: row.winner})
+MATCH (l:Artifact {id: row.loser})
+SET w.id = w.id, l.id = l.id
+WITH w, l, row
+OPTIONAL MATCH (w)-[r:PREFERRED_OVER]->(l)
+WITH w, l, row, collect(r) AS existing
+UNWIND row.cells AS cell
+WITH w, l, cell,
+     [x IN existing WHERE x.winner_pos = cell.winner_pos AND x.loser_pos = cell.loser_pos] AS hit
+FOREACH (x IN hit | SET x.count = x.count + cell.count)
+FOREACH (_ IN CASE WHEN size(hit) = 0 THEN [1] ELSE [] END |
+  CREATE (w)-[:PREFERRED_OVER {winner_pos: cell.winner_pos, loser_pos: cell.loser_pos, count: cell.count}]->(l))
+"""
+"""One row per (winner, loser) pair with its position cells: the pair's relationships are read
+once instead of once per cell (a MERGE per cell costs ~4x more, because popular artifacts hold
+thousands of PREFERRED_OVER relationships). ``SET w.id = w.id`` changes nothing but takes the
+nodes' write locks before the read, so two writers cannot both create the same cell; MERGE does
+the same internally."""
+
+DELETE_BATCH: Final = """
+MATCH (n)
+WITH n LIMIT $batch
+DETACH DELETE n
+RETURN count(*) AS deleted
+"""
+"""``clear`` deletes in bounded transactions (repeated until nothing is left), so a big graph never
+needs one huge transaction and the statement runs on every Neo4j 5 (no ``CALL {} IN TRANSACTIONS``
+scoping syntax that changed in 5.23)."""
+
+# -- reads: tables --------------------------------------------------------------------------------
+# Every table read returns ONE record holding the list of row lists (``collect([...])``): the
+# Python driver spends ~14 µs per record it decodes but ~1 µs per row inside one list, so 200k
+# co-matches arrive in ~0.3 s instead of ~3 s. Big tables are read page by page (keyset pagination
+# over the anchor ids, all pages in one read transaction), which bounds the server's memory per
+# page. ``collect`` of row lists keeps nulls in place, where collecting columns would drop them.
+_ARTIFACT_ROW = """[a.id, a.name, a.type, a.provider, a.pricing, a.url, a.description, a.license,
+        toString(a.released), a.catalogued, a.downloads, a.stars, a.likes, a.dependents, a.forks,
+        a.contributors, a.price_input, a.price_output]"""
+_SCORE_ROW = """[a.id, a.rank, a.adoption, a.quality, a.ecosystem, a.match_graph, a.freshness,
+        a.quality_rating, a.quality_lo, a.quality_hi, a.comparisons, a.low_confidence, a.evidence]"""
+_EPOCH_US = "{0}.epochSeconds * 1000000 + {0}.nanosecond / 1000"
+
+ARTIFACT_ID_PAGE: Final = """
+MATCH (a:Artifact) WHERE a.id > $after
+WITH a.id AS id ORDER BY id LIMIT $page
+RETURN collect(id)
+"""
+"""The next ``$page`` artifact ids after ``$after``, in id order (an index seek, no full sort)."""
+INTENT_ID_PAGE: Final = """
+MATCH (i:Intent) WHERE i.id > $after
+WITH i.id AS id ORDER BY id LIMIT $page
+RETURN collect(id)
+"""
+
+READ_ARTIFACTS_BY_ID: Final = f"UNWIND $ids AS id MATCH (a:Artifact {{id: id}}) RETURN collect({_ARTIFACT_ROW})"
+READ_SCORES_BY_ID: Final = (
+    f"UNWIND $ids AS id MATCH (a:Artifact {{id: id}}) WHERE a.rank IS NOT NULL RETURN collect({_SCORE_ROW})"
+)
+READ_PROVIDERS: Final = "MATCH (p:Provider) RETURN collect([p.id, p.name])"
+READ_CAPABILITIES: Final = "MATCH (c:Capability) RETURN collect([c.id, c.name, c.tags])"
+READ_INTENTS_BY_INTENT: Final = """
+UNWIND $ids AS id
+MATCH (i:Intent {id: id})
+RETURN collect([i.id, i.searches, toString(i.last_day)])
+"""
+READ_HAS_CAPABILITY_BY_ID: Final = """
+UNWIND $ids AS id
+MATCH (a:Artifact {id: id})-[r:HAS_CAPABILITY]->(c:Capability)
+RETURN collect([a.id, c.id, r.description, r.unique, r.vs_alternatives, r.position])
+"""
+READ_DERIVED_FROM_BY_ID: Final = """
+UNWIND $ids AS id
+MATCH (:Artifact {id: id})-[r:DERIVED_FROM]-()
+WITH DISTINCT r
+RETURN collect([startNode(r).id, endNode(r).id])
+"""
+READ_DERIVED_FROM_BY_SOURCE: Final = """
+UNWIND $ids AS id
+MATCH (s:Artifact {id: id})-[:DERIVED_FROM]->(d:Artifact)
+RETURN collect([s.id, d.id])
+"""
+READ_INTEGRATES_WITH_BY_ID: Final = """
+UNWIND $ids AS id
+MATCH (:Artifact {id: id})-[r:INTEGRATES_WITH]-()
+WITH DISTINCT r
+RETURN collect([startNode(r).id, endNode(r).id])
+"""
+READ_INTEGRATES_WITH_BY_SOURCE: Final = """
+UNWIND $ids AS id
+MATCH (s:Artifact {id: id})-[:INTEGRATES_WITH]->(d:Artifact)
+RETURN collect([s.id, d.id])
+"""
+READ_MATCHED_BY_ID: Final = """
+UNWIND $ids AS id
+MATCH (i:Intent)-[r:MATCHED]->(a:Artifact {id: id})
+RETURN collect([i.id, a.id, r.count, r.clicks, r.position_sum])
+"""
+READ_CO_MATCHED_BY_ID: Final = """
+UNWIND $ids AS id
+MATCH (:Artifact {id: id})-[r:CO_MATCHED]-()
+WITH DISTINCT r
+RETURN collect([startNode(r).id, endNode(r).id, r.count])
+"""
+READ_CO_MATCHED_BY_SOURCE: Final = """
+UNWIND $ids AS id
+MATCH (a:Artifact {id: id})-[r:CO_MATCHED]->(b:Artifact)
+RETURN collect([a.id, b.id, r.count])
+"""
+READ_PREFERRED_OVER_BY_ID: Final = """
+UNWIND $ids AS id
+MATCH (:Artifact {id: id})-[r:PREFERRED_OVER]-()
+WITH DISTINCT r
+RETURN collect([startNode(r).id, endNode(r).id, r.winner_pos, r.loser_pos, r.count])
+"""
+READ_PREFERRED_OVER_BY_SOURCE: Final = """
+UNWIND $ids AS id
+MATCH (w:Artifact {id: id})-[r:PREFERRED_OVER]->(l:Artifact)
+RETURN collect([w.id, l.id, r.winner_pos, r.loser_pos, r.count])
+"""
+READ_DAILY_BY_ID: Final = """
+UNWIND $ids AS id
+MATCH (d:DailyDemand {artifact: id})
+RETURN collect([d.artifact, toString(d.day), d.matched, d.clicks])
+"""
+READ_RANK_HISTORY_BY_ID: Final = f"""
+UNWIND $ids AS id
+MATCH (h:RankHistory {{id: id}})
+RETURN collect([h.run, {_EPOCH_US.format('h.scored_at')}, h.id, h.rank])
+"""
+READ_LEDGER: Final = f"""
+MATCH (f:IngestedFile)
+RETURN collect([f.sha256, f.source, f.kind, f.size, f.rows, {_EPOCH_US.format('f.ingested_at')}])
+"""
+
+
+@dataclass(frozen=True)
+class TableRead:
+    """How one table is read; every query returns one record: the list of its rows.
+
+    ``by_ids``: the rows touching the artifacts ``$ids`` (``table(t, ids=...)``). ``whole``: the
+    whole table at once, for tables that stay small. Otherwise ``anchors`` pages through anchor
+    node ids and ``page`` reads the rows of one page, each row exactly once.
+    """
+
+    by_ids: str | None
+    whole: str | None = None
+    anchors: str | None = None
+    page: str | None = None
+
+
+TABLE_READS: Final[dict[Table, TableRead]] = {
+    Table.ARTIFACTS: TableRead(READ_ARTIFACTS_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_ARTIFACTS_BY_ID),
+    Table.PROVIDERS: TableRead(None, whole=READ_PROVIDERS),
+    Table.CAPABILITIES: TableRead(None, whole=READ_CAPABILITIES),
+    Table.HAS_CAPABILITY: TableRead(READ_HAS_CAPABILITY_BY_ID, anchors=ARTIFACT_ID_PAGE,
+                                    page=READ_HAS_CAPABILITY_BY_ID),
+    Table.DERIVED_FROM: TableRead(READ_DERIVED_FROM_BY_ID, anchors=ARTIFACT_ID_PAGE,
+                                  page=READ_DERIVED_FROM_BY_SOURCE),
+    Table.INTEGRATES_WITH: TableRead(READ_INTEGRATES_WITH_BY_ID, anchors=ARTIFACT_ID_PAGE,
+                                     page=READ_INTEGRATES_WITH_BY_SOURCE),
+    Table.INTENTS: TableRead(None, anchors=INTENT_ID_PAGE, page=READ_INTENTS_BY_INTENT),
+    Table.MATCHED: TableRead(READ_MATCHED_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_MATCHED_BY_ID),
+    Table.CO_MATCHED: TableRead(READ_CO_MATCHED_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_CO_MATCHED_BY_SOURCE),
+    Table.PREFERRED_OVER: TableRead(READ_PREFERRED_OVER_BY_ID, anchors=ARTIFACT_ID_PAGE,
+                                    page=READ_PREFERRED_OVER_BY_SOURCE),
+    Table.DAILY: TableRead(READ_DAILY_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_DAILY_BY_ID),
+    Table.SCORES: TableRead(READ_SCORES_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_SCORES_BY_ID),
+    Table.RANK_HISTORY: TableRead(READ_RANK_HISTORY_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_RANK_HISTORY_BY_ID),
+    Table.LEDGER: TableRead(None, whole=READ_LEDGER),
+}
+"""Rows come in ``graph.tables.SCHEMAS`` column order, dates as ISO text, datetimes as epoch µs.
+
+Paging by artifact works because every artifact id a row names is a node (``apply`` makes stubs
+for ids it has not seen), and each relationship is read from its start node only."""
+
+# -- reads: per-artifact aggregates (artifact_stats) ---------------------------------------------
+# Several narrow aggregates, joined in polars: each is one label or relationship scan the planner
+# handles well, where one query with a dozen OPTIONAL MATCHes multiplies rows.
+STATS_ARTIFACTS: Final = "MATCH (a:Artifact) RETURN collect([a.id, a.provider])"
+STATS_PROVIDER_FAMILY: Final = """
+MATCH (a:Artifact) WHERE a.provider IS NOT NULL
+WITH a.provider AS provider, count(*) AS provider_family
+RETURN collect([provider, provider_family])
+"""
+STATS_MATCHED: Final = """
+MATCH ()-[r:MATCHED]->(a:Artifact)
+WITH a.id AS id, sum(r.count) AS times_matched, sum(r.clicks) AS clicks, count(r) AS intents
+RETURN collect([id, times_matched, clicks, intents])
+"""
+STATS_CO_MATCHED: Final = """
+MATCH (a:Artifact)-[r:CO_MATCHED]-(b)
+WITH a, r, CASE WHEN a = b THEN 2 ELSE 1 END AS ends
+WITH a.id AS id, sum(ends) AS co_matched_degree, sum(ends * r.count) AS co_matched_weight
+RETURN collect([id, co_matched_degree, co_matched_weight])
+"""
+"""Counted per end, as the embedded store counts the ``a`` and ``b`` columns: an undirected match
+meets a self-loop once, so it counts twice here."""
+STATS_DERIVED_WORKS: Final = """
+MATCH ()-[r:DERIVED_FROM]->(a:Artifact)
+WITH a.id AS id, count(r) AS derived_works
+RETURN collect([id, derived_works])
+"""
+STATS_INTEGRATIONS: Final = """
+MATCH (a:Artifact)-[:INTEGRATES_WITH]-(o:Artifact)
+WITH a.id AS id, count(DISTINCT o) AS integrations
+RETURN collect([id, integrations])
+"""
+STATS_CAPABILITIES: Final = """
+MATCH (a:Artifact)-[:HAS_CAPABILITY]->(:Capability)
+WITH a.id AS id, count(*) AS capabilities
+RETURN collect([id, capabilities])
+"""
+STATS_CAPABILITY_PEERS: Final = """
+MATCH (a:Artifact)-[:HAS_CAPABILITY]->(c:Capability)
+WITH a, c, CASE WHEN EXISTS { (a)-[:CO_MATCHED]-() } THEN 1 ELSE 0 END AS connected
+WITH c, collect([a.id, connected]) AS members, sum(connected) AS n_connected
+UNWIND members AS member
+WITH member[0] AS id, sum(n_connected - member[1]) AS capability_peers
+RETURN collect([id, capability_peers])
+"""
+"""Per capability, the artifacts having it that are in the match graph; each artifact sums that
+over its capabilities, less itself when it is in the match graph (see ``STATS_COLUMNS``)."""
+STATS_WINS: Final = """
+MATCH (a:Artifact)-[r:PREFERRED_OVER]->()
+WITH a.id AS id, sum(r.count) AS wins
+RETURN collect([id, wins])
+"""
+STATS_LOSSES: Final = """
+MATCH ()-[r:PREFERRED_OVER]->(a:Artifact)
+WITH a.id AS id, sum(r.count) AS losses
+RETURN collect([id, losses])
+"""
+STATS_LAST_MATCHED: Final = """
+MATCH (d:DailyDemand)
+WITH d.artifact AS id, toString(max(d.day)) AS last_matched
+RETURN collect([id, last_matched])
+"""
+
+# -- reads: search and traversal ------------------------------------------------------------------
+SEARCH_TEXT: Final = """
+CALL db.index.fulltext.queryNodes($index, $query, {limit: $hits}) YIELD node, score
+WITH node, score,
+     CASE WHEN node:Artifact THEN [node]
+          WHEN node:Capability THEN [(x:Artifact)-[:HAS_CAPABILITY]->(node) | x]
+          ELSE [(node)-[:MATCHED]->(x:Artifact) | x] END AS targets,
+     CASE WHEN node:Artifact THEN $artifact_weight
+          WHEN node:Capability THEN $capability_weight
+          ELSE $intent_weight END AS weight
+UNWIND targets AS a
+WITH a, sum(score * weight) AS s,
+     max(CASE WHEN a = node AND toLower(a.name) = $exact THEN 1 ELSE 0 END) AS exact
+WITH collect({a: a, s: s, exact: exact}) AS found
+OPTIONAL MATCH (e:Artifact {id: $exact})
+UNWIND found + CASE WHEN e IS NULL THEN [] ELSE [{a: e, s: 0.0, exact: 1}] END AS hit
+WITH hit.a AS a, sum(hit.s) AS score, max(hit.exact) AS exact
+RETURN a.id AS id, score + exact * $exact_boost AS score
+ORDER BY exact DESC, score DESC, id ASC
+LIMIT $limit
+"""
+"""Full-text hits on an artifact count for it; hits on a capability or an intent count for the
+artifacts having it or matched by it. An exact id or name comes first whatever the text scores.
+(``collect`` then ``UNWIND`` adds the exact-id artifact without a ``CALL`` subquery, whose syntax
+differs across Neo4j 5 versions.)"""
+
+NEIGHBOR_EDGES: Final = """
+UNWIND $ids AS id
+MATCH (s:Artifact {id: id})-[r:CO_MATCHED|DERIVED_FROM|INTEGRATES_WITH]-(d:Artifact)
+WITH s, d, type(r) AS type,
+     CASE WHEN r:CO_MATCHED THEN toFloat(r.count) ELSE 1.0 END AS weight
+ORDER BY weight DESC, d.id ASC
+WITH s, collect([d.id, type, weight])[..$per_node] AS top
+UNWIND top AS edge
+RETURN s.id, edge[0], edge[1], edge[2]
+"""
+"""One expansion step: each frontier artifact's strongest ``$per_node`` artifact-artifact edges
+(CO_MATCHED weighs its count, lineage and integration 1), in either direction."""
+
+NODE_INFO: Final = """
+UNWIND $ids AS id
+MATCH (a:Artifact {id: id})
+RETURN a.id, a.name, a.type, a.rank
+"""
+
+_SHORTEST_PATH_TEMPLATE = """
+MATCH (s:Artifact {id: $a})
+MATCH (t:Artifact {id: $b})
+MATCH p = shortestPath((s)-[:CO_MATCHED|DERIVED_FROM|INTEGRATES_WITH*..%d]-(t))
+RETURN [n IN nodes(p) | n.id] AS ids
+"""
+
+
+def shortest_path_query(max_hops: int) -> str:
+    """The ``shortestPath`` query bounded to ``max_hops``, which Cypher cannot take as a parameter.
+
+    Only a genuine ``int`` within ``1..MAX_PATH_HOPS`` is accepted, so the text that ends up in
+    the query is always one to two digits and never anything a caller wrote.
+    """
+    if type(max_hops) is not int or not 1 <= max_hops <= MAX_PATH_HOPS:
+        raise ValueError(f"max_hops must be an int in 1..{MAX_PATH_HOPS}, got {max_hops!r}")
+    return _SHORTEST_PATH_TEMPLATE % max_hops

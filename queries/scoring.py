@@ -244,10 +244,13 @@ def _bt_fit(data: _PairData, n: np.ndarray, config: ScoringConfig, start: np.nda
             hessian = (jac.T @ jac).toarray() + np.diag(prior)
             step = linalg.solve(hessian, g, assume_a="pos")
         else:
+            diagonal = np.asarray(jac.multiply(jac).sum(axis=0)).ravel() + prior
             operator = sparse_linalg.LinearOperator(
                 (size, size), matvec=lambda v, j=jac: j.T @ (j @ v) + prior * v, dtype=np.float64
             )
-            step, _ = sparse_linalg.cg(operator, g, rtol=1e-6, maxiter=200)
+            jacobi = sparse_linalg.LinearOperator((size, size), matvec=lambda v, d=diagonal: v / d,
+                                                  dtype=np.float64)
+            step, _ = sparse_linalg.cg(operator, g, rtol=1e-4, maxiter=100, M=jacobi)
         t = 1.0
         while True:
             candidate = x - t * step
@@ -255,7 +258,10 @@ def _bt_fit(data: _PairData, n: np.ndarray, config: ScoringConfig, start: np.nda
             if f_new <= f - 1e-4 * t * float(g @ step) or t < 1e-6:
                 break
             t *= 0.5
+        converged = float(np.max(np.abs(t * step))) < 1e-6 or f - f_new <= 1e-10 * abs(f)
         x, f, g = candidate, f_new, g_new
+        if converged:
+            break
     return x
 
 

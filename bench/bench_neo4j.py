@@ -97,7 +97,7 @@ def bench_ingest(store: Neo4jStore, settings: Settings, searches: int) -> None:
                   f"(before: {rss_before:.0f} MiB)")
 
 
-def bench_latency(store: Neo4jStore, settings: Settings, artifacts: int) -> None:
+def bench_latency(store: Neo4jStore, artifacts: int) -> None:
     arts, co = co_match_rows(artifacts, artifacts * 10, seed=9)
     store.clear()
     store.apply(GraphDelta().set(Table.ARTIFACTS, arts))
@@ -137,7 +137,7 @@ def main() -> None:
         if args.only in (None, "ingest"):
             bench_ingest(store, settings, args.searches)
         if args.only in (None, "latency"):
-            bench_latency(store, settings, args.artifacts)
+            bench_latency(store, args.artifacts)
     finally:
         store.clear()
         store.close()

@@ -74,6 +74,21 @@ _RELATIONSHIP_WRITES: tuple[tuple[Table, str, tuple[str, ...]], ...] = (
 )
 
 
+def bolt_answers(uri: str, user: str, password: str, timeout_s: float = 2.0) -> bool | None:
+    """True: Bolt accepts the credentials; False: it rejects them; None: not reachable (yet).
+
+    The readiness probe of :mod:`graph.server`, here so that only this module imports the driver.
+    """
+    try:
+        with GraphDatabase.driver(uri, auth=(user, password), connection_timeout=timeout_s) as driver:
+            driver.verify_connectivity()
+    except AuthError:
+        return False
+    except (DriverError, Neo4jError, OSError):
+        return None
+    return True
+
+
 def lucene_query(text: str) -> str | None:
     """A full-text query for free text: every term escaped, plain terms (3+ chars) also as prefixes.
 

@@ -512,19 +512,10 @@ def _info(lay: _Layout, pid: int, bolt: int, http: int, password: str) -> Server
 
 def _bolt_answers(info: ServerInfo) -> bool | None:
     """True: Bolt accepts the credentials; False: it rejects them; None: not reachable (yet)."""
-    # The driver is imported here, not at module level: only the readiness probe needs it, and the
-    # rest of `graph` stays importable without touching the Neo4j driver.
-    from neo4j import GraphDatabase
-    from neo4j.exceptions import AuthError, DriverError, Neo4jError
+    # Only graph.neo4j_store touches the driver; importing it here keeps server start-up light.
+    from graph.neo4j_store import bolt_answers
 
-    try:
-        with GraphDatabase.driver(info.bolt_uri, auth=(info.user, info.password), connection_timeout=2.0) as driver:
-            driver.verify_connectivity()
-    except AuthError:
-        return False
-    except (DriverError, Neo4jError, OSError):
-        return None
-    return True
+    return bolt_answers(info.bolt_uri, info.user, info.password)
 
 
 def _running_pid(lay: _Layout) -> int | None:

@@ -138,8 +138,8 @@ def catalog_delta(artifacts: list[Artifact]) -> GraphDelta:
     providers: dict[str, str] = {}
     caps: dict[str, dict[str, Any]] = {}
     has_cap = []
-    derived = []
-    integrates = []
+    derived: list[dict[str, str]] = []
+    integrates: list[dict[str, str]] = []
     for art in artifacts:
         provider_id = slugify(art.provider) if art.provider else None
         if provider_id and art.provider:

@@ -47,7 +47,7 @@ def open_decompressed(path: Path) -> BinaryIO:
     with open(path, "rb") as fh:
         magic = fh.read(4)
     if magic.startswith(GZIP_MAGIC):
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]
     if magic.startswith(ZSTD_MAGIC):
         return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True))
     return open(path, "rb")

@@ -31,7 +31,7 @@ import networkx as nx
 import polars as pl
 
 from graph.errors import StoreLocked, StoreUnavailable
-from graph.store import GraphEdge, GraphNode, Subgraph
+from graph.store import GraphEdge, GraphNode, Subgraph, grow_neighborhood
 from graph.tables import (
     ADDITIVE,
     ARTIFACT_ENDPOINTS,
@@ -353,21 +353,8 @@ class EmbeddedStore:
 
     def neighborhood(self, artifact_id: str, depth: int, limit: int) -> Subgraph:
         edges = self._artifact_edges()
-        graph: nx.Graph = nx.Graph()
-        graph.add_node(artifact_id)
-        frontier = {artifact_id}
-        for _ in range(depth):
-            if not frontier or graph.number_of_nodes() >= limit:
-                break
-            step = self._expand(edges, frontier, per_node=limit)
-            new_nodes: set[str] = set()
-            for src, dst, typ, weight in step.iter_rows():
-                if dst not in graph and graph.number_of_nodes() >= limit:
-                    continue
-                if dst not in graph:
-                    new_nodes.add(dst)
-                graph.add_edge(src, dst, type=typ, weight=weight)
-            frontier = new_nodes
+        graph = grow_neighborhood(artifact_id, depth, limit,
+                                  lambda frontier: self._expand(edges, frontier, per_node=limit))
         return self._subgraph(artifact_id, graph)
 
     def _subgraph(self, center: str, graph: nx.Graph) -> Subgraph:

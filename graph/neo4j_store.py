@@ -25,14 +25,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import polars as pl
 from neo4j import GraphDatabase, unit_of_work
 from neo4j.exceptions import AuthError, DriverError, Neo4jError
 
 from graph import cypher
 from graph.errors import InvalidInput, StoreUnavailable
-from graph.store import STATS_COLUMNS, GraphEdge, GraphNode, Subgraph
+from graph.store import STATS_COLUMNS, GraphEdge, GraphNode, Subgraph, grow_neighborhood
 from graph.tables import (
     ADDITIVE,
     ARTIFACT_ENDPOINTS,
@@ -537,21 +536,8 @@ class Neo4jStore:
 
     def neighborhood(self, artifact_id: str, depth: int, limit: int) -> Subgraph:
         def work(tx: ManagedTransaction) -> Subgraph:
-            graph: nx.Graph = nx.Graph()
-            graph.add_node(artifact_id)
-            frontier = {artifact_id}
-            for _ in range(depth):
-                if not frontier or graph.number_of_nodes() >= limit:
-                    break
-                step = self._expand(tx, frontier, per_node=limit)
-                new_nodes: set[str] = set()
-                for src, dst, typ, weight in step.iter_rows():
-                    if dst not in graph and graph.number_of_nodes() >= limit:
-                        continue
-                    if dst not in graph:
-                        new_nodes.add(dst)
-                    graph.add_edge(src, dst, type=typ, weight=weight)
-                frontier = new_nodes
+            graph = grow_neighborhood(artifact_id, depth, limit,
+                                      lambda frontier: self._expand(tx, frontier, per_node=limit))
             ids = list(graph.nodes)
             info = {row[0]: row for row in tx.run(cypher.NODE_INFO, {"ids": ids})}
             nodes = [

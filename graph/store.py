@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
+import networkx as nx
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     import polars as pl
 
@@ -105,6 +106,30 @@ class GraphStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def grow_neighborhood(center: str, depth: int, limit: int,
+                      expand: Callable[[set[str]], pl.DataFrame]) -> nx.Graph:
+    """Breadth-first growth shared by both stores: ``expand`` gives a frontier's strongest edges.
+
+    ``expand`` returns ``src, dst, type, weight`` rows, best first per ``src``; growth stops at
+    ``depth`` hops or ``limit`` nodes, whichever comes first.
+    """
+    graph: nx.Graph = nx.Graph()
+    graph.add_node(center)
+    frontier = {center}
+    for _ in range(depth):
+        if not frontier or graph.number_of_nodes() >= limit:
+            break
+        new_nodes: set[str] = set()
+        for src, dst, typ, weight in expand(frontier).iter_rows():
+            if dst not in graph and graph.number_of_nodes() >= limit:
+                continue
+            if dst not in graph:
+                new_nodes.add(dst)
+            graph.add_edge(src, dst, type=typ, weight=weight)
+        frontier = new_nodes
+    return graph
 
 
 def open_store(settings: Settings) -> GraphStore:

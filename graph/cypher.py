@@ -14,7 +14,7 @@ Graph model (what the Neo4j Browser shows)::
     (:Intent {id, searches, last_day})-[:MATCHED {count, clicks, position_sum}]->(:Artifact)
     (:Artifact)-[:CO_MATCHED {count}]->(:Artifact)
     (:Artifact)-[:PREFERRED_OVER {winner_pos, loser_pos, count}]->(:Artifact)
-    (:DailyDemand {artifact, day, matched, clicks}), (:RankHistory {run, id, scored_at, rank}),
+    (:DailyDemand {artifact, day, matched, clicks, sessions}), (:RankHistory {run, id, scored_at, rank}),
     (:IngestedFile {sha256, source, kind, size, rows, ingested_at})
 
 Scores live as properties of ``Artifact`` so the Browser shows them next to the evidence; an
@@ -137,8 +137,9 @@ ON MATCH SET i.searches = coalesce(i.searches, 0) + row.searches,
 ADD_DAILY: Final = """
 UNWIND $rows AS row
 MERGE (d:DailyDemand {artifact: row.artifact, day: row.day})
-ON CREATE SET d.matched = row.matched, d.clicks = row.clicks
-ON MATCH SET d.matched = coalesce(d.matched, 0) + row.matched, d.clicks = coalesce(d.clicks, 0) + row.clicks
+ON CREATE SET d.matched = row.matched, d.clicks = row.clicks, d.sessions = row.sessions
+ON MATCH SET d.matched = coalesce(d.matched, 0) + row.matched, d.clicks = coalesce(d.clicks, 0) + row.clicks,
+             d.sessions = coalesce(d.sessions, 0) + coalesce(row.sessions, 0)
 """
 
 APPEND_RANK_HISTORY: Final = """
@@ -256,14 +257,21 @@ thousands of PREFERRED_OVER relationships). ``SET w.id = w.id`` changes nothing 
 nodes' write locks before the read, so two writers cannot both create the same cell; MERGE does
 the same internally."""
 
+DELETE_RELATIONSHIP_BATCH: Final = """
+MATCH ()-[r]->()
+WITH r LIMIT $batch
+DELETE r
+RETURN count(*) AS deleted
+"""
 DELETE_BATCH: Final = """
 MATCH (n)
 WITH n LIMIT $batch
 DETACH DELETE n
 RETURN count(*) AS deleted
 """
-"""``clear`` deletes in bounded transactions (repeated until nothing is left), so a big graph never
-needs one huge transaction and the statement runs on every Neo4j 5 (no ``CALL {} IN TRANSACTIONS``
+"""``clear`` deletes relationships, then nodes, in bounded transactions (each repeated until nothing
+is left), so a big graph never needs one huge transaction (a node with 100k relationships would
+make a batch of nodes unbounded) and the statement runs on every Neo4j 5 (no ``CALL {} IN TRANSACTIONS``
 scoping syntax that changed in 5.23)."""
 
 # -- reads: tables --------------------------------------------------------------------------------
@@ -359,7 +367,7 @@ RETURN collect([w.id, l.id, r.winner_pos, r.loser_pos, r.count])
 READ_DAILY_BY_ID: Final = """
 UNWIND $ids AS id
 MATCH (d:DailyDemand {artifact: id})
-RETURN collect([d.artifact, toString(d.day), d.matched, d.clicks])
+RETURN collect([d.artifact, toString(d.day), d.matched, d.clicks, d.sessions])
 """
 READ_RANK_HISTORY_BY_ID: Final = f"""
 UNWIND $ids AS id

@@ -66,6 +66,7 @@ class EmbeddedStore:
     """A :class:`graph.store.GraphStore` on polars tables persisted as Parquet snapshots."""
 
     kind = "networkx"
+    max_searches_per_write: int | None = None
 
     def __init__(self, home: Path, *, lock_timeout_s: float = 30.0) -> None:
         self.root = Path(home) / "embedded"

@@ -281,6 +281,7 @@ class Neo4jStore:
     def __init__(self, driver: Driver, settings: Settings, *, bookmarks: BookmarkManager | None = None) -> None:
         self.driver = driver
         self.settings = settings
+        self.max_searches_per_write: int | None = settings.neo4j_searches_per_write
         self.database = settings.neo4j_database
         self._bookmarks = bookmarks if bookmarks is not None else GraphDatabase.bookmark_manager()
 
@@ -395,14 +396,15 @@ class Neo4jStore:
         """Delete every node and relationship in bounded write transactions; the schema stays."""
         batch = self.settings.neo4j_batch_size
 
-        def work(tx: ManagedTransaction) -> int:
-            record = tx.run(cypher.DELETE_BATCH, {"batch": batch}).single()
+        def work(tx: ManagedTransaction, query: str) -> int:
+            record = tx.run(query, {"batch": batch}).single()
             return int(record[0]) if record is not None else 0
 
         try:
             with self._session() as session:
-                while session.execute_write(work) > 0:
-                    pass
+                for query in (cypher.DELETE_RELATIONSHIP_BATCH, cypher.DELETE_BATCH):
+                    while session.execute_write(work, query) > 0:
+                        pass
         except (DriverError, Neo4jError) as e:
             raise self._wrap("clear", e) from e
 

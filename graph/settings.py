@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     neo4j_database: str = Field(default="neo4j", validation_alias="NEO4J_DATABASE")
     neo4j_timeout_s: float = Field(default=30.0, validation_alias="MATCHGRAPH_NEO4J_TIMEOUT_S")
     neo4j_batch_size: int = Field(default=10_000, ge=100, le=100_000, validation_alias="MATCHGRAPH_NEO4J_BATCH")
+    neo4j_searches_per_write: int = Field(
+        default=20_000, ge=100, validation_alias="MATCHGRAPH_NEO4J_SEARCHES_PER_WRITE"
+    )
 
     admin_token: SecretStr | None = Field(default=None, validation_alias="MATCHGRAPH_ADMIN_TOKEN")
 

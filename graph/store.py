@@ -76,6 +76,9 @@ class GraphStore(Protocol):
     """
 
     kind: str
+    max_searches_per_write: int | None
+    """How many searches' aggregates one ``apply`` may carry (None: no limit). Neo4j holds a
+    transaction in its heap, so big log files are written in parts there."""
 
     def apply(self, delta: GraphDelta) -> None:
         """Apply every table of ``delta`` in one atomic write."""

@@ -75,7 +75,7 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
         "loser_pos": I64(),
         "count": I64(),
     },
-    Table.DAILY: {"artifact": Str(), "day": pl.Date(), "matched": I64(), "clicks": I64()},
+    Table.DAILY: {"artifact": Str(), "day": pl.Date(), "matched": I64(), "clicks": I64(), "sessions": I64()},
     Table.SCORES: {
         "id": Str(),
         "rank": I64(),
@@ -124,7 +124,7 @@ ADDITIVE: dict[Table, dict[str, str]] = {
     Table.MATCHED: {"count": "sum", "clicks": "sum", "position_sum": "sum"},
     Table.CO_MATCHED: {"count": "sum"},
     Table.PREFERRED_OVER: {"count": "sum"},
-    Table.DAILY: {"matched": "sum", "clicks": "sum"},
+    Table.DAILY: {"matched": "sum", "clicks": "sum", "sessions": "sum"},
 }
 """Tables whose rows merge by combining their measures per key ("sum" or "max")."""
 

@@ -4,7 +4,9 @@ For a frame of searches (``ingest.logs.SEARCH_SCHEMA``):
 
 * ``intents``: searches per normalized query, and the last day it was searched;
 * ``matched``: per (intent, artifact), searches listing it, clicks on it, sum of its positions;
-* ``daily``: per (artifact, day), searches listing it and clicks on it (for time decay);
+* ``daily``: per (artifact, day), searches listing it, clicks on it and the distinct sessions that
+  listed it (a search without a session is a session of its own); sessions add across files, so a
+  session whose searches are split over two files on the same day counts twice;
 * ``co_matched``: per unordered pair in the top ``TOP_K`` of one search, the searches listing both;
 * ``preferred_over``: per (chosen, shown-but-not-chosen, their positions), the number of searches
   where a person chose the first from the top ``TOP_K`` while the second was shown there too
@@ -42,13 +44,15 @@ def aggregate_searches(searches: pl.DataFrame) -> dict[Table, pl.DataFrame]:
         return {table: empty(table) for table in ADDITIVE} | {Table.ARTIFACTS: empty(Table.ARTIFACTS)}
     s = searches.with_row_index("sid").select(
         "sid",
+        pl.coalesce(pl.col("session_id"), pl.lit("search:") + pl.col("search_id")).alias("session"),
         intent_expr().alias("intent"),
         pl.col("ts").dt.date().alias("day"),
         "results",
         "clicks",
     )
     shown = (
-        s.select("sid", "intent", "day", "results", pl.int_ranges(1, pl.col("results").list.len() + 1).alias("pos"))
+        s.select("sid", "session", "intent", "day", "results",
+                 pl.int_ranges(1, pl.col("results").list.len() + 1).alias("pos"))
         .explode(["results", "pos"])
         .rename({"results": "artifact"})
     )
@@ -72,10 +76,10 @@ def aggregate_searches(searches: pl.DataFrame) -> dict[Table, pl.DataFrame]:
         pl.col("count").fill_null(0), pl.col("clicks").fill_null(0), pl.col("position_sum").fill_null(0)
     )
     daily = (
-        shown.group_by("artifact", "day").agg(pl.len().alias("matched"))
+        shown.group_by("artifact", "day").agg(pl.len().alias("matched"), pl.col("session").n_unique().alias("sessions"))
         .join(clicked.group_by("artifact", "day").agg(pl.len().alias("clicks")), on=["artifact", "day"], how="full",
               coalesce=True)
-        .with_columns(pl.col("matched").fill_null(0), pl.col("clicks").fill_null(0))
+        .with_columns(pl.col("matched").fill_null(0), pl.col("clicks").fill_null(0), pl.col("sessions").fill_null(0))
     )
 
     top = shown.filter(pl.col("pos") <= TOP_K).join(ids, on="artifact").select("sid", "code", "pos", "chosen")

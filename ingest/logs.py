@@ -140,16 +140,18 @@ def detect_log_format(path: Path) -> str:
     return "native-jsonl"
 
 
-def read_native_jsonl(path: Path, rejects: Rejects, seen: set[str]) -> Iterator[pl.DataFrame]:
+def read_native_jsonl(path: Path, rejects: Rejects, seen: set[str],
+                      chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
     source = str(path)
     with open_decompressed(path) as stream:
-        for first, lines in iter_line_chunks(stream, CHUNK_LINES):
+        for first, lines in iter_line_chunks(stream, chunk_lines):
             raw = _VALIDATOR.chunk(source, first, lines, rejects)
             if raw.height:
                 yield finish(raw, source, rejects, seen)
 
 
-def read_native_parquet(path: Path, rejects: Rejects, seen: set[str]) -> Iterator[pl.DataFrame]:
+def read_native_parquet(path: Path, rejects: Rejects, seen: set[str],
+                        chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
     source = str(path)
     lazy = pl.scan_parquet(path)
     names = lazy.collect_schema().names()
@@ -159,8 +161,8 @@ def read_native_parquet(path: Path, rejects: Rejects, seen: set[str]) -> Iterato
 
         raise InvalidInput(f"{path}: Parquet search log lacks the columns {', '.join(missing)}")
     total = lazy.select(pl.len()).collect().item()
-    for offset in range(0, total, CHUNK_LINES):
-        chunk = lazy.slice(offset, CHUNK_LINES).collect()
+    for offset in range(0, total, chunk_lines):
+        chunk = lazy.slice(offset, chunk_lines).collect()
         cols = [
             pl.col("search_id").cast(pl.String),
             pl.col("ts"),
@@ -176,9 +178,10 @@ def read_native_parquet(path: Path, rejects: Rejects, seen: set[str]) -> Iterato
         yield finish(frame, source, rejects, seen)
 
 
-def read_logs(path: Path, rejects: Rejects, seen: set[str], fmt: str | None = None) -> Iterator[pl.DataFrame]:
+def read_logs(path: Path, rejects: Rejects, seen: set[str], fmt: str | None = None,
+              chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
     """Frames of valid searches from one log file, in chunks; rejects go to ``rejects``."""
     fmt = fmt or detect_log_format(path)
     if fmt == "parquet":
-        return read_native_parquet(path, rejects, seen)
-    return read_native_jsonl(path, rejects, seen)
+        return read_native_parquet(path, rejects, seen, chunk_lines)
+    return read_native_jsonl(path, rejects, seen, chunk_lines)

@@ -20,7 +20,7 @@ from graph.tables import GraphDelta, Table
 from ingest.aggregate import Accumulator
 from ingest.catalog import catalog_delta, read_catalog
 from ingest.files import check_readable, sha256_of
-from ingest.logs import read_logs
+from ingest.logs import CHUNK_LINES, read_logs
 from ingest.rejects import Rejects
 
 if TYPE_CHECKING:
@@ -101,12 +101,17 @@ def _ingest(
             known.add(sha)
         report.files.append(FileReport(str(path), sha, "ingested" if ingested else "nothing valid",
                                        read, ingested, rejected))
+    return _finish(report, rejects, settings)
+
+
+def _finish(report: IngestReport, rejects: Rejects, settings: Settings) -> IngestReport:
+    """Write the rejects file, and fail when the files that were read held nothing valid."""
     if len(rejects):
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        report.rejects_path = rejects.write(Path(settings.home) / "rejects" / f"{stamp}-{kind}.jsonl")
+        report.rejects_path = rejects.write(Path(settings.home) / "rejects" / f"{stamp}-{report.kind}.jsonl")
     fresh = [f for f in report.files if f.status != "skipped: already ingested"]
     if fresh and not any(f.ingested for f in fresh):
-        raise InvalidInput(f"nothing valid was read from {len(fresh)} {kind} file(s); " + report.summary())
+        raise InvalidInput(f"nothing valid was read from {len(fresh)} {report.kind} file(s); " + report.summary())
     return report
 
 
@@ -121,13 +126,41 @@ def ingest_catalogs(store: GraphStore, paths: Sequence[Path], settings: Settings
 
 def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings,
                 fmt: str | None = None) -> IngestReport:
+    """Ingest search logs, each file in parts of at most ``store.max_searches_per_write`` searches.
+
+    Every part but the last is written with a ledger row ``<sha256>:<part>``; the last part is
+    written with the file's own ``<sha256>`` row. After a crash, a rerun reads the file again,
+    skips the parts the ledger holds, and writes the rest: no search is counted twice or lost.
+    """
+    report = IngestReport(kind="logs")
+    rejects = Rejects()
     seen: set[str] = set()
-
-    def read(path: Path, rejects: Rejects) -> tuple[GraphDelta, int, int]:
+    sizes = {path: check_readable(path, settings.max_input_bytes) for path in paths}
+    known = set(store.table(Table.LEDGER).get_column("sha256").to_list())
+    per_write = store.max_searches_per_write or 0
+    for path in paths:
+        sha = sha256_of(path)
+        if sha in known:
+            report.files.append(FileReport(str(path), sha, "skipped: already ingested"))
+            continue
         before = len(rejects)
-        acc = Accumulator()
-        for frame in read_logs(path, rejects, seen, fmt):
+        acc, part, ingested = Accumulator(), 0, 0
+        chunk_lines = min(CHUNK_LINES, per_write) if per_write else CHUNK_LINES
+        for frame in read_logs(path, rejects, seen, fmt, chunk_lines):
             acc.add(frame)
-        return acc.delta(), acc.searches + len(rejects) - before, acc.searches
-
-    return _ingest(store, paths, settings, "logs", read)
+            if per_write and acc.searches >= per_write:
+                key = f"{sha}:{part}"
+                if key not in known:
+                    part_row = _ledger_row(path, key, "logs-part", sizes[path], acc.searches)
+                    store.apply(acc.delta().set(Table.LEDGER, part_row))
+                    known.add(key)
+                ingested += acc.searches
+                acc, part = Accumulator(), part + 1
+        ingested += acc.searches
+        rejected = len(rejects) - before
+        if ingested:
+            store.apply(acc.delta().set(Table.LEDGER, _ledger_row(path, sha, "logs", sizes[path], ingested)))
+            known.add(sha)
+        report.files.append(FileReport(str(path), sha, "ingested" if ingested else "nothing valid",
+                                       ingested + rejected, ingested, rejected))
+    return _finish(report, rejects, settings)

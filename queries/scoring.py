@@ -6,7 +6,8 @@ artifacts of the same ``type``. ``as_of`` is the last day seen in the logs (or t
 date when there are no logs), so the same input always gives the same scores.
 
 adoption
-    Demand seen in the logs, ``d = sum over days of 2^(-age/half_life) * (matched + 3 * clicks)``,
+    Demand seen in the logs, ``d = sum over days of 2^(-age/half_life) * (matched + 3 * clicks +
+    2 * sessions)`` (sessions: distinct sessions that met it that day),
     log-scaled and normalized within type as ``log1p(d) / log1p(max d of the type)``; external
     signals (downloads, stars, likes, dependents, forks, contributors) each normalized the same way,
     averaged over the signals the artifact has. adoption = 100 * weighted mean of the demand part
@@ -94,6 +95,7 @@ class ScoringConfig:
     half_life_days: float = 30.0
     release_half_life_days: float = 365.0
     click_weight: float = 3.0
+    session_weight: float = 2.0
     prior_sd: float = 1.5
     position_prior_sd: float = 3.0
     bootstrap_rounds: int = 100
@@ -374,7 +376,8 @@ def compute_scores(store: GraphStore, config: ScoringConfig) -> pl.DataFrame:
     has_logs = daily.height > 0
     decay = (2.0 ** (-(pl.lit(as_of) - pl.col("day")).dt.total_days().clip(lower_bound=0) / config.half_life_days))
     demand = daily.group_by("artifact").agg(
-        ((pl.col("matched") + config.click_weight * pl.col("clicks")) * decay).sum().alias("demand")
+        ((pl.col("matched") + config.click_weight * pl.col("clicks")
+          + config.session_weight * pl.col("sessions").fill_null(0)) * decay).sum().alias("demand")
     )
     frame = frame.join(demand, left_on="id", right_on="artifact", how="left").with_columns(
         pl.col("demand").fill_null(0.0)

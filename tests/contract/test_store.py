@@ -8,11 +8,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from graph.embedded import EmbeddedStore
 from graph.errors import InvalidInput
 from graph.schema import Artifact
 from graph.settings import Settings
 from graph.store import GraphStore
-from graph.tables import GraphDelta, Table
+from graph.tables import KEYS, GraphDelta, Table
 from ingest.catalog import catalog_delta
 from ingest.pipeline import ingest_catalogs, ingest_logs
 from tests.fixtures import CATALOG, SEARCHES, write_jsonl
@@ -125,9 +126,10 @@ def test_logs_build_the_match_graph(store: GraphStore, tmp_path: Path) -> None:
     ]
     stub = store.table(Table.ARTIFACTS, ["midjourney"]).row(0, named=True)
     assert stub["catalogued"] is False
-    daily = {(r["artifact"], r["day"]): (r["matched"], r["clicks"]) for r in store.table(Table.DAILY).to_dicts()}
-    assert daily[("sdxl", date(2026, 1, 3))] == (2, 1)
-    assert daily[("flux-1-pro", date(2026, 1, 1))] == (1, 1)
+    daily = {(r["artifact"], r["day"]): (r["matched"], r["clicks"], r["sessions"])
+             for r in store.table(Table.DAILY).to_dicts()}
+    assert daily[("sdxl", date(2026, 1, 3))] == (2, 1, 2)  # sessions u2 and u3
+    assert daily[("flux-1-pro", date(2026, 1, 1))] == (1, 1, 1)
 
 
 def test_same_input_twice_changes_nothing(store: GraphStore, tmp_path: Path) -> None:
@@ -211,3 +213,42 @@ def test_nothing_valid_is_an_error(store: GraphStore, tmp_path: Path) -> None:
     bad.write_text("not json\n{}\n")
     with pytest.raises(InvalidInput, match="nothing valid"):
         ingest_logs(store, [bad], _settings(tmp_path))
+
+
+AGGREGATES = (Table.INTENTS, Table.MATCHED, Table.CO_MATCHED, Table.PREFERRED_OVER, Table.DAILY, Table.ARTIFACTS)
+
+
+def _snapshot(store: GraphStore) -> dict[Table, list[dict[str, object]]]:
+    return {t: store.table(t).sort(list(KEYS[t])).to_dicts() for t in AGGREGATES}
+
+
+def test_logs_written_in_parts_resume_after_a_crash(store: GraphStore, tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    logs = write_jsonl(tmp_path / "logs.jsonl", SEARCHES)
+    reference = EmbeddedStore(tmp_path / "reference")
+    ingest_logs(reference, [logs], settings)
+
+    store.max_searches_per_write = 2  # four searches: two parts, then the file's own ledger row
+    real_apply = store.apply
+    calls = {"n": 0}
+
+    def crash_on_second_write(delta: GraphDelta) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("killed")
+        real_apply(delta)
+
+    store.apply = crash_on_second_write  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="killed"):
+        ingest_logs(store, [logs], settings)
+    store.apply = real_apply  # type: ignore[method-assign]
+    ledger = store.table(Table.LEDGER)
+    assert ledger.get_column("kind").to_list() == ["logs-part"]  # the first part, and nothing of the second
+    report = ingest_logs(store, [logs], settings)
+    assert report.ingested == 4
+    kinds = sorted(store.table(Table.LEDGER).get_column("kind").to_list())
+    assert kinds == ["logs", "logs-part", "logs-part"]
+    assert _snapshot(store) == _snapshot(reference)
+    again = ingest_logs(store, [logs], settings)
+    assert again.files[0].status == "skipped: already ingested"
+    assert _snapshot(store) == _snapshot(reference)

@@ -322,7 +322,7 @@ def test_table_converts_dates_datetimes_lists_and_nulls(tmp_path: Path) -> None:
             return [([["abc", "logs.jsonl", "logs", 10, 4, epoch_us]],)]
         if query == cypher.READ_DAILY_BY_ID:
             assert params == {"ids": ["a", "b"]}
-            return [([["a", "2026-01-03", 2, 1], ["b", None, 1, 0]],)]
+            return [([["a", "2026-01-03", 2, 1, 1], ["b", None, 1, 0, None]],)]
         if query == cypher.READ_CAPABILITIES:
             return [([["x", "X", ["image", "edit"]], ["y", None, None]],)]
         raise AssertionError(query)

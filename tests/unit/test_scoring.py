@@ -68,6 +68,17 @@ def test_adoption_decays_demand_and_log_scales_within_type(embedded: EmbeddedSto
     assert s["c"]["adoption"] == pytest.approx(100.0, abs=1e-9)
 
 
+def test_adoption_counts_distinct_sessions(embedded: EmbeddedStore) -> None:
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([
+        {"id": "spread", "type": "model"}, {"id": "one-session", "type": "model"}]))
+        .set(Table.DAILY, pl.DataFrame({"artifact": ["spread", "one-session"], "day": [AS_OF, AS_OF],
+                                        "matched": [4, 4], "clicks": [0, 0], "sessions": [4, 1]})))
+    s = _scores(embedded)
+    # demand: spread = 4 + 2*4 = 12 (the type max), one-session = 4 + 2*1 = 6
+    assert s["spread"]["adoption"] == pytest.approx(100.0)
+    assert s["one-session"]["adoption"] == pytest.approx(100 * math.log(7) / math.log(13), abs=1e-6)
+
+
 def test_adoption_half_life_is_configurable(embedded: EmbeddedStore) -> None:
     embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([
         {"id": "old", "type": "model"}, {"id": "new", "type": "model"}]))

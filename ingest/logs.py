@@ -12,6 +12,7 @@ their first position, and a ``search_id`` seen before in the same command is rej
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -134,10 +135,29 @@ def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: set[str]) -
 
 
 def detect_log_format(path: Path) -> str:
-    start = head(path, 4096)
+    """``parquet``, ``ubi`` (OpenSearch User Behavior Insights) or ``native-jsonl``, from the start.
+
+    UBI is a first line that is a ``_bulk`` action, or a document with a ``query_id`` and an
+    ``action_name`` or ``user_query`` but no native ``search_id``.
+    """
+    start = head(path, 65536)
     if start.startswith(PARQUET_MAGIC):
         return "parquet"
-    return "native-jsonl"
+    first = next((line.strip() for line in start.split(b"\n") if line.strip()), b"")
+    return "ubi" if _looks_like_ubi(first) else "native-jsonl"
+
+
+def _looks_like_ubi(line: bytes) -> bool:
+    try:
+        obj = json.loads(line)
+    except ValueError:  # a line longer than the head: judge by the field names it shows
+        return (b'"query_id"' in line and b'"search_id"' not in line
+                and (b'"action_name"' in line or b'"user_query"' in line))
+    if not isinstance(obj, dict):
+        return False
+    if len(obj) == 1 and isinstance(action := next(iter(obj.values())), dict) and "_index" in action:
+        return next(iter(obj)) in ("index", "create")
+    return "query_id" in obj and "search_id" not in obj and ("action_name" in obj or "user_query" in obj)
 
 
 def read_native_jsonl(path: Path, rejects: Rejects, seen: set[str],
@@ -184,4 +204,12 @@ def read_logs(path: Path, rejects: Rejects, seen: set[str], fmt: str | None = No
     fmt = fmt or detect_log_format(path)
     if fmt == "parquet":
         return read_native_parquet(path, rejects, seen, chunk_lines)
+    if fmt == "ubi":
+        from ingest.ubi import read_ubi  # ingest.ubi builds on this module
+
+        return read_ubi(path, rejects, seen, chunk_lines)
+    if fmt != "native-jsonl":
+        from graph.errors import InvalidInput
+
+        raise InvalidInput(f"unknown log format {fmt!r}: use native-jsonl, parquet or ubi")
     return read_native_jsonl(path, rejects, seen, chunk_lines)

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from graph.errors import InvalidInput
 from graph.schema import SIGNALS, Artifact, slugify
 from graph.tables import GraphDelta, Table
+from ingest.adapters import ADAPTERS, detect_adapter
 from ingest.files import PARQUET_MAGIC, head, open_decompressed
 from ingest.jsonl import _error_text
 
@@ -28,9 +29,13 @@ if TYPE_CHECKING:
 
 
 def detect_catalog_format(path: Path) -> str:
+    """The native format, or the name of the adapter (:data:`ingest.adapters.ADAPTERS`) a known foreign file needs."""
     start = head(path, 4096)
     if start.startswith(PARQUET_MAGIC):
         return "parquet"
+    adapter = detect_adapter(start)
+    if adapter:
+        return adapter
     text = start.lstrip()
     if text.startswith(b"["):
         return "json"
@@ -115,6 +120,8 @@ def iter_records(path: Path, fmt: str, rejects: Rejects) -> Iterator[tuple[int, 
 def read_catalog(path: Path, rejects: Rejects, fmt: str | None = None) -> tuple[list[Artifact], int]:
     """The valid artifacts of one native catalog file, and how many records it held."""
     fmt = fmt or detect_catalog_format(path)
+    if fmt in ADAPTERS:
+        return ADAPTERS[fmt](path, rejects)
     seen: set[str] = set()
     artifacts: list[Artifact] = []
     before = len(rejects)

@@ -83,9 +83,12 @@ def _report(report: IngestReport, as_json: bool) -> None:
 
 @ingest_app.command("catalog")
 def ingest_catalog_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Catalog files (JSONL, JSON array, CSV, Parquet).")],
+    paths: Annotated[list[Path], typer.Argument(help="Catalog files (native JSONL, JSON array, CSV, Parquet, "
+                                                     "or a litellm / Open LLM Leaderboard / best-of-ml file).")],
     fmt: Annotated[
-        str | None, typer.Option("--format", help="jsonl, json, csv or parquet; detected by default.")
+        str | None,
+        typer.Option("--format", help="jsonl, json, csv, parquet, litellm, open-llm-leaderboard or best-of-ml; "
+                                      "detected by default."),
     ] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
@@ -101,8 +104,10 @@ def ingest_catalog_cmd(
 
 @ingest_app.command("logs")
 def ingest_logs_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Search-log files (native JSONL or Parquet).")],
-    fmt: Annotated[str | None, typer.Option("--format", help="native-jsonl or parquet; detected by default.")] = None,
+    paths: Annotated[list[Path], typer.Argument(help="Search-log files (native JSONL or Parquet, or OpenSearch UBI).")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="native-jsonl, parquet or ubi; detected by default.")
+    ] = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -227,10 +227,18 @@ ON MATCH SET r.count = r.count + row.count, r.clicks = r.clicks + row.clicks,
              r.position_sum = r.position_sum + row.position_sum
 """
 
+RESOLVE_ARTIFACTS: Final = """
+UNWIND $ids AS id
+MATCH (a:Artifact {id: id})
+RETURN collect([id, elementId(a)])
+"""
+"""Artifact ids to element ids, inside the write transaction that then uses them (element ids are
+only stable within a transaction, which is all this needs)."""
+
 ADD_CO_MATCHED: Final = """
 UNWIND $rows AS row
-MATCH (a:Artifact {id: row.a})
-MATCH (b:Artifact {id: row.b})
+MATCH (a) WHERE elementId(a) = row.a
+MATCH (b) WHERE elementId(b) = row.b
 MERGE (a)-[r:CO_MATCHED]->(b)
 ON CREATE SET r.count = row.count
 ON MATCH SET r.count = r.count + row.count

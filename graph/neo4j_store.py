@@ -22,7 +22,7 @@ Memory
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -117,6 +117,24 @@ class Statement:
     frame: pl.DataFrame | None = None
     ids: Sequence[str] | None = None
     prepare: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None
+    resolve: tuple[str, ...] = ()
+    """Columns of artifact ids to send as element ids, looked up once in the same transaction:
+    a seek by element id is cheaper than an index seek per row (~52k vs ~35k co-matches/s here)."""
+
+    def resolved(self, tx: ManagedTransaction, size: int) -> Statement:
+        """This statement with its ``resolve`` columns turned into element ids (same row order)."""
+        if not self.resolve or self.frame is None or self.frame.height == 0:
+            return self
+        ids = _unique_ids(self.frame.get_column(c) for c in self.resolve)
+        pairs: list[Any] = []
+        for start in range(0, len(ids), size):
+            pairs.extend(_collected(tx, cypher.RESOLVE_ARTIFACTS, {"ids": ids[start:start + size]}))
+        mapping = pl.DataFrame(pairs, schema={"_id": pl.String, "_eid": pl.String}, orient="row")
+        frame = self.frame
+        for column in self.resolve:
+            frame = (frame.join(mapping, left_on=column, right_on="_id", how="left", maintain_order="left")
+                     .with_columns(pl.col("_eid").alias(column)).drop("_eid"))
+        return replace(self, frame=frame, resolve=())
 
     def batches(self, size: int) -> Iterable[dict[str, Any]]:
         if self.ids is not None:
@@ -233,7 +251,8 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
             frame = frame.group_by("winner", "loser").agg(
                 pl.struct("winner_pos", "loser_pos", "count").sort_by("winner_pos", "loser_pos").alias("cells")
             )
-        steps.append(Statement(query, frame=frame.sort(list(endpoints))))
+        resolve = endpoints if table is Table.CO_MATCHED else ()
+        steps.append(Statement(query, frame=frame.sort(list(endpoints)), resolve=resolve))
     return [s for s in steps if s.ids is None or len(s.ids) > 0]
 
 
@@ -382,7 +401,8 @@ class Neo4jStore:
         size = self.settings.neo4j_batch_size
 
         def work(tx: ManagedTransaction) -> None:
-            for statement in statements:
+            for planned in statements:
+                statement = planned.resolved(tx, size)
                 for params in statement.batches(size):
                     tx.run(statement.query, params).consume()
 

@@ -86,8 +86,13 @@ class FakeSession:
         return FakeTx(self.driver, "auto").run(query, parameters)
 
 
-def _empty_answer(query: str, _params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """What an empty graph answers: one record with an empty list for ``collect`` reads, else no record."""
+def _empty_answer(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """What an empty graph answers: one record with an empty list for ``collect`` reads, else no record.
+
+    Element-id lookups answer each id with itself, so written rows read as the ids they came from.
+    """
+    if query == cypher.RESOLVE_ARTIFACTS:
+        return [([[i, i] for i in params["ids"]],)]
     return [([],)] if "collect(" in query.rsplit("RETURN", 1)[-1] else []
 
 
@@ -393,3 +398,25 @@ def test_connect_fails_clearly_when_nothing_listens(tmp_path: Path) -> None:
 
 def test_plan_of_an_empty_delta_is_empty() -> None:
     assert plan_delta(GraphDelta()) == []
+
+
+def test_co_matches_are_addressed_by_element_ids_looked_up_in_the_same_transaction(tmp_path: Path) -> None:
+    def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if query == cypher.RESOLVE_ARTIFACTS:
+            return [([[i, f"4:db:{n}"] for n, i in enumerate(params["ids"])],)]
+        return _empty_answer(query, params)
+
+    driver = FakeDriver(respond)
+    store = Neo4jStore(driver, _settings(tmp_path))  # type: ignore[arg-type]
+    co = pl.DataFrame({"a": ["x", EVIL], "b": ["y", "y"], "count": [2, 1]})
+    store.apply(GraphDelta().set(Table.CO_MATCHED, co))
+    assert driver.transactions == ["write"]
+    lookups = [p["ids"] for _, q, p in driver.calls if q == cypher.RESOLVE_ARTIFACTS]
+    assert lookups == [sorted(["x", "y", EVIL])]
+    element = {i: f"4:db:{n}" for n, i in enumerate(sorted(["x", "y", EVIL]))}
+    rows = [row for batch in _batches(driver, cypher.ADD_CO_MATCHED) for row in batch]
+    assert rows == [{"a": element["x"], "b": element["y"], "count": 2},  # sorted by ids: "x" < EVIL
+                    {"a": element[EVIL], "b": element["y"], "count": 1}]
+    order = [q for _, q, _ in driver.calls]
+    assert order.index(cypher.ENSURE_ARTIFACTS) < order.index(cypher.RESOLVE_ARTIFACTS) < order.index(
+        cypher.ADD_CO_MATCHED)

@@ -12,7 +12,7 @@ import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import BaseModel
@@ -26,6 +26,9 @@ from ingest.pipeline import IngestReport, ingest_catalogs, ingest_logs
 from queries.engine import QueryEngine
 from queries.page import render_markdown
 from queries.scoring import ScoringConfig, load_weights, score
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 app = typer.Typer(help="matchgraph: a match-graph database and query engine.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -81,6 +84,18 @@ def _report(report: IngestReport, as_json: bool) -> None:
         out.print(report.summary(), highlight=False)
 
 
+def _run_ingest(
+    ingest: Callable[[GraphStore, list[Path], Settings, str | None], IngestReport],
+    paths: list[Path], fmt: str | None, home: Path | None, as_json: bool,
+) -> None:
+    settings = _settings(home)
+    store = _store(settings)
+    try:
+        _report(ingest(store, paths, settings, fmt), as_json)
+    finally:
+        store.close()
+
+
 @ingest_app.command("catalog")
 def ingest_catalog_cmd(
     paths: Annotated[list[Path], typer.Argument(help="Catalog files (native JSONL, JSON array, CSV, Parquet, "
@@ -94,12 +109,7 @@ def ingest_catalog_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest artifact catalogs."""
-    settings = _settings(home)
-    store = _store(settings)
-    try:
-        _report(ingest_catalogs(store, paths, settings, fmt), as_json)
-    finally:
-        store.close()
+    _run_ingest(ingest_catalogs, paths, fmt, home, as_json)
 
 
 @ingest_app.command("logs")
@@ -112,12 +122,7 @@ def ingest_logs_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest search logs."""
-    settings = _settings(home)
-    store = _store(settings)
-    try:
-        _report(ingest_logs(store, paths, settings, fmt), as_json)
-    finally:
-        store.close()
+    _run_ingest(ingest_logs, paths, fmt, home, as_json)
 
 
 @app.command("score")

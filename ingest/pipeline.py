@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from graph.errors import InvalidInput
-from graph.tables import GraphDelta, Table
+from graph.tables import Table
 from ingest.aggregate import Accumulator
 from ingest.catalog import catalog_delta, read_catalog
 from ingest.files import check_readable, sha256_of
@@ -81,8 +81,13 @@ def _ingest(
     paths: Sequence[Path],
     settings: Settings,
     kind: str,
-    read_file: Callable[[Path, Rejects], tuple[GraphDelta, int, int]],
+    write_file: Callable[[Path, str, int, Rejects, set[str]], int],
 ) -> IngestReport:
+    """The loop both kinds share: size checks, the ledger check, counts, the rejects file.
+
+    ``write_file(path, sha256, size, rejects, known)`` reads one new file, writes what it holds
+    together with its ledger row(s), and returns how many records it ingested.
+    """
     report = IngestReport(kind=kind)
     rejects = Rejects()
     sizes = {path: check_readable(path, settings.max_input_bytes) for path in paths}
@@ -93,14 +98,12 @@ def _ingest(
             report.files.append(FileReport(str(path), sha, "skipped: already ingested"))
             continue
         before = len(rejects)
-        delta, read, ingested = read_file(path, rejects)
+        ingested = write_file(path, sha, sizes[path], rejects, known)
         rejected = len(rejects) - before
         if ingested:
-            delta.set(Table.LEDGER, _ledger_row(path, sha, kind, sizes[path], ingested))
-            store.apply(delta)
             known.add(sha)
         report.files.append(FileReport(str(path), sha, "ingested" if ingested else "nothing valid",
-                                       read, ingested, rejected))
+                                       ingested + rejected, ingested, rejected))
     return _finish(report, rejects, settings)
 
 
@@ -117,11 +120,14 @@ def _finish(report: IngestReport, rejects: Rejects, settings: Settings) -> Inges
 
 def ingest_catalogs(store: GraphStore, paths: Sequence[Path], settings: Settings,
                     fmt: str | None = None) -> IngestReport:
-    def read(path: Path, rejects: Rejects) -> tuple[GraphDelta, int, int]:
-        artifacts, total = read_catalog(path, rejects, fmt)
-        return catalog_delta(artifacts), total, len(artifacts)
+    def write_file(path: Path, sha: str, size: int, rejects: Rejects, _known: set[str]) -> int:
+        artifacts, _ = read_catalog(path, rejects, fmt)
+        if artifacts:
+            store.apply(catalog_delta(artifacts).set(Table.LEDGER, _ledger_row(path, sha, "catalog", size,
+                                                                               len(artifacts))))
+        return len(artifacts)
 
-    return _ingest(store, paths, settings, "catalog", read)
+    return _ingest(store, paths, settings, "catalog", write_file)
 
 
 def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings,
@@ -132,35 +138,25 @@ def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings,
     written with the file's own ``<sha256>`` row. After a crash, a rerun reads the file again,
     skips the parts the ledger holds, and writes the rest: no search is counted twice or lost.
     """
-    report = IngestReport(kind="logs")
-    rejects = Rejects()
     seen: set[str] = set()
-    sizes = {path: check_readable(path, settings.max_input_bytes) for path in paths}
-    known = set(store.table(Table.LEDGER).get_column("sha256").to_list())
     per_write = store.max_searches_per_write or 0
-    for path in paths:
-        sha = sha256_of(path)
-        if sha in known:
-            report.files.append(FileReport(str(path), sha, "skipped: already ingested"))
-            continue
-        before = len(rejects)
+    chunk_lines = min(CHUNK_LINES, per_write) if per_write else CHUNK_LINES
+
+    def write_file(path: Path, sha: str, size: int, rejects: Rejects, known: set[str]) -> int:
         acc, part, ingested = Accumulator(), 0, 0
-        chunk_lines = min(CHUNK_LINES, per_write) if per_write else CHUNK_LINES
         for frame in read_logs(path, rejects, seen, fmt, chunk_lines):
             acc.add(frame)
             if per_write and acc.searches >= per_write:
                 key = f"{sha}:{part}"
                 if key not in known:
-                    part_row = _ledger_row(path, key, "logs-part", sizes[path], acc.searches)
+                    part_row = _ledger_row(path, key, "logs-part", size, acc.searches)
                     store.apply(acc.delta().set(Table.LEDGER, part_row))
                     known.add(key)
                 ingested += acc.searches
                 acc, part = Accumulator(), part + 1
         ingested += acc.searches
-        rejected = len(rejects) - before
         if ingested:
-            store.apply(acc.delta().set(Table.LEDGER, _ledger_row(path, sha, "logs", sizes[path], ingested)))
-            known.add(sha)
-        report.files.append(FileReport(str(path), sha, "ingested" if ingested else "nothing valid",
-                                       ingested + rejected, ingested, rejected))
-    return _finish(report, rejects, settings)
+            store.apply(acc.delta().set(Table.LEDGER, _ledger_row(path, sha, "logs", size, ingested)))
+        return ingested
+
+    return _ingest(store, paths, settings, "logs", write_file)

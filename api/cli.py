@@ -14,6 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
+import polars as pl
 import typer
 from pydantic import BaseModel
 from rich.console import Console
@@ -22,6 +23,7 @@ from rich.table import Table as RichTable
 from graph.errors import InvalidInput, MatchGraphError
 from graph.settings import Settings
 from graph.store import GraphStore, open_store
+from graph.tables import Table
 from ingest.pipeline import IngestReport, ingest_catalogs, ingest_logs
 from queries.engine import QueryEngine
 from queries.page import render_markdown
@@ -287,6 +289,68 @@ def show_cmd(
     if past is not None:
         for point in past:
             out.print(f"{point.scored_at}  run {point.run}  rank {point.rank}", highlight=False)
+
+
+@app.command("nightly")
+def nightly_cmd(
+    catalog: Annotated[Path | None, typer.Option("--catalog", help="Folder of catalog files.")] = None,
+    logs: Annotated[Path | None, typer.Option("--logs", help="Folder of search-log files.")] = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take in the new catalog and log files, rescore, and record the run."""
+    from api.nightly import run_nightly
+
+    if catalog is None and logs is None:
+        raise InvalidInput("give --catalog DIR, --logs DIR or both")
+    settings = _settings(home)
+    store = _store(settings)
+    try:
+        report = run_nightly(store, settings, catalog, logs, _scoring(settings),
+                             say=lambda line: err.print(line, highlight=False, markup=False))
+    finally:
+        store.close()
+    if as_json:
+        _print_json(report.row().with_columns(pl.col(pl.Datetime).dt.to_string()).to_dicts()[0])
+    else:
+        out.print(report.summary(), highlight=False)
+
+
+@app.command("runs")
+def runs_cmd(limit: int = 20, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """The recorded nightly runs, newest first."""
+    store = _store(_settings(home))
+    try:
+        runs = store.table(Table.RUNS).sort("started_at", descending=True).head(limit)
+    finally:
+        store.close()
+    if as_json:
+        _print_json(runs.with_columns(pl.col(pl.Datetime).dt.to_string()).to_dicts())
+        return
+    table = RichTable(title="Nightly runs")
+    for col in ("run", "started", "seconds", "files", "skipped", "changed", "read", "ingested", "rejected",
+                "rescored"):
+        table.add_column(col)
+    for r in runs.iter_rows(named=True):
+        table.add_row(r["run"], r["started_at"].isoformat(timespec="seconds"), f"{r['duration_s']:.1f}",
+                      *[str(r[k]) for k in ("files", "skipped", "changed", "read", "ingested", "rejected",
+                                             "rescored")])
+    out.print(table)
+
+
+@app.command("synth")
+def synth_cmd(
+    artifacts: Annotated[int, typer.Option("--artifacts", min=10, max=1_000_000)],
+    searches: Annotated[int, typer.Option("--searches", min=1, max=100_000_000)],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write catalog.jsonl and searches-*.jsonl.")],
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    per_file: Annotated[int, typer.Option("--per-file", min=1)] = 1_000_000,
+) -> None:
+    """Write a deterministic synthetic catalog and search log (the generator the samples use)."""
+    from ingest.synth import write_synth
+
+    for path in write_synth(out_dir, artifacts, searches, seed, per_file=per_file):
+        out.print(str(path), highlight=False)
 
 
 @app.command("demo")

@@ -37,6 +37,8 @@ class StoreLabel(StrEnum):
     DAILY_DEMAND = "DailyDemand"
     RANK_HISTORY = "RankHistory"
     INGESTED_FILE = "IngestedFile"
+    RUN = "Run"
+    RUN_LOCK = "RunLock"
 
 
 FULLTEXT_INDEX: Final = "matchgraph_text"
@@ -57,6 +59,8 @@ CONSTRAINTS: Final = (
     "CREATE CONSTRAINT daily_demand_key IF NOT EXISTS FOR (n:DailyDemand) REQUIRE (n.artifact, n.day) IS UNIQUE",
     "CREATE CONSTRAINT rank_history_key IF NOT EXISTS FOR (n:RankHistory) REQUIRE (n.run, n.id) IS UNIQUE",
     "CREATE CONSTRAINT ingested_file_sha256 IF NOT EXISTS FOR (n:IngestedFile) REQUIRE n.sha256 IS UNIQUE",
+    "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.run IS UNIQUE",
+    "CREATE CONSTRAINT run_lock_name IF NOT EXISTS FOR (n:RunLock) REQUIRE n.name IS UNIQUE",
 )
 INDEXES: Final = (
     # provider_family and the PROVIDED_BY sync look artifacts up by provider id
@@ -152,6 +156,30 @@ APPEND_LEDGER: Final = """
 UNWIND $rows AS row
 MERGE (f:IngestedFile {sha256: row.sha256})
 ON CREATE SET f += row
+"""
+
+APPEND_RUNS: Final = """
+UNWIND $rows AS row
+MERGE (r:Run {run: row.run})
+ON CREATE SET r += row
+"""
+
+TAKE_RUN_LOCK: Final = """
+MERGE (l:RunLock {name: $name})
+SET l.touched = $now
+RETURN l.owner AS owner, l.expires AS expires
+"""
+"""Creating or touching the lock node takes its write lock, so two runs asking at once queue up
+and the second sees the first one's owner."""
+
+SET_RUN_LOCK: Final = """
+MATCH (l:RunLock {name: $name})
+SET l.owner = $owner, l.expires = $expires, l.since = $now
+"""
+
+RELEASE_RUN_LOCK: Final = """
+MATCH (l:RunLock {name: $name}) WHERE l.owner = $owner
+SET l.owner = null, l.expires = null
 """
 
 CLEAR_SCORES: Final = """
@@ -382,6 +410,11 @@ UNWIND $ids AS id
 MATCH (h:RankHistory {{id: id}})
 RETURN collect([h.run, {_EPOCH_US.format('h.scored_at')}, h.id, h.rank])
 """
+READ_RUNS: Final = f"""
+MATCH (r:Run)
+RETURN collect([r.run, {_EPOCH_US.format('r.started_at')}, {_EPOCH_US.format('r.ended_at')}, r.files, r.skipped,
+                r.changed, r.read, r.ingested, r.rejected, r.duration_s, r.rescored, r.rejects])
+"""
 READ_LEDGER: Final = f"""
 MATCH (f:IngestedFile)
 RETURN collect([f.sha256, f.source, f.kind, f.size, f.rows, {_EPOCH_US.format('f.ingested_at')}])
@@ -422,6 +455,7 @@ TABLE_READS: Final[dict[Table, TableRead]] = {
     Table.SCORES: TableRead(READ_SCORES_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_SCORES_BY_ID),
     Table.RANK_HISTORY: TableRead(READ_RANK_HISTORY_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_RANK_HISTORY_BY_ID),
     Table.LEDGER: TableRead(None, whole=READ_LEDGER),
+    Table.RUNS: TableRead(None, whole=READ_RUNS),
 }
 """Rows come in ``graph.tables.SCHEMAS`` column order, dates as ISO text, datetimes as epoch µs.
 

@@ -31,7 +31,7 @@ import networkx as nx
 import polars as pl
 
 from graph.errors import StoreLocked, StoreUnavailable
-from graph.store import GraphEdge, GraphNode, Subgraph, grow_neighborhood
+from graph.store import GraphEdge, GraphNode, Subgraph, grow_neighborhood, lock_owner
 from graph.tables import (
     ADDITIVE,
     ARTIFACT_ENDPOINTS,
@@ -168,6 +168,30 @@ class EmbeddedStore:
             if entry.name not in keep:
                 shutil.rmtree(entry, ignore_errors=True)
 
+    @contextmanager
+    def run_lock(self, name: str, ttl_s: float) -> Iterator[None]:
+        """An exclusive ``flock`` on ``<root>/<name>.lock`` for the run (``ttl_s`` is not needed:
+        the kernel releases the lock of a process that dies, however it dies)."""
+        del ttl_s
+        path = self.root / f"{name}.lock"
+        with open(path, "a+") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise StoreLocked(f"a {name} run is already in progress ({holder})",
+                                  hint="wait for it to finish; a run that dies releases the lock") from None
+            try:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(f"{lock_owner()} since {datetime.now(UTC).isoformat(timespec='seconds')}")
+                handle.flush()
+                yield
+            finally:
+                handle.truncate(0)
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
     # -- writes ------------------------------------------------------------------------------
     def apply(self, delta: GraphDelta) -> None:
         if not delta.tables:
@@ -191,7 +215,7 @@ class EmbeddedStore:
             return pl.concat([kept, new.unique(keys, keep="last")]).sort(["artifact", "position"])
         if table is Table.SCORES:
             return new.unique(keys, keep="last").sort("id")
-        if table in (Table.RANK_HISTORY, Table.LEDGER):
+        if table in (Table.RANK_HISTORY, Table.LEDGER, Table.RUNS):
             return pl.concat([old, new]).unique(keys, keep="first", maintain_order=True)
         # node and link tables: upsert by key, the newest row wins
         return pl.concat([old, new]).unique(keys, keep="last").sort(keys)

@@ -22,7 +22,9 @@ Memory
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -30,8 +32,8 @@ from neo4j import GraphDatabase, unit_of_work
 from neo4j.exceptions import AuthError, DriverError, Neo4jError
 
 from graph import cypher
-from graph.errors import InvalidInput, StoreUnavailable
-from graph.store import STATS_COLUMNS, GraphEdge, GraphNode, Subgraph, grow_neighborhood
+from graph.errors import InvalidInput, StoreLocked, StoreUnavailable
+from graph.store import STATS_COLUMNS, GraphEdge, GraphNode, Subgraph, grow_neighborhood, lock_owner, owner_is_dead
 from graph.tables import (
     ADDITIVE,
     ARTIFACT_ENDPOINTS,
@@ -45,7 +47,7 @@ from graph.tables import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from neo4j import BookmarkManager, Driver, ManagedTransaction, Session
 
@@ -220,6 +222,9 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
     if Table.LEDGER in t:
         ledger = t[Table.LEDGER].unique("sha256", keep="first", maintain_order=True)
         steps.append(Statement(cypher.APPEND_LEDGER, frame=ledger.sort("sha256")))
+    if Table.RUNS in t:
+        runs = t[Table.RUNS].unique("run", keep="first", maintain_order=True)
+        steps.append(Statement(cypher.APPEND_RUNS, frame=runs.sort("run"), prepare=_drop_nulls))
     if Table.SCORES in t:
         scores = t[Table.SCORES].filter(pl.col("id").is_not_null()).unique("id", keep="last").sort("id")
         steps.append(Statement(cypher.CLEAR_SCORES))
@@ -411,6 +416,41 @@ class Neo4jStore:
                 session.execute_write(work)
         except (DriverError, Neo4jError) as e:
             raise self._wrap("write", e) from e
+
+    @contextmanager
+    def run_lock(self, name: str, ttl_s: float) -> Iterator[None]:
+        """A lease on a ``(:RunLock {name})`` node: taken in a write transaction, expiring after
+        ``ttl_s`` so a holder that died cannot keep it forever (at once if it was a local process)."""
+        owner = lock_owner()
+
+        def take(tx: ManagedTransaction) -> str | None:
+            now = datetime.now(UTC)
+            record = tx.run(cypher.TAKE_RUN_LOCK, {"name": name, "now": now}).single(strict=True)
+            holder, expires = record["owner"], record["expires"]
+            if holder and holder != owner and expires is not None and expires.to_native() > now \
+                    and not owner_is_dead(holder):
+                return str(holder)
+            tx.run(cypher.SET_RUN_LOCK, {"name": name, "owner": owner, "now": now,
+                                        "expires": now + timedelta(seconds=ttl_s)}).consume()
+            return None
+
+        try:
+            with self._session() as session:
+                holder = session.execute_write(take)
+        except (DriverError, Neo4jError) as e:
+            raise self._wrap("lock", e) from e
+        if holder is not None:
+            raise StoreLocked(f"a {name} run is already in progress ({holder})",
+                              hint=f"wait for it to finish; a run that dies frees the lock within {ttl_s:.0f} s")
+        try:
+            yield
+        finally:
+            try:
+                with self._session() as session:
+                    session.execute_write(lambda tx: tx.run(cypher.RELEASE_RUN_LOCK,
+                                                            {"name": name, "owner": owner}).consume())
+            except (DriverError, Neo4jError):
+                pass  # the lease expires by itself
 
     def clear(self) -> None:
         """Delete every node and relationship in bounded write transactions; the schema stays."""

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
         default=20_000, ge=100, validation_alias="MATCHGRAPH_NEO4J_SEARCHES_PER_WRITE"
     )
 
+    run_lock_ttl_s: float = Field(default=3_600.0, gt=0, validation_alias="MATCHGRAPH_RUN_LOCK_TTL_S")
+
     admin_token: SecretStr | None = Field(default=None, validation_alias="MATCHGRAPH_ADMIN_TOKEN")
 
     # Limits on user-controlled sizes.

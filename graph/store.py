@@ -7,6 +7,10 @@ path talk only to this protocol, and one contract suite runs against both.
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 import networkx as nx
@@ -14,6 +18,7 @@ from pydantic import BaseModel
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from contextlib import AbstractContextManager
 
     import polars as pl
 
@@ -108,7 +113,41 @@ class GraphStore(Protocol):
         """Remove every node, edge and ledger entry (used by ``demo`` and tests)."""
         ...
 
+    def run_lock(self, name: str, ttl_s: float) -> AbstractContextManager[None]:
+        """Hold the named lock for the length of a run, or raise ``StoreLocked`` naming the holder.
+
+        A holder that died releases it: on the embedded store the kernel drops its ``flock``; on
+        Neo4j the lease expires after ``ttl_s``, or at once when the holder was a process of this
+        machine that no longer exists.
+        """
+        ...
+
     def close(self) -> None: ...
+
+
+def lock_owner() -> str:
+    """A new lock holder's name, ``host:pid:token``: unique per acquisition, and enough to tell a
+    holder that was a local process which has since died."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def owner_is_dead(owner: str) -> bool:
+    """True when ``owner`` was a process on this machine that is gone (its lock is stale)."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    status = Path(f"/proc/{pid_text}/status")
+    try:
+        return any(line.startswith("State:") and "Z" in line.split()[1] for line in status.read_text().splitlines())
+    except OSError:
+        return False
 
 
 def grow_neighborhood(center: str, depth: int, limit: int,

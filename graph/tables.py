@@ -31,6 +31,7 @@ class Table(StrEnum):
     SCORES = "scores"
     RANK_HISTORY = "rank_history"
     LEDGER = "ledger"
+    RUNS = "runs"
 
 
 Str = pl.String
@@ -100,6 +101,20 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
         "rows": I64(),
         "ingested_at": pl.Datetime("us", "UTC"),
     },
+    Table.RUNS: {
+        "run": Str(),
+        "started_at": pl.Datetime("us", "UTC"),
+        "ended_at": pl.Datetime("us", "UTC"),
+        "files": I64(),
+        "skipped": I64(),
+        "changed": I64(),
+        "read": I64(),
+        "ingested": I64(),
+        "rejected": I64(),
+        "duration_s": F64(),
+        "rescored": pl.Boolean(),
+        "rejects": Str(),
+    },
 }
 
 KEYS: dict[Table, tuple[str, ...]] = {
@@ -117,6 +132,7 @@ KEYS: dict[Table, tuple[str, ...]] = {
     Table.SCORES: ("id",),
     Table.RANK_HISTORY: ("run", "id"),
     Table.LEDGER: ("sha256",),
+    Table.RUNS: ("run",),
 }
 
 ADDITIVE: dict[Table, dict[str, str]] = {
@@ -175,7 +191,7 @@ class GraphDelta:
     a stub row (``catalogued`` false) is only inserted where the id is new; ``has_capability`` replaces
     the whole capability list of each artifact it names; node tables upsert; link tables add missing
     links; additive tables add their measures; ``scores`` replaces the previous scores;
-    ``rank_history`` and ``ledger`` append.
+    ``rank_history``, ``ledger`` and ``runs`` append.
     """
 
     tables: dict[Table, pl.DataFrame] = field(default_factory=dict)

@@ -5,8 +5,9 @@ For a frame of searches (``ingest.logs.SEARCH_SCHEMA``):
 * ``intents``: searches per normalized query, and the last day it was searched;
 * ``matched``: per (intent, artifact), searches listing it, clicks on it, sum of its positions;
 * ``daily``: per (artifact, day), searches listing it, clicks on it and the distinct sessions that
-  listed it (a search without a session is a session of its own); sessions add across files, so a
-  session whose searches are split over two files on the same day counts twice;
+  listed it (a search without a session is a session of its own). Sessions are distinct within
+  one aggregated block (``ingest.pipeline.SESSION_BLOCK`` lines of one file) and add across
+  blocks, so a session whose searches fall in two blocks or files on the same day counts twice;
 * ``co_matched``: per unordered pair in the top ``TOP_K`` of one search, the searches listing both;
 * ``preferred_over``: per (chosen, shown-but-not-chosen, their positions), the number of searches
   where a person chose the first from the top ``TOP_K`` while the second was shown there too

@@ -20,8 +20,12 @@ from graph.tables import Table
 from ingest.aggregate import Accumulator
 from ingest.catalog import catalog_delta, read_catalog
 from ingest.files import check_readable, sha256_of
-from ingest.logs import CHUNK_LINES, read_logs
+from ingest.logs import read_logs
 from ingest.rejects import Rejects
+
+SESSION_BLOCK = 20_000
+"""Lines read and aggregated at a time, the same on every store: distinct sessions are counted
+within such a block, so both stores (and any size of Neo4j write part) count them alike."""
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -140,11 +144,10 @@ def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings,
     """
     seen: set[str] = set()
     per_write = store.max_searches_per_write or 0
-    chunk_lines = min(CHUNK_LINES, per_write) if per_write else CHUNK_LINES
 
     def write_file(path: Path, sha: str, size: int, rejects: Rejects, known: set[str]) -> int:
         acc, part, ingested = Accumulator(), 0, 0
-        for frame in read_logs(path, rejects, seen, fmt, chunk_lines):
+        for frame in read_logs(path, rejects, seen, fmt, SESSION_BLOCK):
             acc.add(frame)
             if per_write and acc.searches >= per_write:
                 key = f"{sha}:{part}"

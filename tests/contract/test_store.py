@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from graph.embedded import EmbeddedStore
-from graph.errors import InvalidInput
+from graph.errors import InvalidInput, StoreLocked
 from graph.schema import Artifact
 from graph.settings import Settings
 from graph.store import GraphStore
@@ -222,12 +222,14 @@ def _snapshot(store: GraphStore) -> dict[Table, list[dict[str, object]]]:
     return {t: store.table(t).sort(list(KEYS[t])).to_dicts() for t in AGGREGATES}
 
 
-def test_logs_written_in_parts_resume_after_a_crash(store: GraphStore, tmp_path: Path) -> None:
+def test_logs_written_in_parts_resume_after_a_crash(store: GraphStore, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     settings = _settings(tmp_path)
     logs = write_jsonl(tmp_path / "logs.jsonl", SEARCHES)
     reference = EmbeddedStore(tmp_path / "reference")
     ingest_logs(reference, [logs], settings)
 
+    monkeypatch.setattr("ingest.pipeline.SESSION_BLOCK", 2)  # read two lines at a time
     store.max_searches_per_write = 2  # four searches: two parts, then the file's own ledger row
     real_apply = store.apply
     calls = {"n": 0}
@@ -252,3 +254,11 @@ def test_logs_written_in_parts_resume_after_a_crash(store: GraphStore, tmp_path:
     again = ingest_logs(store, [logs], settings)
     assert again.files[0].status == "skipped: already ingested"
     assert _snapshot(store) == _snapshot(reference)
+
+
+def test_run_lock_refuses_a_second_run_until_the_first_ends(store: GraphStore) -> None:
+    with store.run_lock("nightly", 60), pytest.raises(StoreLocked, match="already in progress"), \
+            store.run_lock("nightly", 60):
+        pass
+    with store.run_lock("nightly", 60):  # free again once the first run ended
+        pass

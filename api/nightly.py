@@ -1,0 +1,128 @@
+"""The nightly job: take in exactly the new catalog and log files, rescore, record the run.
+
+Every file is known by the SHA-256 of its bytes. A file already in the ledger is skipped; a file
+whose path was ingested before with other bytes is reported as changed and left out (its old
+counts stay; re-counting it would double count whatever it shares with the old version). New
+files go in through :mod:`ingest.pipeline`, whose writes are atomic per file (per part on Neo4j),
+so a run killed at any moment is completed by the next one with no search counted twice or lost.
+Scores are recomputed when anything was ingested, or when the ledger is newer than the last
+scores (a run killed between ingesting and scoring). One run at a time: the store's run lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from graph.errors import InvalidInput
+from graph.tables import GraphDelta, Table
+from ingest.files import sha256_of
+from ingest.pipeline import IngestReport, ingest_catalogs, ingest_logs
+from queries.scoring import score
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from graph.settings import Settings
+    from graph.store import GraphStore
+    from queries.scoring import ScoringConfig
+
+LOCK_NAME = "nightly"
+
+
+@dataclass
+class RunReport:
+    run: str
+    started_at: datetime
+    ended_at: datetime | None = None
+    files: int = 0
+    skipped: int = 0
+    changed: list[str] = field(default_factory=list)
+    read: int = 0
+    ingested: int = 0
+    rejected: int = 0
+    rescored: bool = False
+    rejects: list[str] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        end = self.ended_at or datetime.now(UTC)
+        return (end - self.started_at).total_seconds()
+
+    def summary(self) -> str:
+        text = (f"run {self.run}: {self.files} new file(s), {self.skipped} already ingested, "
+                f"{len(self.changed)} changed; read {self.read}, ingested {self.ingested}, "
+                f"rejected {self.rejected}; {'rescored' if self.rescored else 'scores unchanged'}; "
+                f"{self.duration_s:.1f} s")
+        if self.rejects:
+            text += f"; rejects in {', '.join(self.rejects)}"
+        return text
+
+    def row(self) -> pl.DataFrame:
+        return pl.DataFrame([{
+            "run": self.run, "started_at": self.started_at, "ended_at": self.ended_at, "files": self.files,
+            "skipped": self.skipped, "changed": len(self.changed), "read": self.read, "ingested": self.ingested,
+            "rejected": self.rejected, "duration_s": round(self.duration_s, 3), "rescored": self.rescored,
+            "rejects": "; ".join(self.rejects) or None,
+        }])
+
+
+def _files(folder: Path | None) -> list[Path]:
+    if folder is None:
+        return []
+    if not folder.is_dir():
+        raise InvalidInput(f"{folder} is not a folder")
+    return sorted(p.resolve() for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def _add(report: RunReport, part: IngestReport) -> None:
+    report.files += sum(1 for f in part.files if not f.status.startswith("skipped"))
+    report.skipped += sum(1 for f in part.files if f.status.startswith("skipped"))
+    report.read += part.read
+    report.ingested += part.ingested
+    report.rejected += part.rejected
+    if part.rejects_path:
+        report.rejects.append(str(part.rejects_path))
+
+
+def run_nightly(store: GraphStore, settings: Settings, catalogs: Path | None, logs: Path | None,
+                config: ScoringConfig, say: Callable[[str], None]) -> RunReport:
+    """One nightly run over the files in ``catalogs`` and ``logs`` (either may be None)."""
+    started = datetime.now(UTC)
+    report = RunReport(run=started.strftime("%Y%m%dT%H%M%S%fZ"), started_at=started)
+    with store.run_lock(LOCK_NAME, settings.run_lock_ttl_s):
+        ledger = store.table(Table.LEDGER).filter(pl.col("kind").is_in(["catalog", "logs"]))
+        known = set(ledger.get_column("sha256").to_list())
+        seen_sources = set(ledger.get_column("source").to_list())
+        batches: dict[str, list[Path]] = {"catalog": [], "logs": []}
+        for kind, folder in (("catalog", catalogs), ("logs", logs)):
+            for path in _files(folder):
+                if str(path) in seen_sources and sha256_of(path) not in known:
+                    report.changed.append(str(path))
+                    say(f"changed since it was ingested, not re-counted: {path}")
+                    continue
+                batches[kind].append(path)
+        for kind, ingest in (("catalog", ingest_catalogs), ("logs", ingest_logs)):
+            if not batches[kind]:
+                continue
+            try:
+                part = ingest(store, batches[kind], settings)
+            except InvalidInput as e:  # nothing valid in the new files: counted, the run goes on
+                say(f"{kind}: {e}")
+                report.rejected += 1
+                continue
+            _add(report, part)
+            say(part.summary())
+        last_scored = store.table(Table.RANK_HISTORY).get_column("scored_at").max()
+        last_ingested = store.table(Table.LEDGER).get_column("ingested_at").max()
+        stale = last_ingested is not None and (last_scored is None or last_ingested > last_scored)  # type: ignore[operator]
+        if report.ingested or stale:
+            say(score(store, config).summary())
+            report.rescored = True
+        report.ended_at = datetime.now(UTC)
+        store.apply(GraphDelta().set(Table.RUNS, report.row()))
+    return report

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -18,19 +19,20 @@ import polars as pl
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 from graph.errors import InvalidInput, MatchGraphError
 from graph.settings import Settings
 from graph.store import GraphStore, open_store
 from graph.tables import Table
-from ingest.pipeline import IngestReport, ingest_catalogs, ingest_logs
+from ingest.pipeline import FileReport, IngestReport, ingest_catalogs, ingest_logs
 from queries.engine import QueryEngine
 from queries.page import render_markdown
 from queries.scoring import ScoringConfig, load_weights, score
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 app = typer.Typer(help="matchgraph: a match-graph database and query engine.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -86,14 +88,35 @@ def _report(report: IngestReport, as_json: bool) -> None:
         out.print(report.summary(), highlight=False)
 
 
+@contextmanager
+def _file_progress(label: str) -> Iterator[Callable[[int], Callable[[FileReport], None]]]:
+    """Per-file progress: a rich bar on a terminal, one plain line per file otherwise."""
+    if not err.is_terminal:
+        def plain(_total: int) -> Callable[[FileReport], None]:
+            def line(f: FileReport) -> None:
+                err.print(f"{f.status}: {f.source} (read {f.read}, ingested {f.ingested}, rejected {f.rejected})",
+                          highlight=False, markup=False)
+            return line
+        yield plain
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        def start(total: int) -> Callable[[FileReport], None]:
+            task = bar.add_task(label, total=total)
+            return lambda _f: bar.advance(task)
+        yield start
+
+
 def _run_ingest(
-    ingest: Callable[[GraphStore, list[Path], Settings, str | None], IngestReport],
+    ingest: Callable[..., IngestReport],
     paths: list[Path], fmt: str | None, home: Path | None, as_json: bool,
 ) -> None:
     settings = _settings(home)
     store = _store(settings)
     try:
-        _report(ingest(store, paths, settings, fmt), as_json)
+        with _file_progress(f"ingesting {len(paths)} file(s)") as progress:
+            report = ingest(store, paths, settings, fmt, progress(len(paths)))
+        _report(report, as_json)
     finally:
         store.close()
 
@@ -306,8 +329,9 @@ def nightly_cmd(
     settings = _settings(home)
     store = _store(settings)
     try:
-        report = run_nightly(store, settings, catalog, logs, _scoring(settings),
-                             say=lambda line: err.print(line, highlight=False, markup=False))
+        with _file_progress("nightly") as progress:
+            report = run_nightly(store, settings, catalog, logs, _scoring(settings),
+                                 say=lambda line: err.print(line, highlight=False, markup=False), progress=progress)
     finally:
         store.close()
     if as_json:

@@ -20,7 +20,7 @@ import polars as pl
 from graph.errors import InvalidInput
 from graph.tables import GraphDelta, Table
 from ingest.files import sha256_of
-from ingest.pipeline import IngestReport, ingest_catalogs, ingest_logs
+from ingest.pipeline import FileReport, IngestReport, ingest_catalogs, ingest_logs
 from queries.scoring import score
 
 if TYPE_CHECKING:
@@ -90,8 +90,12 @@ def _add(report: RunReport, part: IngestReport) -> None:
 
 
 def run_nightly(store: GraphStore, settings: Settings, catalogs: Path | None, logs: Path | None,
-                config: ScoringConfig, say: Callable[[str], None]) -> RunReport:
-    """One nightly run over the files in ``catalogs`` and ``logs`` (either may be None)."""
+                config: ScoringConfig, say: Callable[[str], None],
+                progress: Callable[[int], Callable[[FileReport], None]] | None = None) -> RunReport:
+    """One nightly run over the files in ``catalogs`` and ``logs`` (either may be None).
+
+    ``progress(total_files)`` returns the callback told about each file as it is done.
+    """
     started = datetime.now(UTC)
     report = RunReport(run=started.strftime("%Y%m%dT%H%M%S%fZ"), started_at=started)
     with store.run_lock(LOCK_NAME, settings.run_lock_ttl_s):
@@ -106,11 +110,12 @@ def run_nightly(store: GraphStore, settings: Settings, catalogs: Path | None, lo
                     say(f"changed since it was ingested, not re-counted: {path}")
                     continue
                 batches[kind].append(path)
+        on_file = progress(len(batches["catalog"]) + len(batches["logs"])) if progress else None
         for kind, ingest in (("catalog", ingest_catalogs), ("logs", ingest_logs)):
             if not batches[kind]:
                 continue
             try:
-                part = ingest(store, batches[kind], settings)
+                part = ingest(store, batches[kind], settings, None, on_file)
             except InvalidInput as e:  # nothing valid in the new files: counted, the run goes on
                 say(f"{kind}: {e}")
                 report.rejected += 1

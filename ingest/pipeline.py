@@ -86,6 +86,7 @@ def _ingest(
     settings: Settings,
     kind: str,
     write_file: Callable[[Path, str, int, Rejects, set[str]], int],
+    on_file: Callable[[FileReport], None] | None = None,
 ) -> IngestReport:
     """The loop both kinds share: size checks, the ledger check, counts, the rejects file.
 
@@ -100,6 +101,8 @@ def _ingest(
         sha = sha256_of(path)
         if sha in known:
             report.files.append(FileReport(str(path), sha, "skipped: already ingested"))
+            if on_file:
+                on_file(report.files[-1])
             continue
         before = len(rejects)
         ingested = write_file(path, sha, sizes[path], rejects, known)
@@ -108,6 +111,8 @@ def _ingest(
             known.add(sha)
         report.files.append(FileReport(str(path), sha, "ingested" if ingested else "nothing valid",
                                        ingested + rejected, ingested, rejected))
+        if on_file:
+            on_file(report.files[-1])
     return _finish(report, rejects, settings)
 
 
@@ -123,7 +128,7 @@ def _finish(report: IngestReport, rejects: Rejects, settings: Settings) -> Inges
 
 
 def ingest_catalogs(store: GraphStore, paths: Sequence[Path], settings: Settings,
-                    fmt: str | None = None) -> IngestReport:
+                    fmt: str | None = None, on_file: Callable[[FileReport], None] | None = None) -> IngestReport:
     def write_file(path: Path, sha: str, size: int, rejects: Rejects, _known: set[str]) -> int:
         artifacts, _ = read_catalog(path, rejects, fmt)
         if artifacts:
@@ -131,11 +136,11 @@ def ingest_catalogs(store: GraphStore, paths: Sequence[Path], settings: Settings
                                                                                len(artifacts))))
         return len(artifacts)
 
-    return _ingest(store, paths, settings, "catalog", write_file)
+    return _ingest(store, paths, settings, "catalog", write_file, on_file)
 
 
 def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings,
-                fmt: str | None = None) -> IngestReport:
+                fmt: str | None = None, on_file: Callable[[FileReport], None] | None = None) -> IngestReport:
     """Ingest search logs, each file in parts of at most ``store.max_searches_per_write`` searches.
 
     Every part but the last is written with a ledger row ``<sha256>:<part>``; the last part is
@@ -162,4 +167,4 @@ def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings,
             store.apply(acc.delta().set(Table.LEDGER, _ledger_row(path, sha, "logs", size, ingested)))
         return ingested
 
-    return _ingest(store, paths, settings, "logs", write_file)
+    return _ingest(store, paths, settings, "logs", write_file, on_file)

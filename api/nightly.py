@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -25,7 +26,6 @@ from queries.scoring import score
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import Path
 
     from graph.settings import Settings
     from graph.store import GraphStore
@@ -89,6 +89,19 @@ def _add(report: RunReport, part: IngestReport) -> None:
         report.rejects.append(str(part.rejects_path))
 
 
+def _one_rejects_file(report: RunReport, settings: Settings) -> None:
+    """Gather the run's rejects (catalog and logs) into ``rejects/run-<id>.jsonl``."""
+    if not report.rejects:
+        return
+    target = Path(settings.home) / "rejects" / f"run-{report.run}.jsonl"
+    with open(target, "w", encoding="utf-8") as out:
+        for name in report.rejects:
+            part = Path(name)
+            out.write(part.read_text(encoding="utf-8"))
+            part.unlink()
+    report.rejects = [str(target)]
+
+
 def run_nightly(store: GraphStore, settings: Settings, catalogs: Path | None, logs: Path | None,
                 config: ScoringConfig, say: Callable[[str], None],
                 progress: Callable[[int], Callable[[FileReport], None]] | None = None) -> RunReport:
@@ -122,6 +135,7 @@ def run_nightly(store: GraphStore, settings: Settings, catalogs: Path | None, lo
                 continue
             _add(report, part)
             say(part.summary())
+        _one_rejects_file(report, settings)
         last_scored = store.table(Table.RANK_HISTORY).get_column("scored_at").max()
         last_ingested = store.table(Table.LEDGER).get_column("ingested_at").max()
         stale = last_ingested is not None and (last_scored is None or last_ingested > last_scored)  # type: ignore[operator]

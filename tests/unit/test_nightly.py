@@ -158,3 +158,20 @@ def test_any_split_into_files_and_runs_gives_the_same_graph(tmp_path_factory: py
     keys = ["artifact", "day"]
     assert split.table(Table.DAILY).select(*keys, "matched", "clicks").sort(keys).equals(
         whole.table(Table.DAILY).select(*keys, "matched", "clicks").sort(keys))
+
+
+def test_a_run_gathers_its_rejects_in_one_file(tmp_path: Path) -> None:
+    catalogs, logs = data(tmp_path, searches=200, per_file=200)
+    (catalogs / "bad.jsonl").write_text('{"id": "BAD ID", "name": "x", "type": "model"}\n'
+                                        '{"id": "ok-1", "name": "ok", "type": "model"}\n')
+    (logs / "bad.jsonl").write_text('{"search_id": "b1", "ts": "yesterday", "query": "q", "results": ["a0001"]}\n'
+                                    + json.dumps(search("b2", 3, "q", ["a0001"])) + "\n")
+    store, _ = nightly(tmp_path / "home", catalogs, logs)
+    run = store.table(Table.RUNS).row(0, named=True)
+    assert run["rejected"] == 2
+    rejects_file = Path(run["rejects"])
+    assert rejects_file.name == f"run-{run['run']}.jsonl"
+    rows = [json.loads(line) for line in rejects_file.read_text().splitlines()]
+    assert sorted((Path(r["source"]).name, r["line"]) for r in rows) == [("bad.jsonl", 1), ("bad.jsonl", 1)]
+    assert {Path(r["source"]).parent.name for r in rows} == {"catalogs", "logs"}
+    assert sorted(p.name for p in (tmp_path / "home" / "rejects").iterdir()) == [rejects_file.name]

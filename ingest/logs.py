@@ -12,6 +12,7 @@ their first position, and a ``search_id`` seen before in the same command is rej
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -144,7 +145,13 @@ def detect_log_format(path: Path) -> str:
     if start.startswith(PARQUET_MAGIC):
         return "parquet"
     first = next((line.strip() for line in start.split(b"\n") if line.strip()), b"")
+    if not first.startswith((b"{", b"[")) and {b"search_id", b"results"} <= set(_csv_header(first)):
+        return "native-csv"
     return "ubi" if _looks_like_ubi(first) else "native-jsonl"
+
+
+def _csv_header(line: bytes) -> list[bytes]:
+    return [cell.strip().strip(b'"') for cell in line.split(b",")]
 
 
 def _looks_like_ubi(line: bytes) -> bool:
@@ -168,6 +175,71 @@ def read_native_jsonl(path: Path, rejects: Rejects, seen: set[str],
             raw = _VALIDATOR.chunk(source, first, lines, rejects)
             if raw.height:
                 yield finish(raw, source, rejects, seen)
+
+
+CSV_COLUMNS = ("search_id", "ts", "query", "results", "clicks", "session_id")
+
+
+def read_native_csv(path: Path, rejects: Rejects, seen: set[str],
+                    chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
+    """Native logs as CSV with a header; ``results`` and ``clicks`` hold ``;``-separated ids.
+
+    A chunk that polars cannot parse (a ragged row, a broken quote) is read again row by row with
+    the ``csv`` module, so only the bad rows are rejected.
+    """
+    source = str(path)
+    with open_decompressed(path) as stream:
+        chunks = iter_line_chunks(stream, chunk_lines)
+        try:
+            _, first_lines = next(chunks)
+        except StopIteration:
+            return
+        header_line, *body = first_lines
+        header = [c.decode("utf-8", "replace") for c in _csv_header(header_line)]
+        missing = [c for c in ("search_id", "ts", "query", "results") if c not in header]
+        if missing:
+            from graph.errors import InvalidInput
+
+            raise InvalidInput(f"{path}: CSV search log lacks the columns {', '.join(missing)}")
+        pending = [(2, body)] if body else []
+        for first, lines in (*pending, *chunks):
+            frame = _csv_chunk(source, header_line, header, first, lines, rejects)
+            if frame.height:
+                yield finish(frame, source, rejects, seen)
+
+
+def _csv_chunk(source: str, header_line: bytes, header: list[str], first: int, lines: list[bytes],
+               rejects: Rejects) -> pl.DataFrame:
+    numbered = [(first + i, line) for i, line in enumerate(lines) if line.strip()]
+    try:
+        raw = pl.read_csv(b"\n".join([header_line, *(line for _, line in numbered)]), infer_schema=False)
+        if raw.height != len(numbered):
+            raise pl.exceptions.ComputeError("row count differs from line count")
+        frame = raw.with_columns(pl.Series("_line", [n for n, _ in numbered], dtype=pl.Int64),
+                                 pl.Series("_raw", [line for _, line in numbered], dtype=pl.Binary)
+                                 .cast(pl.String, strict=False))
+    except pl.exceptions.PolarsError:
+        rows, kept = [], []
+        for line_no, line in numbered:
+            try:
+                text = line.decode("utf-8")
+                cells = next(csv.reader([text]))
+            except (UnicodeDecodeError, csv.Error, StopIteration) as e:
+                rejects.add(source, line_no, f"malformed CSV row: {e}", line)
+                continue
+            if len(cells) != len(header):
+                rejects.add(source, line_no, f"malformed CSV row: {len(cells)} fields, expected {len(header)}", line)
+                continue
+            rows.append(dict(zip(header, cells, strict=True)))
+            kept.append((line_no, text))
+        frame = pl.DataFrame(rows, schema=dict.fromkeys(header, pl.String)).with_columns(
+            pl.Series("_line", [n for n, _ in kept], dtype=pl.Int64), pl.Series("_raw", [t for _, t in kept]))
+    for column in CSV_COLUMNS:
+        if column not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
+    ids = [pl.col(c).fill_null("").str.split(";").list.eval(pl.element().str.strip_chars())
+           .list.filter(pl.element() != "").alias(c) for c in ("results", "clicks")]
+    return frame.select(*(c for c in CSV_COLUMNS if c not in ("results", "clicks")), *ids, "_line", "_raw")
 
 
 def read_native_parquet(path: Path, rejects: Rejects, seen: set[str],
@@ -208,8 +280,10 @@ def read_logs(path: Path, rejects: Rejects, seen: set[str], fmt: str | None = No
         from ingest.ubi import read_ubi  # ingest.ubi builds on this module
 
         return read_ubi(path, rejects, seen, chunk_lines)
+    if fmt == "native-csv":
+        return read_native_csv(path, rejects, seen, chunk_lines)
     if fmt != "native-jsonl":
         from graph.errors import InvalidInput
 
-        raise InvalidInput(f"unknown log format {fmt!r}: use native-jsonl, parquet or ubi")
+        raise InvalidInput(f"unknown log format {fmt!r}: use native-jsonl, native-csv, parquet or ubi")
     return read_native_jsonl(path, rejects, seen, chunk_lines)

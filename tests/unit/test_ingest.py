@@ -187,3 +187,25 @@ def test_unreadable_input_is_a_clear_error(tmp_path: Path, settings: Settings) -
     small_limit = settings.model_copy(update={"max_input_bytes": 10})
     with pytest.raises(InvalidInput, match="over the limit"):
         ingest_logs(store, [big], small_limit)
+
+
+def test_csv_logs_read_like_jsonl_and_reject_bad_rows(tmp_path: Path, settings: Settings) -> None:
+    header = "search_id,ts,query,results,clicks,session_id"
+    rows = [f'{s["search_id"]},{s["ts"]},"{s["query"]}",{";".join(s["results"])},{";".join(s["clicks"])},'
+            f'{s["session_id"] or ""}' for s in SEARCHES]
+    bad = ['bad-1,2026-01-01T00:00:00Z,q,a,b,c,d,e', "bad-2,not-a-time,q,a,,",
+           'bad-3,2026-01-01T00:00:00Z,q,"x""}) DETACH",,']
+    path = tmp_path / "logs.csv"
+    path.write_text("\n".join([header, rows[0], *bad, *rows[1:]]) + "\n")
+    csv_store = EmbeddedStore(tmp_path / "csv")
+    report = ingest_logs(csv_store, [path], settings)
+    assert (report.read, report.ingested, report.rejected) == (7, 4, 3)
+    reasons = {r["line"]: r["reason"] for r in _rejects_file(report.rejects_path)}
+    assert "malformed CSV row" in reasons[3]
+    assert "ts" in reasons[4]
+    assert "results" in reasons[5]
+    json_store = EmbeddedStore(tmp_path / "json")
+    ingest_logs(json_store, [write_jsonl(tmp_path / "logs.jsonl", SEARCHES)], settings)
+    for table in (Table.MATCHED, Table.CO_MATCHED, Table.PREFERRED_OVER, Table.DAILY, Table.INTENTS):
+        key = list(csv_store.table(table).columns[:2])
+        assert csv_store.table(table).sort(key).equals(json_store.table(table).sort(key)), table

@@ -139,7 +139,9 @@ def ingest_catalog_cmd(
 
 @ingest_app.command("logs")
 def ingest_logs_cmd(
-    paths: Annotated[list[Path], typer.Argument(help="Search-log files (native JSONL, CSV or Parquet, or OpenSearch UBI).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Search-log files (native JSONL, CSV or Parquet, or OpenSearch UBI).")
+    ],
     fmt: Annotated[
         str | None, typer.Option("--format", help="native-jsonl, native-csv, parquet or ubi; detected by default.")
     ] = None,

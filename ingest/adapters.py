@@ -42,7 +42,7 @@ from ingest.files import open_decompressed
 from ingest.jsonl import _error_text
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
     from pathlib import Path
 
     from ingest.rejects import Rejects
@@ -360,17 +360,25 @@ def _leaderboard_record(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_open_llm_leaderboard(path: Path, rejects: Rejects) -> tuple[list[Artifact], int]:
-    """The Open LLM Leaderboard v2 CSV; record numbers are CSV line numbers (row index + 2)."""
-    source = _read_csv(path, _LEADERBOARD_COLUMNS)
-    clean = _leaderboard_frame(source)
+def _read_csv_catalog(
+    path: Path, rejects: Rejects, columns: Sequence[str],
+    clean: Callable[[pl.DataFrame], pl.DataFrame], record: Callable[[dict[str, Any]], dict[str, Any]],
+) -> tuple[list[Artifact], int]:
+    """The loop both CSV adapters share: typed columns, one record per row, CSV line numbers."""
+    source = _read_csv(path, columns)
+    typed = clean(source)
 
     def records() -> Iterable[tuple[int, dict[str, Any], str]]:
-        for index, (row, original) in enumerate(zip(clean.iter_rows(named=True),
+        for index, (row, original) in enumerate(zip(typed.iter_rows(named=True),
                                                      source.iter_rows(named=True), strict=True)):
-            yield index + 2, _leaderboard_record(row), _raw(original)
+            yield index + 2, record(row), _raw(original)
 
     return _validate(records(), str(path), rejects)
+
+
+def read_open_llm_leaderboard(path: Path, rejects: Rejects) -> tuple[list[Artifact], int]:
+    """The Open LLM Leaderboard v2 CSV; record numbers are CSV line numbers (row index + 2)."""
+    return _read_csv_catalog(path, rejects, _LEADERBOARD_COLUMNS, _leaderboard_frame, _leaderboard_record)
 
 
 # --------------------------------------------------------------------------------------------
@@ -449,15 +457,7 @@ def _best_of_record(row: dict[str, Any]) -> dict[str, Any]:
 
 def read_best_of_ml(path: Path, rejects: Rejects) -> tuple[list[Artifact], int]:
     """best-of-ml-python's project table; record numbers are CSV line numbers (row index + 2)."""
-    source = _read_csv(path, _BEST_OF_COLUMNS)
-    clean = _best_of_frame(source)
-
-    def records() -> Iterable[tuple[int, dict[str, Any], str]]:
-        for index, (row, original) in enumerate(zip(clean.iter_rows(named=True),
-                                                     source.iter_rows(named=True), strict=True)):
-            yield index + 2, _best_of_record(row), _raw(original)
-
-    return _validate(records(), str(path), rejects)
+    return _read_csv_catalog(path, rejects, _BEST_OF_COLUMNS, _best_of_frame, _best_of_record)
 
 
 ADAPTERS: dict[str, Callable[[Path, Rejects], tuple[list[Artifact], int]]] = {

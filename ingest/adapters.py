@@ -42,7 +42,7 @@ from ingest.files import open_decompressed
 from ingest.jsonl import _error_text
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Sequence
+    from collections.abc import Callable, Iterable
     from pathlib import Path
 
     from ingest.rejects import Rejects
@@ -361,7 +361,7 @@ def _leaderboard_record(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_csv_catalog(
-    path: Path, rejects: Rejects, columns: Sequence[str],
+    path: Path, rejects: Rejects, columns: tuple[str, ...],
     clean: Callable[[pl.DataFrame], pl.DataFrame], record: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> tuple[list[Artifact], int]:
     """The loop both CSV adapters share: typed columns, one record per row, CSV line numbers."""

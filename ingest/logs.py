@@ -80,7 +80,36 @@ def parse_timestamps(column: str) -> pl.Expr:
     return pl.coalesce(aware, naive).dt.cast_time_unit("us")
 
 
-def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: set[str]) -> pl.DataFrame:
+class SeenIds:
+    """The search ids one command has taken in, so a repeated id is rejected, not counted twice.
+
+    Kept as polars frames in size tiers (the newest merged into the previous while they are of
+    similar size), and probed with a semi-join built on the small chunk, so checking a chunk costs
+    one pass over the ids in Rust, never a Python loop or a rebuilt hash set of everything seen.
+    """
+
+    def __init__(self) -> None:
+        self.tiers: list[pl.DataFrame] = []
+
+    def __len__(self) -> int:
+        return sum(t.height for t in self.tiers)
+
+    def repeated(self, ids: pl.Series) -> pl.Series:
+        """True where ``ids`` holds an id taken in before."""
+        if not self.tiers:
+            return pl.Series(ids.name, [False] * len(ids), dtype=pl.Boolean)
+        probe = pl.DataFrame({"search_id": ids.drop_nulls().unique()})
+        hits = pl.concat([tier.join(probe, on="search_id", how="semi") for tier in self.tiers])
+        return ids.is_in(hits.get_column("search_id").implode()).fill_null(False)
+
+    def add(self, ids: pl.Series) -> None:
+        self.tiers.append(pl.DataFrame({"search_id": ids}))
+        while len(self.tiers) >= 2 and self.tiers[-1].height * 2 >= self.tiers[-2].height:
+            last = self.tiers.pop()
+            self.tiers[-1] = pl.concat([self.tiers[-1], last]).rechunk()
+
+
+def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: SeenIds) -> pl.DataFrame:
     """Shared last step of every log reader: normalize, then reject what cannot be used.
 
     ``frame`` holds the raw columns (``ts`` as text or datetime) and ``_line``; ``seen`` collects
@@ -118,9 +147,9 @@ def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: set[str]) -
         .otherwise(pl.col("_reason"))
         .alias("_reason")
     )
-    if seen:
+    if len(seen):
         frame = frame.with_columns(
-            pl.when(pl.col("_reason").is_null() & pl.col("search_id").is_in(pl.Series(list(seen)).implode()))
+            pl.when(pl.col("_reason").is_null() & seen.repeated(frame.get_column("search_id")))
             .then(pl.lit("search_id: duplicate of an earlier record in this input"))
             .otherwise(pl.col("_reason"))
             .alias("_reason")
@@ -131,7 +160,7 @@ def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: set[str]) -
     for line, why, raw in bad.select("_line", "_reason", raw_text).iter_rows():
         rejects.add(source, line, why, raw)
     good = frame.filter(pl.col("_reason").is_null())
-    seen.update(good.get_column("search_id").to_list())
+    seen.add(good.get_column("search_id"))
     return good.select([pl.col(c).cast(t) for c, t in SEARCH_SCHEMA.items()])
 
 
@@ -167,7 +196,7 @@ def _looks_like_ubi(line: bytes) -> bool:
     return "query_id" in obj and "search_id" not in obj and ("action_name" in obj or "user_query" in obj)
 
 
-def read_native_jsonl(path: Path, rejects: Rejects, seen: set[str],
+def read_native_jsonl(path: Path, rejects: Rejects, seen: SeenIds,
                       chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
     source = str(path)
     with open_decompressed(path) as stream:
@@ -180,7 +209,7 @@ def read_native_jsonl(path: Path, rejects: Rejects, seen: set[str],
 CSV_COLUMNS = ("search_id", "ts", "query", "results", "clicks", "session_id")
 
 
-def read_native_csv(path: Path, rejects: Rejects, seen: set[str],
+def read_native_csv(path: Path, rejects: Rejects, seen: SeenIds,
                     chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
     """Native logs as CSV with a header; ``results`` and ``clicks`` hold ``;``-separated ids.
 
@@ -242,7 +271,7 @@ def _csv_chunk(source: str, header_line: bytes, header: list[str], first: int, l
     return frame.select(*(c for c in CSV_COLUMNS if c not in ("results", "clicks")), *ids, "_line", "_raw")
 
 
-def read_native_parquet(path: Path, rejects: Rejects, seen: set[str],
+def read_native_parquet(path: Path, rejects: Rejects, seen: SeenIds,
                         chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
     source = str(path)
     lazy = pl.scan_parquet(path)
@@ -270,7 +299,7 @@ def read_native_parquet(path: Path, rejects: Rejects, seen: set[str],
         yield finish(frame, source, rejects, seen)
 
 
-def read_logs(path: Path, rejects: Rejects, seen: set[str], fmt: str | None = None,
+def read_logs(path: Path, rejects: Rejects, seen: SeenIds, fmt: str | None = None,
               chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
     """Frames of valid searches from one log file, in chunks; rejects go to ``rejects``."""
     fmt = fmt or detect_log_format(path)

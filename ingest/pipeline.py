@@ -20,7 +20,7 @@ from graph.tables import Table
 from ingest.aggregate import Accumulator
 from ingest.catalog import catalog_delta, read_catalog
 from ingest.files import check_readable, sha256_of
-from ingest.logs import read_logs
+from ingest.logs import SeenIds, read_logs
 from ingest.rejects import Rejects
 
 SESSION_BLOCK = 20_000
@@ -147,7 +147,7 @@ def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings,
     written with the file's own ``<sha256>`` row. After a crash, a rerun reads the file again,
     skips the parts the ledger holds, and writes the rest: no search is counted twice or lost.
     """
-    seen: set[str] = set()
+    seen = SeenIds()
     per_write = store.max_searches_per_write or 0
 
     def write_file(path: Path, sha: str, size: int, rejects: Rejects, known: set[str]) -> int:

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from ingest.files import iter_line_chunks, open_decompressed
 from ingest.jsonl import LineValidator
-from ingest.logs import CHUNK_LINES, MAX_RESULTS, MAX_TEXT, SEARCH_SCHEMA, finish, parse_timestamps
+from ingest.logs import CHUNK_LINES, MAX_RESULTS, MAX_TEXT, SEARCH_SCHEMA, SeenIds, finish, parse_timestamps
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -292,7 +292,7 @@ def _searches(parts: _Parts, source: str, rejects: Rejects) -> pl.DataFrame:
     return frame.filter(~empty)
 
 
-def read_ubi(path: Path, rejects: Rejects, seen: set[str],
+def read_ubi(path: Path, rejects: Rejects, seen: SeenIds,
              chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
     """Frames of valid searches (:data:`ingest.logs.SEARCH_SCHEMA`) from one UBI file.
 

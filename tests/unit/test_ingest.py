@@ -17,7 +17,7 @@ from graph.settings import Settings
 from graph.tables import Table
 from ingest.aggregate import intent_expr
 from ingest.catalog import read_catalog
-from ingest.logs import read_logs
+from ingest.logs import SeenIds, read_logs
 from ingest.pipeline import ingest_catalogs, ingest_logs
 from ingest.rejects import Rejects
 from tests.fixtures import CATALOG, SEARCHES, write_jsonl
@@ -148,7 +148,7 @@ def test_clean_chunk_takes_the_fast_path_and_reads_everything(tmp_path: Path) ->
     path = tmp_path / "many.jsonl"
     path.write_text("\n".join(lines))  # no final newline
     rejects = Rejects()
-    frames = list(read_logs(path, rejects, set()))
+    frames = list(read_logs(path, rejects, SeenIds()))
     assert sum(f.height for f in frames) == 5000
     assert len(rejects) == 0
     first = frames[0].row(0, named=True)
@@ -209,3 +209,13 @@ def test_csv_logs_read_like_jsonl_and_reject_bad_rows(tmp_path: Path, settings: 
     for table in (Table.MATCHED, Table.CO_MATCHED, Table.PREFERRED_OVER, Table.DAILY, Table.INTENTS):
         key = list(csv_store.table(table).columns[:2])
         assert csv_store.table(table).sort(key).equals(json_store.table(table).sort(key)), table
+
+
+def test_seen_ids_find_repeats_across_every_tier() -> None:
+    seen = SeenIds()
+    for start in range(0, 1_000, 100):
+        seen.add(pl.Series("search_id", [f"s{i}" for i in range(start, start + 100)]))
+    assert len(seen) == 1_000
+    assert len(seen.tiers) < 10  # merged into size tiers, not one frame per chunk
+    probe = pl.Series("search_id", ["s0", "s999", "s1000", None, "s550"])
+    assert seen.repeated(probe).to_list() == [True, True, False, False, True]

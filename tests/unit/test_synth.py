@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graph.schema import Artifact, is_valid_id
-from ingest.logs import SEARCH_SCHEMA, read_logs
+from ingest.logs import SEARCH_SCHEMA, SeenIds, read_logs
 from ingest.rejects import Rejects
 from ingest.synth import (
     MAX_SHOWN,
@@ -247,7 +247,7 @@ def test_write_synth_writes_native_files_the_reader_accepts(tmp_path: Path) -> N
     first = json.loads(paths[1].read_text().splitlines()[0])
     assert set(first) == {"search_id", "ts", "query", "results", "clicks", "session_id"}
     assert first["ts"].endswith("Z")
-    rejects, seen = Rejects(), set[str]()
+    rejects, seen = Rejects(), SeenIds()
     total = sum(f.height for p in paths[1:] for f in read_logs(p, rejects, seen))
     assert total == 2_500
     assert len(rejects) == 0

@@ -17,7 +17,7 @@ import pytest
 from graph.embedded import EmbeddedStore
 from graph.settings import Settings
 from graph.tables import Table
-from ingest.logs import detect_log_format, read_logs
+from ingest.logs import SeenIds, detect_log_format, read_logs
 from ingest.pipeline import ingest_logs
 from ingest.rejects import Rejects
 from ingest.ubi import CHOICE_ACTIONS, NO_RESULTS, read_ubi
@@ -31,7 +31,7 @@ Doc = dict[str, Any]
 
 def _read(path: Path, chunk_lines: int = 100_000) -> tuple[pl.DataFrame, Rejects]:
     rejects = Rejects()
-    frames = list(read_ubi(path, rejects, set(), chunk_lines))
+    frames = list(read_ubi(path, rejects, SeenIds(), chunk_lines))
     frame = pl.concat(frames) if frames else pl.DataFrame()
     return frame.sort("search_id"), rejects
 
@@ -281,7 +281,7 @@ def test_gzip_input(tmp_path: Path) -> None:
     frame, _ = _read(packed)
     _check_sample(frame)
     rejects = Rejects()
-    assert pl.concat(list(read_logs(packed, rejects, set(), "ubi"))).sort("search_id").equals(frame)
+    assert pl.concat(list(read_logs(packed, rejects, SeenIds(), "ubi"))).sort("search_id").equals(frame)
 
 
 @needs_file

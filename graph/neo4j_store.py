@@ -163,6 +163,14 @@ def _unique_ids(frames: Iterable[pl.Series]) -> list[str]:
     return pl.concat(series).drop_nulls().unique().sort().to_list()
 
 
+_APPEND_WRITES: tuple[tuple[Table, str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None], ...] = (
+    (Table.RANK_HISTORY, cypher.APPEND_RANK_HISTORY, None),
+    (Table.LEDGER, cypher.APPEND_LEDGER, None),
+    (Table.RUNS, cypher.APPEND_RUNS, _drop_nulls),
+)
+"""Append-only tables: the first row per key wins, rows sorted by key."""
+
+
 def plan_delta(delta: GraphDelta) -> list[Statement]:
     """The ordered write statements of a delta, with the merge semantics of ``GraphDelta``.
 
@@ -216,15 +224,11 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
 
     if Table.DAILY in t:
         steps.append(Statement(cypher.ADD_DAILY, frame=_combined(Table.DAILY, t[Table.DAILY])))
-    if Table.RANK_HISTORY in t:
-        history = t[Table.RANK_HISTORY].unique(KEYS[Table.RANK_HISTORY], keep="first", maintain_order=True)
-        steps.append(Statement(cypher.APPEND_RANK_HISTORY, frame=history.sort("run", "id")))
-    if Table.LEDGER in t:
-        ledger = t[Table.LEDGER].unique("sha256", keep="first", maintain_order=True)
-        steps.append(Statement(cypher.APPEND_LEDGER, frame=ledger.sort("sha256")))
-    if Table.RUNS in t:
-        runs = t[Table.RUNS].unique("run", keep="first", maintain_order=True)
-        steps.append(Statement(cypher.APPEND_RUNS, frame=runs.sort("run"), prepare=_drop_nulls))
+    for table, query, prepare in _APPEND_WRITES:
+        if table in t:
+            keys = list(KEYS[table])
+            rows = t[table].unique(keys, keep="first", maintain_order=True).sort(keys)
+            steps.append(Statement(query, frame=rows, prepare=prepare))
     if Table.SCORES in t:
         scores = t[Table.SCORES].filter(pl.col("id").is_not_null()).unique("id", keep="last").sort("id")
         steps.append(Statement(cypher.CLEAR_SCORES))

@@ -211,16 +211,11 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
         for column in columns
     )
     missing = sorted(set(referenced).difference(in_delta))
-    if missing:
-        steps.append(Statement(cypher.ENSURE_ARTIFACTS, ids=missing))
-    if Table.HAS_CAPABILITY in t:
-        capability_ids = _unique_ids([t[Table.HAS_CAPABILITY].get_column("capability")])
-        if capability_ids:
-            steps.append(Statement(cypher.ENSURE_CAPABILITIES, ids=capability_ids))
-    if Table.MATCHED in t:
-        intent_ids = _unique_ids([t[Table.MATCHED].get_column("intent")])
-        if intent_ids:
-            steps.append(Statement(cypher.ENSURE_INTENTS, ids=intent_ids))
+    steps.append(Statement(cypher.ENSURE_ARTIFACTS, ids=missing))
+    for table, column, query in ((Table.HAS_CAPABILITY, "capability", cypher.ENSURE_CAPABILITIES),
+                                 (Table.MATCHED, "intent", cypher.ENSURE_INTENTS)):
+        if table in t:
+            steps.append(Statement(query, ids=_unique_ids([t[table].get_column(column)])))
 
     if Table.DAILY in t:
         steps.append(Statement(cypher.ADD_DAILY, frame=_combined(Table.DAILY, t[Table.DAILY])))
@@ -235,12 +230,10 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
         steps.append(Statement(cypher.SET_SCORES, frame=scores))
 
     # -- relationships -------------------------------------------------------------------------
-    if provided:
-        steps.append(Statement(cypher.SYNC_PROVIDED_BY_FOR_ARTIFACTS, ids=provided))
+    steps.append(Statement(cypher.SYNC_PROVIDED_BY_FOR_ARTIFACTS, ids=provided))
     if Table.PROVIDERS in t:
-        provider_ids = _unique_ids([t[Table.PROVIDERS].get_column("id")])
-        if provider_ids:
-            steps.append(Statement(cypher.SYNC_PROVIDED_BY_FOR_PROVIDERS, ids=provider_ids))
+        steps.append(Statement(cypher.SYNC_PROVIDED_BY_FOR_PROVIDERS,
+                               ids=_unique_ids([t[Table.PROVIDERS].get_column("id")])))
     if Table.HAS_CAPABILITY in t:
         has_cap = (
             t[Table.HAS_CAPABILITY]

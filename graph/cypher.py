@@ -39,6 +39,7 @@ class StoreLabel(StrEnum):
     INGESTED_FILE = "IngestedFile"
     RUN = "Run"
     RUN_LOCK = "RunLock"
+    GRAPH_VERSION = "GraphVersion"
 
 
 FULLTEXT_INDEX: Final = "matchgraph_text"
@@ -61,6 +62,7 @@ CONSTRAINTS: Final = (
     "CREATE CONSTRAINT ingested_file_sha256 IF NOT EXISTS FOR (n:IngestedFile) REQUIRE n.sha256 IS UNIQUE",
     "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.run IS UNIQUE",
     "CREATE CONSTRAINT run_lock_name IF NOT EXISTS FOR (n:RunLock) REQUIRE n.name IS UNIQUE",
+    "CREATE CONSTRAINT graph_version_name IF NOT EXISTS FOR (n:GraphVersion) REQUIRE n.name IS UNIQUE",
 )
 INDEXES: Final = (
     # provider_family and the PROVIDED_BY sync look artifacts up by provider id
@@ -180,6 +182,18 @@ SET l.owner = $owner, l.expires = $expires, l.since = $now
 RELEASE_RUN_LOCK: Final = """
 MATCH (l:RunLock {name: $name}) WHERE l.owner = $owner
 SET l.owner = null, l.expires = null
+"""
+
+BUMP_VERSION: Final = """
+MERGE (v:GraphVersion {name: 'graph'})
+SET v.token = $token, v.at = datetime()
+"""
+"""The last statement of every write: readers cache answers under the token, so it must change in
+the same transaction as the data. Taken last, its lock is held only for the commit."""
+
+READ_VERSION: Final = """
+OPTIONAL MATCH (v:GraphVersion {name: 'graph'})
+RETURN v.token AS token
 """
 
 CLEAR_SCORES: Final = """

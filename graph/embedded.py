@@ -228,6 +228,10 @@ class EmbeddedStore:
             self._tables = cleared
 
     # -- reads -------------------------------------------------------------------------------
+    def version(self) -> str:
+        """The live snapshot's name: every write publishes a new one."""
+        return self._current_name() or ""
+
     def table(self, table: Table, ids: Sequence[str] | None = None) -> pl.DataFrame:
         frame = self._load(table)
         if ids is None:

@@ -22,6 +22,7 @@ Memory
 from __future__ import annotations
 
 import re
+import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -407,6 +408,7 @@ class Neo4jStore:
                 statement = planned.resolved(tx, size)
                 for params in statement.batches(size):
                     tx.run(statement.query, params).consume()
+            tx.run(cypher.BUMP_VERSION, {"token": secrets.token_hex(8)}).consume()
 
         try:
             with self._session() as session:
@@ -462,11 +464,22 @@ class Neo4jStore:
                 for query in (cypher.DELETE_RELATIONSHIP_BATCH, cypher.DELETE_BATCH):
                     while session.execute_write(work, query) > 0:
                         pass
+                session.execute_write(lambda tx: tx.run(cypher.BUMP_VERSION,
+                                                        {"token": secrets.token_hex(8)}).consume())
         except (DriverError, Neo4jError) as e:
             raise self._wrap("clear", e) from e
 
     def close(self) -> None:
         self.driver.close()
+
+    def version(self) -> str:
+        """The token the last write set (see ``cypher.BUMP_VERSION``); ``""`` before any write."""
+
+        def work(tx: ManagedTransaction) -> str:
+            record = tx.run(cypher.READ_VERSION).single(strict=True)
+            return str(record["token"] or "")
+
+        return str(self._read(work))
 
     # -- reads -----------------------------------------------------------------------------------
     def table(self, table: Table, ids: Sequence[str] | None = None) -> pl.DataFrame:

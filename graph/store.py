@@ -109,6 +109,11 @@ class GraphStore(Protocol):
         """The fewest-hop chain of artifact ids from ``a`` to ``b``, or ``[]`` when none is that short."""
         ...
 
+    def version(self) -> str:
+        """A token that changes with every write (and only then): answers cached under it stay
+        true until it changes. ``""`` for a store never written."""
+        ...
+
     def clear(self) -> None:
         """Remove every node, edge and ledger entry (used by ``demo`` and tests)."""
         ...

@@ -262,3 +262,20 @@ def test_run_lock_refuses_a_second_run_until_the_first_ends(store: GraphStore) -
         pass
     with store.run_lock("nightly", 60):  # free again once the first run ended
         pass
+
+
+def test_version_changes_with_every_write_and_only_then(store: GraphStore) -> None:
+    """Readers cache answers under ``version()``: a stale token would serve stale answers."""
+    store.clear()
+    cleared = store.version()
+    assert store.version() == cleared
+    store.apply(catalog_delta([Artifact.model_validate(r) for r in CATALOG]))
+    first = store.version()
+    assert first not in ("", cleared)
+    assert store.table(Table.ARTIFACTS).height == len(CATALOG)
+    assert store.version() == first, "a read must not change the token"
+    store.apply(catalog_delta([Artifact.model_validate(r) for r in CATALOG[:1]]))
+    second = store.version()
+    assert second != first
+    store.clear()
+    assert store.version() not in (first, second)

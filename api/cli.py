@@ -399,6 +399,24 @@ def demo_cmd(
     sys.stdout.write(render_markdown(result))
 
 
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+    home: HomeOpt = None,
+) -> None:
+    """Serve the graph query API (under /v1), the pages, /health, /ready and /metrics."""
+    import uvicorn
+
+    if home is not None:
+        os.environ["MATCHGRAPH_HOME"] = str(home)  # read by every worker's Settings()
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level,
+                access_log=access_log, proxy_headers=False, server_header=False)
+
+
 def _mount_neo4j() -> None:
     try:
         from api.neo4j_cli import neo4j_app

@@ -41,6 +41,13 @@ class InvalidInput(MatchGraphError):
     exit_code = 2
 
 
+class NotScored(MatchGraphError):
+    """An answer that needs scores, asked before the first scoring run."""
+
+    http_status = 409
+    exit_code = 1
+
+
 class StoreUnavailable(MatchGraphError):
     """The store cannot be reached or opened; retrying later may help."""
 
@@ -59,4 +66,18 @@ class Unauthorized(MatchGraphError):
     """A missing or wrong admin token."""
 
     http_status = 401
+    exit_code = 2
+
+
+class Forbidden(MatchGraphError):
+    """An action that is switched off here (admin endpoints without a configured token)."""
+
+    http_status = 403
+    exit_code = 2
+
+
+class TooLarge(MatchGraphError):
+    """A request body over the configured size limit."""
+
+    http_status = 413
     exit_code = 2

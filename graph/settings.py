@@ -41,6 +41,18 @@ class Settings(BaseSettings):
     max_limit: int = Field(default=200, validation_alias="MATCHGRAPH_MAX_LIMIT")
     max_depth: int = Field(default=3, validation_alias="MATCHGRAPH_MAX_DEPTH")
     max_query_chars: int = Field(default=256, validation_alias="MATCHGRAPH_MAX_QUERY_CHARS")
+    max_offset: int = Field(default=10_000, ge=0, validation_alias="MATCHGRAPH_MAX_OFFSET")
+    max_neighborhood_nodes: int = Field(default=100, ge=2, validation_alias="MATCHGRAPH_MAX_NEIGHBORHOOD_NODES")
+    max_upload_bytes: int = Field(default=256 << 20, ge=1, validation_alias="MATCHGRAPH_MAX_UPLOAD_BYTES")
+
+    # The HTTP API.
+    cors_origins: list[str] = Field(default_factory=list, validation_alias="MATCHGRAPH_CORS_ORIGINS")
+    """Origins allowed to call the API from a browser (JSON list); none by default."""
+    cache_entries: int = Field(default=4_096, ge=0, validation_alias="MATCHGRAPH_CACHE_ENTRIES")
+    """Answers kept per graph version (0 turns the answer cache off)."""
+    version_check_s: float = Field(default=1.0, ge=0, validation_alias="MATCHGRAPH_VERSION_CHECK_S")
+    """How often the API asks the store whether the graph changed: a write is served within this."""
+    retry_after_s: int = Field(default=5, ge=1, validation_alias="MATCHGRAPH_RETRY_AFTER_S")
 
     # Scoring.
     half_life_days: float = Field(default=30.0, gt=0, validation_alias="MATCHGRAPH_HALF_LIFE_DAYS")

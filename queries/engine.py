@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from graph.errors import InvalidInput, MatchGraphError, NotFound
+from graph.errors import InvalidInput, NotFound, NotScored
 from graph.schema import SIGNALS, ArtifactType
 from graph.tables import Table
 from queries import verdict as rules
@@ -19,7 +19,10 @@ from queries.models import (
     Comparison,
     Explanation,
     HistoryPoint,
+    PathAnswer,
+    PathStep,
     QualityView,
+    RunView,
     SearchHit,
     SubScores,
 )
@@ -28,7 +31,7 @@ from queries.scoring import SUBSCORES, explain
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from graph.store import GraphStore
+    from graph.store import GraphStore, Subgraph
 
 _SCORE_COLS = ["rank", *SUBSCORES, "quality_rating", "quality_lo", "quality_hi", "comparisons", "low_confidence",
                "evidence"]
@@ -130,7 +133,7 @@ class QueryEngine:
     def explain(self, artifact_id: str) -> Explanation:
         row = self._row(artifact_id)
         if row["rank"] is None:
-            raise MatchGraphError(f"{row['id']} has not been scored yet", hint="run `matchgraph score`")
+            raise NotScored(f"{row['id']} has not been scored yet", hint="run `matchgraph score`")
         data = explain(row)
         return Explanation(id=row["id"], **data)
 
@@ -141,9 +144,11 @@ class QueryEngine:
                 for r in hist.iter_rows(named=True)]
 
     # -- top and search ----------------------------------------------------------------------------
-    def top(self, type_: str | None = None, limit: int = 10) -> list[ArtifactSummary]:
+    def top(self, type_: str | None = None, limit: int = 10, offset: int = 0) -> list[ArtifactSummary]:
         """The best-ranked catalogued artifacts (stubs known only from logs are left out)."""
         limit = self._limit(limit)
+        if offset < 0:
+            raise InvalidInput(f"offset must not be negative, got {offset}")
         if type_ is not None and type_ not in {t.value for t in ArtifactType}:
             raise InvalidInput(f"unknown type {type_!r}; one of: {', '.join(t.value for t in ArtifactType)}")
         arts = self.store.table(Table.ARTIFACTS).filter(pl.col("catalogued")).select("id", "type")
@@ -152,27 +157,31 @@ class QueryEngine:
         ranked = (
             arts.join(self.store.table(Table.SCORES).select("id", "rank", "adoption"), on="id")
             .sort(["rank", "adoption", "id"], descending=[True, True, False])
-            .head(limit)
+            .slice(offset, limit)
         )
         ids = ranked.get_column("id").to_list()
         found = self.summaries(ids)
         return [found[i] for i in ids]
 
-    def search(self, text: str, limit: int = 10, max_chars: int = 256) -> list[SearchHit]:
+    def search(self, text: str, limit: int = 10, max_chars: int = 256, offset: int = 0) -> list[SearchHit]:
+        """Text relevance first, then rank; ``offset + limit`` may not pass the engine's limit."""
         limit = self._limit(limit)
+        if offset < 0 or offset + limit > self.max_limit:
+            raise InvalidInput(f"offset + limit must be between 0 and {self.max_limit}, got {offset + limit}")
         if not text.strip():
             raise InvalidInput("the search text is empty")
         if len(text) > max_chars:
             raise InvalidInput(f"the search text is longer than {max_chars} characters")
         # Text relevance first, then the rank among equally relevant hits: fetch a wider candidate set.
-        hits = self.store.search_text(text, min(limit * 5, 1_000))
+        hits = self.store.search_text(text, min((offset + limit) * 5, 1_000))
         ids = hits.get_column("id").to_list()
         found = self.summaries(ids)
         ordered = sorted(
             ((i, score) for i, score in hits.iter_rows() if i in found),
             key=lambda item: (-item[1], -(found[item[0]].rank or -1), item[0]),
         )
-        return [SearchHit(**found[i].model_dump(), relevance=round(score, 4)) for i, score in ordered[:limit]]
+        return [SearchHit(**found[i].model_dump(), relevance=round(score, 4))
+                for i, score in ordered[offset:offset + limit]]
 
     # -- alternatives and compare -----------------------------------------------------------------
     def alternatives(self, artifact_id: str, limit: int = 5, exclude: Sequence[str] = ()) -> list[Alternative]:
@@ -231,7 +240,7 @@ class QueryEngine:
             raise InvalidInput("compare needs two different artifacts")
         unscored = [x.id for x in (left, right) if x.rank is None]
         if unscored:
-            raise MatchGraphError(f"not scored yet: {', '.join(unscored)}", hint="run `matchgraph score`")
+            raise NotScored(f"not scored yet: {', '.join(unscored)}", hint="run `matchgraph score`")
         alts: dict[str, Alternative] = {}
         for side in (left, right):
             for alt in self.alternatives(side.id, limit=alternatives, exclude=(left.id, right.id)):
@@ -242,3 +251,53 @@ class QueryEngine:
             verdict=rules.verdict(left, right), leads=rules.leads(left, right), alternatives=best,
         )
 
+
+    # -- the match graph's shape ----------------------------------------------------------------
+    def _depth(self, depth: int, max_depth: int) -> int:
+        if depth < 1 or depth > max_depth:
+            raise InvalidInput(f"depth must be between 1 and {max_depth}, got {depth}")
+        return depth
+
+    def neighborhood(self, artifact_id: str, depth: int = 1, limit: int = 30, *, max_depth: int = 3,
+                     max_nodes: int = 100) -> Subgraph:
+        """The artifacts within ``depth`` hops, strongest edges first, at most ``limit`` nodes."""
+        depth = self._depth(depth, max_depth)
+        if limit < 2 or limit > max_nodes:
+            raise InvalidInput(f"limit must be between 2 and {max_nodes}, got {limit}")
+        key = self._row(artifact_id)["id"]
+        return self.store.neighborhood(key, depth, limit)
+
+    def path(self, a: str, b: str, max_depth: int = 3, *, depth_ceiling: int = 3) -> PathAnswer:
+        """The fewest-hop chain from ``a`` to ``b``; each step names the edge that makes it (a
+        co-match, the strongest, before lineage and integration)."""
+        max_depth = self._depth(max_depth, depth_ceiling)
+        source, target = self._row(a)["id"], self._row(b)["id"]
+        ids = self.store.path(source, target, max_depth)
+        if not ids:
+            return PathAnswer(source=source, target=target, max_depth=max_depth, connected=False, hops=None,
+                              nodes=[], steps=[])
+        edges = pl.concat([
+            self.store.table(Table.CO_MATCHED, ids).select(
+                pl.col("a").alias("src"), pl.col("b").alias("dst"), pl.lit("CO_MATCHED").alias("type"),
+                pl.col("count").cast(pl.Float64).alias("weight")),
+            *[self.store.table(t, ids).select("src", "dst", pl.lit(t.name).alias("type"), pl.lit(1.0).alias("weight"))
+              for t in (Table.DERIVED_FROM, Table.INTEGRATES_WITH)],
+        ])
+        best: dict[frozenset[str], PathStep] = {}
+        for src, dst, typ, weight in edges.sort("weight", descending=True).iter_rows():
+            best.setdefault(frozenset((src, dst)), PathStep(source=src, target=dst, type=typ, weight=weight))
+        steps = []
+        for u, v in zip(ids, ids[1:], strict=False):
+            edge = best[frozenset((u, v))]
+            steps.append(PathStep(source=u, target=v, type=edge.type, weight=edge.weight))
+        found = self.summaries(ids)
+        return PathAnswer(source=source, target=target, max_depth=max_depth, connected=True, hops=len(ids) - 1,
+                          nodes=[found[i] for i in ids], steps=steps)
+
+    def runs(self, limit: int = 20, offset: int = 0) -> list[RunView]:
+        """The recorded nightly runs, newest first."""
+        limit = self._limit(limit)
+        if offset < 0:
+            raise InvalidInput(f"offset must not be negative, got {offset}")
+        runs = self.store.table(Table.RUNS).sort(["started_at", "run"], descending=True).slice(offset, limit)
+        return [RunView(**row) for row in runs.iter_rows(named=True)]

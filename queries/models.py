@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel
+
+T = TypeVar("T")
 
 
 class SubScores(BaseModel):
@@ -95,3 +98,78 @@ class HistoryPoint(BaseModel):
     run: str
     scored_at: str
     rank: int
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a ranked list: ``next_offset`` is where the next page starts (null at the end)."""
+
+    items: list[T]
+    offset: int
+    limit: int
+    next_offset: int | None
+
+    @classmethod
+    def of(cls, items: list[T], offset: int, limit: int) -> Page[T]:
+        """A page from up to ``limit + 1`` items: the extra one only tells that a next page exists."""
+        return cls(items=items[:limit], offset=offset, limit=limit,
+                   next_offset=offset + limit if len(items) > limit else None)
+
+
+class PathStep(BaseModel):
+    source: str
+    target: str
+    type: str
+    weight: float
+
+
+class PathAnswer(BaseModel):
+    """How two artifacts are connected: the fewest-hop chain through co-match, lineage and
+    integration edges, each step with the edge that makes it."""
+
+    source: str
+    target: str
+    max_depth: int
+    connected: bool
+    hops: int | None
+    nodes: list[ArtifactSummary]
+    steps: list[PathStep]
+
+
+class RunView(BaseModel):
+    run: str
+    started_at: datetime
+    ended_at: datetime | None
+    files: int
+    skipped: int
+    changed: int
+    read: int
+    ingested: int
+    rejected: int
+    duration_s: float
+    rescored: bool
+    rejects: str | None
+
+
+class FileResult(BaseModel):
+    source: str
+    sha256: str
+    status: str
+    read: int
+    ingested: int
+    rejected: int
+
+
+class IngestResult(BaseModel):
+    kind: str
+    read: int
+    ingested: int
+    rejected: int
+    rejects: str | None
+    files: list[FileResult]
+
+
+class ScoreResult(BaseModel):
+    run: str
+    artifacts: int
+    as_of: date
+    low_confidence: int

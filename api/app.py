@@ -1,0 +1,72 @@
+"""The HTTP application: the graph query API under ``/v1``, operations endpoints, and the pages.
+
+``create_app`` builds one app per settings object (and optionally a store already open, as tests
+do). The store opens on first use, so the API starts before Neo4j does and answers 503 until it
+is reachable. Run it with ``matchgraph serve``.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from api import problems
+from api.cache import AnswerCache
+from api.deps import StoreHolder
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import admin, artifacts, compare, health, pages, runs, search
+from graph.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from graph.store import GraphStore
+
+HERE = Path(__file__).resolve().parent
+VERSION = "0.1.0"
+log = logging.getLogger("matchgraph.api")
+
+
+def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
+    settings = settings or Settings()
+    stores = StoreHolder(settings, store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            stores.close()
+
+    app = FastAPI(
+        title="matchgraph",
+        version=VERSION,
+        summary="The match graph of AI artifacts: ranks, sub-scores, comparisons and their evidence.",
+        lifespan=lifespan,
+    )
+    cache = AnswerCache(settings.cache_entries, settings.version_check_s)
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
+                      auto_reload=False)
+    app.state.settings = settings
+    app.state.stores = stores
+    app.state.cache = cache
+    app.state.metrics = Metrics(cache)
+    app.state.templates = Jinja2Templates(env=env)
+
+    problems.install(app)
+    for module in (artifacts, compare, search, runs, admin, health, pages):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"],
+                           allow_headers=["Authorization", "If-None-Match"], expose_headers=["ETag", "Retry-After"])
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    return app

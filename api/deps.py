@@ -1,0 +1,125 @@
+"""What routes depend on: the settings, the store, the query engine, the answer cache, the admin check.
+
+Routes take these with ``Annotated[..., Depends(...)]`` so tests swap any of them through
+``app.dependency_overrides``. The dependencies are ``async`` and cheap: blocking work (opening
+the store, computing an answer) goes to a worker thread, and a cached answer never leaves the
+event loop.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+
+from api.cache import AnswerCache, etag
+from graph.errors import Forbidden, Unauthorized
+from graph.settings import Settings
+from graph.store import GraphStore, open_store
+from queries.engine import QueryEngine
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+class StoreHolder:
+    """Opens the store on first use and again after a failed open: the API starts, and answers
+    503 until then, even when Neo4j is not up yet."""
+
+    def __init__(self, settings: Settings, store: GraphStore | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self._lock = threading.Lock()
+
+    def open(self) -> GraphStore:
+        with self._lock:
+            if self.store is None:
+                self.store = open_store(self.settings)
+            return self.store
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+
+
+async def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_store(request: Request) -> GraphStore:
+    holder: StoreHolder = request.app.state.stores
+    if holder.store is not None:
+        return holder.store
+    return await run_in_threadpool(holder.open)
+
+
+async def get_cache(request: Request) -> AnswerCache:
+    cache: AnswerCache = request.app.state.cache
+    return cache
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[GraphStore, Depends(get_store)]
+
+
+async def get_engine(store: StoreDep, settings: SettingsDep) -> QueryEngine:
+    return QueryEngine(store, max_limit=settings.max_limit)
+
+
+EngineDep = Annotated[QueryEngine, Depends(get_engine)]
+
+
+class Answers:
+    """Serves one read: from the cache when the graph has not changed since it was computed, else
+    computed in a worker thread and kept. Sets ``ETag`` and answers ``If-None-Match`` with 304."""
+
+    def __init__(self, request: Request, store: GraphStore, cache: AnswerCache) -> None:
+        self.request = request
+        self.store = store
+        self.cache = cache
+
+    async def version(self) -> str:
+        fresh = self.cache.fresh_version()
+        return fresh if fresh is not None else await run_in_threadpool(self.cache.check, self.store)
+
+    async def body(self, key: str, compute: Callable[[], bytes]) -> tuple[str, bytes]:
+        version = await self.version()
+        body = self.cache.get(version, key)
+        if body is None:
+            body = await run_in_threadpool(compute)
+            self.cache.put(version, key, body)
+        return version, body
+
+    async def respond(self, key: str, compute: Callable[[], bytes], media_type: str = "application/json") -> Response:
+        version, body = await self.body(key, compute)
+        tag = etag(version, key)
+        headers = {"ETag": tag, "Cache-Control": "no-cache"}
+        if self.request.headers.get("if-none-match") == tag:
+            raise HTTPException(304, headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
+
+
+async def get_answers(request: Request, store: StoreDep,
+                      cache: Annotated[AnswerCache, Depends(get_cache)]) -> Answers:
+    return Answers(request, store, cache)
+
+
+AnswersDep = Annotated[Answers, Depends(get_answers)]
+
+
+async def require_admin(request: Request, settings: SettingsDep) -> None:
+    """Admin endpoints take ``Authorization: Bearer <MATCHGRAPH_ADMIN_TOKEN>``; with no token
+    configured they are switched off."""
+    if settings.admin_token is None or not settings.admin_token.get_secret_value():
+        raise Forbidden("admin endpoints are off", hint="set MATCHGRAPH_ADMIN_TOKEN on the server to turn them on")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secrets.compare_digest(
+        given.strip().encode(), settings.admin_token.get_secret_value().encode()
+    ):
+        raise Unauthorized("a valid admin bearer token is required")

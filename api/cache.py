@@ -17,6 +17,8 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import asyncio
+
     from graph.store import GraphStore
 
 
@@ -30,6 +32,8 @@ class AnswerCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self.inflight: dict[tuple[str, str], asyncio.Future[bytes]] = {}
+        """Answers being computed now, so concurrent misses on one key compute it once (event loop only)."""
 
     def fresh_version(self) -> str | None:
         """The version if it was checked within ``check_s``; otherwise ``None`` (ask the store)."""

@@ -8,6 +8,7 @@ event loop.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
 from typing import TYPE_CHECKING, Annotated
@@ -24,6 +25,8 @@ from queries.engine import QueryEngine
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from pydantic import BaseModel
 
 
 class StoreHolder:
@@ -68,21 +71,24 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 
-async def get_engine(store: StoreDep, settings: SettingsDep) -> QueryEngine:
-    return QueryEngine(store, max_limit=settings.max_limit)
-
-
-EngineDep = Annotated[QueryEngine, Depends(get_engine)]
-
-
 class Answers:
     """Serves one read: from the cache when the graph has not changed since it was computed, else
-    computed in a worker thread and kept. Sets ``ETag`` and answers ``If-None-Match`` with 304."""
+    computed in a worker thread and kept. Sets ``ETag`` and answers ``If-None-Match`` with 304.
+
+    It is the one dependency a read route takes (each dependency costs a little on every request,
+    and a cached answer should cost next to nothing); the engine is built only when an answer
+    has to be computed.
+    """
 
     def __init__(self, request: Request, store: GraphStore, cache: AnswerCache) -> None:
         self.request = request
         self.store = store
         self.cache = cache
+        self.settings: Settings = request.app.state.settings
+
+    @property
+    def engine(self) -> QueryEngine:
+        return QueryEngine(self.store, max_limit=self.settings.max_limit)
 
     async def version(self) -> str:
         fresh = self.cache.fresh_version()
@@ -91,10 +97,30 @@ class Answers:
     async def body(self, key: str, compute: Callable[[], bytes]) -> tuple[str, bytes]:
         version = await self.version()
         body = self.cache.get(version, key)
-        if body is None:
+        if body is not None:
+            return version, body
+        # One computation per key and version: requests that miss together wait for the first.
+        flight = (version, key)
+        pending = self.cache.inflight.get(flight)
+        if pending is not None:
+            return version, await asyncio.shield(pending)
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self.cache.inflight[flight] = future
+        try:
             body = await run_in_threadpool(compute)
-            self.cache.put(version, key, body)
+        except BaseException as e:
+            future.set_exception(e)
+            future.exception()  # marks it retrieved when no one else waited
+            raise
+        finally:
+            del self.cache.inflight[flight]
+        future.set_result(body)
+        self.cache.put(version, key, body)
         return version, body
+
+    async def model(self, key: str, answer: Callable[[QueryEngine], BaseModel]) -> Response:
+        """``answer`` asked of a fresh engine, as JSON (pydantic serializes it in Rust)."""
+        return await self.respond(key, lambda: answer(self.engine).model_dump_json().encode())
 
     async def respond(self, key: str, compute: Callable[[], bytes], media_type: str = "application/json") -> Response:
         version, body = await self.body(key, compute)
@@ -105,12 +131,13 @@ class Answers:
         return Response(body, media_type=media_type, headers=headers)
 
 
-async def get_answers(request: Request, store: StoreDep,
-                      cache: Annotated[AnswerCache, Depends(get_cache)]) -> Answers:
-    return Answers(request, store, cache)
-
-
-AnswersDep = Annotated[Answers, Depends(get_answers)]
+    @classmethod
+    async def of(cls, request: Request) -> Answers:
+        """The read routes' way in. They take the ``Request`` rather than dependencies: FastAPI
+        spends about as long resolving one dependency as serving a cached answer (measured in
+        bench/bench_api.py), so the hot path resolves none. Tests swap the store with
+        ``create_app(store=...)``; the admin and readiness routes still take ``StoreDep``."""
+        return cls(request, await get_store(request), request.app.state.cache)
 
 
 async def require_admin(request: Request, settings: SettingsDep) -> None:

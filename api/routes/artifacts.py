@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from api.deps import AnswersDep, EngineDep, SettingsDep
+from api.deps import Answers
 from api.problems import READ_PROBLEMS, problem_responses
 from graph.errors import InvalidInput
 from graph.store import Subgraph
@@ -22,25 +22,27 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")]
 
 @router.get("/{artifact_id}", operation_id="getArtifact", response_model=ArtifactDetail,
             responses=READ_PROBLEMS)
-async def get_artifact(artifact_id: ArtifactId, engine: EngineDep, answers: AnswersDep) -> Response:
+async def get_artifact(artifact_id: ArtifactId, request: Request) -> Response:
     """One artifact: rank, sub-scores, capabilities, lineage and integrations (the CLI's `show --json`)."""
-    return await answers.respond(f"artifact:{artifact_id}", lambda: engine.show(artifact_id).model_dump_json().encode())
+    answers = await Answers.of(request)
+    return await answers.model(f"artifact:{artifact_id}", lambda engine: engine.show(artifact_id))
 
 
 @router.get("/{artifact_id}/explain", operation_id="explainArtifact", response_model=Explanation,
             responses=problem_responses(404, 409, 422, 503))
-async def explain_artifact(artifact_id: ArtifactId, engine: EngineDep, answers: AnswersDep) -> Response:
+async def explain_artifact(artifact_id: ArtifactId, request: Request) -> Response:
     """Each sub-score's value, weight and contribution to the rank, with its evidence."""
-    return await answers.respond(f"explain:{artifact_id}",
-                                 lambda: engine.explain(artifact_id).model_dump_json().encode())
+    answers = await Answers.of(request)
+    return await answers.model(f"explain:{artifact_id}", lambda engine: engine.explain(artifact_id))
 
 
 @router.get("/{artifact_id}/history", operation_id="getRankHistory", response_model=list[HistoryPoint],
             responses=READ_PROBLEMS)
-async def rank_history(artifact_id: ArtifactId, engine: EngineDep, answers: AnswersDep) -> Response:
+async def rank_history(artifact_id: ArtifactId, request: Request) -> Response:
     """The artifact's rank at every scoring run, oldest first."""
+    answers = await Answers.of(request)
     def compute() -> bytes:
-        points = engine.history(artifact_id)
+        points = answers.engine.history(artifact_id)
         return b"[" + b",".join(p.model_dump_json().encode() for p in points) + b"]"
 
     return await answers.respond(f"history:{artifact_id}", compute)
@@ -48,14 +50,15 @@ async def rank_history(artifact_id: ArtifactId, engine: EngineDep, answers: Answ
 
 @router.get("/{artifact_id}/alternatives", operation_id="listAlternatives", response_model=Page[Alternative],
             responses=READ_PROBLEMS)
-async def alternatives(artifact_id: ArtifactId, engine: EngineDep, answers: AnswersDep, settings: SettingsDep,
+async def alternatives(artifact_id: ArtifactId, request: Request,
                        limit: Limit = 5, offset: Offset = 0) -> Response:
     """Artifacts people met in the same searches, strongest first; capability peers fill a short list."""
-    if offset + limit + 1 > settings.max_limit:
-        raise InvalidInput(f"offset + limit must be below {settings.max_limit}, got {offset + limit}")
+    answers = await Answers.of(request)
+    if offset + limit + 1 > answers.settings.max_limit:
+        raise InvalidInput(f"offset + limit must be below {answers.settings.max_limit}, got {offset + limit}")
 
     def compute() -> bytes:
-        found = engine.alternatives(artifact_id, limit=offset + limit + 1)
+        found = answers.engine.alternatives(artifact_id, limit=offset + limit + 1)
         return Page[Alternative].of(found[offset:], offset, limit).model_dump_json().encode()
 
     return await answers.respond(f"alternatives:{artifact_id}:{limit}:{offset}", compute)
@@ -64,15 +67,16 @@ async def alternatives(artifact_id: ArtifactId, engine: EngineDep, answers: Answ
 @router.get("/{artifact_id}/neighborhood", operation_id="getNeighborhood", response_model=Subgraph,
             responses=READ_PROBLEMS)
 async def neighborhood(
-    artifact_id: ArtifactId, engine: EngineDep, answers: AnswersDep, settings: SettingsDep,
+    artifact_id: ArtifactId, request: Request,
     depth: Annotated[int, Query(ge=1, le=10, description="Hops, at most `MATCHGRAPH_MAX_DEPTH` (3).")] = 1,
     limit: Annotated[int, Query(ge=2, le=10_000, description="Nodes, at most "
                                 "`MATCHGRAPH_MAX_NEIGHBORHOOD_NODES` (100).")] = 30,
 ) -> Response:
     """The artifacts within `depth` hops over co-match, lineage and integration edges, strongest first."""
+    answers = await Answers.of(request)
     def compute() -> bytes:
-        graph = engine.neighborhood(artifact_id, depth, limit, max_depth=settings.max_depth,
-                                    max_nodes=settings.max_neighborhood_nodes)
+        graph = answers.engine.neighborhood(artifact_id, depth, limit, max_depth=answers.settings.max_depth,
+                                    max_nodes=answers.settings.max_neighborhood_nodes)
         return graph.model_dump_json().encode()
 
     return await answers.respond(f"neighborhood:{artifact_id}:{depth}:{limit}", compute)

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from api.deps import AnswersDep, EngineDep, SettingsDep
+from api.deps import Answers
 from api.graphview import EDGE_COLORS, draw
 from graph.errors import InvalidInput, NotFound, NotScored
 from queries.page import ROW_LABELS, ROWS
@@ -32,7 +32,10 @@ def _render(request: Request, name: str, **context: Any) -> bytes:
 
 
 @router.get("/", name="home")
-async def home(request: Request, engine: EngineDep, answers: AnswersDep) -> Response:
+async def home(request: Request) -> Response:
+    answers = await Answers.of(request)
+    engine = answers.engine
+
     def compute() -> bytes:
         return _render(request, "home.html", title="matchgraph", top=engine.top(None, limit=10))
 
@@ -60,7 +63,10 @@ def split_pair(engine: Any, pair: str) -> tuple[str, str]:
 
 
 @router.get("/compare/{pair}", name="compare_page")
-async def compare_page(request: Request, pair: str, engine: EngineDep, answers: AnswersDep) -> Response:
+async def compare_page(request: Request, pair: str) -> Response:
+    answers = await Answers.of(request)
+    engine = answers.engine
+
     def compute() -> bytes:
         a, b = split_pair(engine, pair)
         cmp = engine.compare(a, b)
@@ -70,7 +76,10 @@ async def compare_page(request: Request, pair: str, engine: EngineDep, answers: 
 
 
 @router.get("/a/{artifact_id}", name="profile_page")
-async def profile_page(request: Request, artifact_id: str, engine: EngineDep, answers: AnswersDep) -> Response:
+async def profile_page(request: Request, artifact_id: str) -> Response:
+    answers = await Answers.of(request)
+    engine = answers.engine
+
     def compute() -> bytes:
         detail = engine.show(artifact_id)
         try:
@@ -95,9 +104,12 @@ def _sparkline(ranks: list[int], width: int = 240, height: int = 48) -> str:
 
 @router.get("/a/{artifact_id}/neighborhood", name="neighborhood_page")
 async def neighborhood_page(
-    request: Request, artifact_id: str, engine: EngineDep, answers: AnswersDep, settings: SettingsDep,
+    request: Request, artifact_id: str,
     depth: Annotated[int, Query(ge=1, le=10)] = 1,
 ) -> Response:
+    answers = await Answers.of(request)
+    engine, settings = answers.engine, answers.settings
+
     def compute() -> bytes:
         detail = engine.show(artifact_id)
         sub = engine.neighborhood(detail.id, depth, min(30, settings.max_neighborhood_nodes),
@@ -110,10 +122,13 @@ async def neighborhood_page(
 
 @router.get("/search", name="search_page")
 async def search_page(
-    request: Request, engine: EngineDep, answers: AnswersDep, settings: SettingsDep,
+    request: Request,
     q: Annotated[str, Query(max_length=4_096)] = "",
 ) -> Response:
     text = q.strip()
+
+    answers = await Answers.of(request)
+    engine, settings = answers.engine, answers.settings
 
     def compute() -> bytes:
         hits = engine.search(text, limit=20, max_chars=settings.max_query_chars) if text else []

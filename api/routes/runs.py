@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.deps import AnswersDep, EngineDep, SettingsDep
+from api.deps import Answers
 from api.problems import problem_responses
 from api.routes.artifacts import Limit, Offset
 from graph.errors import InvalidInput
@@ -15,14 +15,15 @@ router = APIRouter(prefix="/v1/runs", tags=["runs"])
 
 
 @router.get("", operation_id="listRuns", response_model=Page[RunView], responses=problem_responses(422, 503))
-async def runs(engine: EngineDep, answers: AnswersDep, settings: SettingsDep,
+async def runs(request: Request,
                limit: Limit = 20, offset: Offset = 0) -> Response:
     """Nightly runs, newest first: files taken in, rows read, ingested and rejected, whether it rescored."""
-    if limit + 1 > settings.max_limit:
-        raise InvalidInput(f"limit must be below {settings.max_limit}, got {limit}")
-    if offset > settings.max_offset:
-        raise InvalidInput(f"offset must be at most {settings.max_offset}, got {offset}")
+    answers = await Answers.of(request)
+    if limit + 1 > answers.settings.max_limit:
+        raise InvalidInput(f"limit must be below {answers.settings.max_limit}, got {limit}")
+    if offset > answers.settings.max_offset:
+        raise InvalidInput(f"offset must be at most {answers.settings.max_offset}, got {offset}")
     return await answers.respond(
         f"runs:{limit}:{offset}",
-        lambda: Page[RunView].of(engine.runs(limit + 1, offset), offset, limit).model_dump_json().encode(),
+        lambda: Page[RunView].of(answers.engine.runs(limit + 1, offset), offset, limit).model_dump_json().encode(),
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from api.deps import AnswersDep, EngineDep, SettingsDep
+from api.deps import Answers
 from api.problems import READ_PROBLEMS, problem_responses
 from api.routes.artifacts import Limit, Offset
 from graph.errors import InvalidInput
@@ -21,15 +21,16 @@ router = APIRouter(prefix="/v1", tags=["search"])
 async def search(
     q: Annotated[str, Query(min_length=1, max_length=4_096,
                             description="Search text, at most `MATCHGRAPH_MAX_QUERY_CHARS` (256) characters.")],
-    engine: EngineDep, answers: AnswersDep, settings: SettingsDep, limit: Limit = 10, offset: Offset = 0,
+    request: Request, limit: Limit = 10, offset: Offset = 0,
 ) -> Response:
     """Artifacts whose name, description, capabilities or matching intents fit the text;
     the most relevant first, then by rank."""
-    if offset + limit + 1 > settings.max_limit:
-        raise InvalidInput(f"offset + limit must be below {settings.max_limit}, got {offset + limit}")
+    answers = await Answers.of(request)
+    if offset + limit + 1 > answers.settings.max_limit:
+        raise InvalidInput(f"offset + limit must be below {answers.settings.max_limit}, got {offset + limit}")
 
     def compute() -> bytes:
-        hits = engine.search(q, limit=limit + 1, max_chars=settings.max_query_chars, offset=offset)
+        hits = answers.engine.search(q, limit=limit + 1, max_chars=answers.settings.max_query_chars, offset=offset)
         return Page[SearchHit].of(hits, offset, limit).model_dump_json().encode()
 
     return await answers.respond(f"search:{limit}:{offset}:{q}", compute)
@@ -38,19 +39,20 @@ async def search(
 @router.get("/top", operation_id="listTop", response_model=Page[ArtifactSummary],
             responses=problem_responses(422, 503))
 async def top(
-    engine: EngineDep, answers: AnswersDep, settings: SettingsDep,
+    request: Request,
     type: Annotated[ArtifactType | None, Query(description="Only this artifact type.")] = None,  # noqa: A002
     limit: Limit = 10, offset: Offset = 0,
 ) -> Response:
     """The best-ranked catalogued artifacts, overall or of one type."""
-    if limit + 1 > settings.max_limit:
-        raise InvalidInput(f"limit must be below {settings.max_limit}, got {limit}")
-    if offset > settings.max_offset:
-        raise InvalidInput(f"offset must be at most {settings.max_offset}, got {offset}")
+    answers = await Answers.of(request)
+    if limit + 1 > answers.settings.max_limit:
+        raise InvalidInput(f"limit must be below {answers.settings.max_limit}, got {limit}")
+    if offset > answers.settings.max_offset:
+        raise InvalidInput(f"offset must be at most {answers.settings.max_offset}, got {offset}")
     kind = type.value if type is not None else None
 
     def compute() -> bytes:
-        rows = engine.top(kind, limit=limit + 1, offset=offset)
+        rows = answers.engine.top(kind, limit=limit + 1, offset=offset)
         return Page[ArtifactSummary].of(rows, offset, limit).model_dump_json().encode()
 
     return await answers.respond(f"top:{kind}:{limit}:{offset}", compute)

@@ -8,7 +8,9 @@ server and exports them). Locally an unreachable Neo4j skips those tests with th
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,32 @@ def embedded(tmp_path: Path) -> Iterator[EmbeddedStore]:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(MATCHGRAPH_HOME=tmp_path / "home", NEO4J_URI=None)  # type: ignore[call-arg]
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES_AS_OF = date(2026, 2, 1)
+
+
+@pytest.fixture(scope="session")
+def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home holding the shipped samples after one nightly run (one recorded run, scored as of
+    SAMPLES_AS_OF), shared read-only by the API, page and browser tests."""
+    from api.nightly import run_nightly
+    from queries.scoring import ScoringConfig
+    from tests.fixtures import api_settings
+
+    root = tmp_path_factory.mktemp("samples")
+    (root / "catalog").mkdir()
+    (root / "logs").mkdir()
+    shutil.copy(SAMPLES / "catalog.jsonl", root / "catalog")
+    shutil.copy(SAMPLES / "searches.jsonl.gz", root / "logs")
+    home = root / "home"
+    store = EmbeddedStore(home)
+    try:
+        report = run_nightly(store, api_settings(home), root / "catalog", root / "logs",
+                             ScoringConfig(as_of=SAMPLES_AS_OF), say=lambda _line: None)
+    finally:
+        store.close()
+    assert report.ingested == 25_216
+    assert report.rescored
+    return home

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from graph.settings import Settings
+
 CATALOG: list[dict[str, Any]] = [
     {"id": "flux-1-pro", "name": "FLUX.1 Pro", "type": "model", "pricing": "free", "provider": "Black Forest Labs",
      "released": "2024-08-01", "signals": {"likes": 500.0},
@@ -48,3 +50,10 @@ of three shown were chosen, giving preferences comfyui>flux-1-dev (1 vs 3) and s
 def write_jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     return path
+
+
+def api_settings(home: Path, **overrides: object) -> Settings:
+    """Settings for API tests: no version-check delay, so a write is seen by the next request."""
+    values: dict[str, object] = {"MATCHGRAPH_HOME": home, "NEO4J_URI": None, "MATCHGRAPH_VERSION_CHECK_S": 0}
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]

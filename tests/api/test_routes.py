@@ -90,9 +90,11 @@ def test_top_pages_without_overlap(client: TestClient, sample_home: Path) -> Non
     assert ranks == sorted(ranks, reverse=True)
     assert [a["id"] for a in both["items"]] == [a.id for a in _engine(sample_home).top(None, 10)]
     models = client.get("/v1/top?type=framework&limit=50").json()["items"]
-    assert models and {a["type"] for a in models} == {"framework"}
-    last = client.get("/v1/top?type=framework&limit=50&offset=%d" % (len(models) - 1)).json()
-    assert len(last["items"]) == 1 and last["next_offset"] is None
+    assert models
+    assert {a["type"] for a in models} == {"framework"}
+    last = client.get(f"/v1/top?type=framework&limit=50&offset={len(models) - 1}").json()
+    assert len(last["items"]) == 1
+    assert last["next_offset"] is None
 
 
 def test_bad_parameters_are_422_naming_the_field(client: TestClient) -> None:
@@ -107,9 +109,11 @@ def test_bad_parameters_are_422_naming_the_field(client: TestClient) -> None:
 def test_search(client: TestClient) -> None:
     page = client.get("/v1/search", params={"q": "image generation", "limit": 5}).json()
     hits = page["items"]
-    assert len(hits) == 5 and page["next_offset"] == 5
+    assert len(hits) == 5
+    assert page["next_offset"] == 5
     relevance = [h["relevance"] for h in hits]
-    assert relevance == sorted(relevance, reverse=True) and relevance[0] > 0
+    assert relevance == sorted(relevance, reverse=True)
+    assert relevance[0] > 0
     following = client.get("/v1/search", params={"q": "image generation", "limit": 5, "offset": 5}).json()
     assert {h["id"] for h in hits}.isdisjoint({h["id"] for h in following["items"]})
     _problem(client.get("/v1/search"), 422)
@@ -133,12 +137,14 @@ def test_neighborhood(client: TestClient) -> None:
     one = client.get("/v1/artifacts/flux-1-pro/neighborhood?depth=1&limit=10").json()
     assert one["center"] == "flux-1-pro"
     ids = {n["id"] for n in one["nodes"]}
-    assert "flux-1-pro" in ids and 2 <= len(ids) <= 10
+    assert "flux-1-pro" in ids
+    assert 2 <= len(ids) <= 10
     assert all("flux-1-pro" in (e["source"], e["target"]) for e in one["edges"])
     assert all(e["source"] in ids and e["target"] in ids for e in one["edges"])
     two = client.get("/v1/artifacts/flux-1-pro/neighborhood?depth=2&limit=40").json()
     assert len(two["nodes"]) > len(one["nodes"])
-    assert "between 1 and 3" in str(_problem(client.get("/v1/artifacts/flux-1-pro/neighborhood?depth=4"), 422)["detail"])
+    too_deep = _problem(client.get("/v1/artifacts/flux-1-pro/neighborhood?depth=4"), 422)
+    assert "between 1 and 3" in str(too_deep["detail"])
     assert "between 2 and 100" in str(
         _problem(client.get("/v1/artifacts/flux-1-pro/neighborhood?limit=500"), 422)["detail"])
     _problem(client.get("/v1/artifacts/nope-nope/neighborhood"), 404)
@@ -152,7 +158,8 @@ def test_path(client: TestClient) -> None:
     assert body["hops"] == len(body["steps"]) == len(body["nodes"]) - 1
     for step, (left, right) in zip(body["steps"], zip(body["nodes"], body["nodes"][1:], strict=False), strict=True):
         assert {step["source"], step["target"]} == {left["id"], right["id"]}
-        assert step["type"] in {"CO_MATCHED", "DERIVED_FROM", "INTEGRATES_WITH"} and step["weight"] > 0
+        assert step["type"] in {"CO_MATCHED", "DERIVED_FROM", "INTEGRATES_WITH"}
+        assert step["weight"] > 0
     assert client.get("/v1/path/flux-1-pro/flux-1-pro").json()["hops"] == 0
     _problem(client.get("/v1/path/flux-1-pro/nope-nope"), 404)
     _problem(client.get("/v1/path/flux-1-pro/sdxl?max_depth=9"), 422)
@@ -164,12 +171,16 @@ def test_path_reports_no_connection_within_the_depth(client: TestClient, sample_
                     if (engine.path("flux-1-pro", a.id, 3).hops or 0) == 2)
     assert client.get(f"/v1/path/flux-1-pro/{two_hops}?max_depth=2").json()["hops"] == 2
     body = client.get(f"/v1/path/flux-1-pro/{two_hops}?max_depth=1").json()
-    assert body["connected"] is False and body["hops"] is None and body["nodes"] == [] and body["steps"] == []
+    assert body["connected"] is False
+    assert body["hops"] is None
+    assert body["nodes"] == []
+    assert body["steps"] == []
 
 
 def test_runs_explain_and_history(client: TestClient) -> None:
     runs = client.get("/v1/runs").json()
-    assert len(runs["items"]) == 1 and runs["next_offset"] is None
+    assert len(runs["items"]) == 1
+    assert runs["next_offset"] is None
     run = runs["items"][0]
     assert (run["files"], run["ingested"], run["rejected"], run["rescored"]) == (2, 25_216, 0, True)
     assert client.get("/v1/runs?offset=1").json()["items"] == []
@@ -185,7 +196,8 @@ def test_etag_answers_304_until_the_graph_changes(client: TestClient) -> None:
     first = client.get("/v1/artifacts/dall-e-3")
     tag = first.headers["etag"]
     again = client.get("/v1/artifacts/dall-e-3", headers={"If-None-Match": tag})
-    assert again.status_code == 304 and again.content == b""
+    assert again.status_code == 304
+    assert again.content == b""
     assert client.get("/v1/artifacts/dall-e-3", headers={"If-None-Match": '"other"'}).status_code == 200
     assert client.get("/v1/artifacts/flux-1-pro").headers["etag"] != tag
 
@@ -211,7 +223,7 @@ def test_openapi_operation_ids_and_problem_schemas(client: TestClient) -> None:
 
 def test_metrics_count_requests_by_route(sample_home: Path) -> None:
     from api.app import create_app
-    from tests.api.conftest import api_settings
+    from tests.fixtures import api_settings
 
     with TestClient(create_app(api_settings(sample_home))) as c:
         for _ in range(3):
@@ -226,7 +238,7 @@ def test_metrics_count_requests_by_route(sample_home: Path) -> None:
 
 def test_cors_only_for_configured_origins(sample_home: Path) -> None:
     from api.app import create_app
-    from tests.api.conftest import api_settings
+    from tests.fixtures import api_settings
 
     app = create_app(api_settings(sample_home, MATCHGRAPH_CORS_ORIGINS=["https://compare.example"]))
     with TestClient(app) as c:
@@ -241,7 +253,7 @@ def test_cors_only_for_configured_origins(sample_home: Path) -> None:
 @pytest.mark.parametrize("path", ["/v1/top", "/ready", "/v1/artifacts/flux-1-pro", "/a/flux-1-pro"])
 def test_unreachable_store_is_503_with_retry_after(tmp_path: Path, path: str) -> None:
     from api.app import create_app
-    from tests.api.conftest import api_settings
+    from tests.fixtures import api_settings
 
     settings = api_settings(tmp_path, NEO4J_URI="bolt://127.0.0.1:1", NEO4J_PASSWORD="x", MATCHGRAPH_RETRY_AFTER_S=7)
     with TestClient(create_app(settings)) as c:
@@ -251,7 +263,8 @@ def test_unreachable_store_is_503_with_retry_after(tmp_path: Path, path: str) ->
     assert r.status_code == 503
     assert r.headers["retry-after"] == "7"
     if path.startswith("/a/"):
-        assert "not reachable" in r.text and r.headers["content-type"].startswith("text/html")
+        assert "not reachable" in r.text
+        assert r.headers["content-type"].startswith("text/html")
     else:
         assert "not reachable" in str(_problem(r, 503)["detail"])
     assert "matchgraph_store_unavailable_total 1.0" in metrics
@@ -259,7 +272,7 @@ def test_unreachable_store_is_503_with_retry_after(tmp_path: Path, path: str) ->
 
 def test_an_unexpected_error_is_a_500_without_internals(sample_home: Path) -> None:
     from api.app import create_app
-    from tests.api.conftest import api_settings
+    from tests.fixtures import api_settings
 
     class Broken(EmbeddedStore):
         def table(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
@@ -269,5 +282,6 @@ def test_an_unexpected_error_is_a_500_without_internals(sample_home: Path) -> No
         r = c.get("/v1/artifacts/flux-1-pro")
     assert r.status_code == 500
     assert r.headers["content-type"] == PROBLEM
-    assert "secret" not in r.text and "Traceback" not in r.text
+    assert "secret" not in r.text
+    assert "Traceback" not in r.text
     assert r.json()["detail"] == "the server met an unexpected error; it has been logged"

@@ -36,6 +36,8 @@ class StoreHolder:
     def __init__(self, settings: Settings, store: GraphStore | None = None) -> None:
         self.settings = settings
         self.store = store
+        self.owned = store is None
+        """Only a store this holder opened is closed by it; one handed in belongs to the caller."""
         self._lock = threading.Lock()
 
     def open(self) -> GraphStore:
@@ -45,7 +47,7 @@ class StoreHolder:
             return self.store
 
     def close(self) -> None:
-        if self.store is not None:
+        if self.store is not None and self.owned:
             self.store.close()
             self.store = None
 

@@ -33,6 +33,8 @@ class AnswerCache:
         self.hits = 0
         self.misses = 0
         self.inflight: dict[tuple[str, str], asyncio.Future[bytes]] = {}
+        self.checking: asyncio.Future[str] | None = None
+        """The version check in flight, if any (event loop only)."""
         """Answers being computed now, so concurrent misses on one key compute it once (event loop only)."""
 
     def fresh_version(self) -> str | None:
@@ -40,6 +42,16 @@ class AnswerCache:
         if self._version is not None and time.monotonic() - self._checked < self.check_s:
             return self._version
         return None
+
+    def known_version(self) -> str | None:
+        """The last version seen, however old (``None`` before the first check)."""
+        return self._version
+
+    def checked(self, future: asyncio.Future[str]) -> None:
+        """Done-callback of a version check: the next stale request may start another."""
+        self.checking = None
+        if not future.cancelled():
+            future.exception()  # a failed check is reported to the requests that awaited it
 
     def check(self, store: GraphStore) -> str:
         """Ask the store (blocking: call it from a worker thread) and forget answers of older versions."""

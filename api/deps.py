@@ -93,8 +93,20 @@ class Answers:
         return QueryEngine(self.store, max_limit=self.settings.max_limit)
 
     async def version(self) -> str:
+        """The graph version to answer under. One check of the store at a time: while it runs,
+        other requests keep answering under the version known so far (older by at most the
+        check's own duration) instead of all asking the store at once."""
         fresh = self.cache.fresh_version()
-        return fresh if fresh is not None else await run_in_threadpool(self.cache.check, self.store)
+        if fresh is not None:
+            return fresh
+        cache = self.cache
+        if cache.checking is None:
+            cache.checking = asyncio.ensure_future(run_in_threadpool(cache.check, self.store))
+            cache.checking.add_done_callback(cache.checked)
+        known = cache.known_version()
+        if known is not None and cache.check_s > 0:
+            return known
+        return await asyncio.shield(cache.checking)
 
     async def body(self, key: str, compute: Callable[[], bytes]) -> tuple[str, bytes]:
         version = await self.version()

@@ -99,9 +99,10 @@ class Server:
 def wrk(url: str, seconds: int, connections: int = 50, script: Path | None = None) -> dict[str, float]:
     """Requests/s and latency percentiles (ms) from one wrk run; non-2xx answers are an error."""
     extra = ["-s", str(script)] if script else []
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, url],
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "60s", "--latency",
+                          *extra, url],
                          capture_output=True, text=True, check=True).stdout
-    if "Non-2xx" in out:
+    if "Non-2xx" in out or "Socket errors" in out:
         raise RuntimeError(f"wrk saw error answers from {url}:\n{out}")
     figures = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
     for pct in ("50", "90", "99"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,10 @@ def api_settings(home: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {"MATCHGRAPH_HOME": home, "NEO4J_URI": None, "MATCHGRAPH_VERSION_CHECK_S": 0}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a test server on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         summary="The match graph of AI artifacts: ranks, sub-scores, comparisons and their evidence.",
         lifespan=lifespan,
     )
-    cache = AnswerCache(settings.cache_entries, settings.version_check_s)
+    cache = AnswerCache(settings.cache_entries, settings.version_check_s, settings.cache_mib << 20)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       auto_reload=False)
     app.state.settings = settings

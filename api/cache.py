@@ -2,10 +2,10 @@
 
 The graph changes when a write lands (nightly, or an admin call), not between requests, so an
 answer computed once is true until the store's ``version()`` token changes. The cache keeps the
-serialized bytes of up to ``entries`` answers for the current version and drops them all when
-the version moves. The version itself is asked of the store at most every ``check_s`` seconds
-(one file read on the embedded store, one small query on Neo4j), which bounds how long a finished
-write can go unseen.
+serialized bytes of up to ``entries`` answers and ``max_bytes`` in all for the current version,
+least recently used out first, and drops them all when the version moves. The version itself is
+asked of the store at most every ``check_s`` seconds (one file read on the embedded store, one
+small query on Neo4j), which bounds how long a finished write can go unseen.
 """
 
 from __future__ import annotations
@@ -23,10 +23,12 @@ if TYPE_CHECKING:
 
 
 class AnswerCache:
-    def __init__(self, entries: int, check_s: float) -> None:
+    def __init__(self, entries: int, check_s: float, max_bytes: int = 64 << 20) -> None:
         self.entries = entries
+        self.max_bytes = max_bytes
         self.check_s = check_s
         self._answers: OrderedDict[str, bytes] = OrderedDict()
+        self.bytes = 0
         self._version: str | None = None
         self._checked = float("-inf")
         self._lock = threading.Lock()
@@ -59,6 +61,7 @@ class AnswerCache:
         with self._lock:
             if version != self._version:
                 self._answers.clear()
+                self.bytes = 0
                 self._version = version
             self._checked = time.monotonic()
         return version
@@ -74,15 +77,18 @@ class AnswerCache:
             return body
 
     def put(self, version: str, key: str, body: bytes) -> None:
-        if self.entries == 0:
+        """Keep ``body``, dropping the least recently used answers past either bound."""
+        if self.entries == 0 or len(body) > self.max_bytes:
             return
         with self._lock:
             if version != self._version:
                 return
+            old = self._answers.pop(key, None)
+            self.bytes += len(body) - (len(old) if old is not None else 0)
             self._answers[key] = body
-            self._answers.move_to_end(key)
-            while len(self._answers) > self.entries:
-                self._answers.popitem(last=False)
+            while len(self._answers) > self.entries or self.bytes > self.max_bytes:
+                _, dropped = self._answers.popitem(last=False)
+                self.bytes -= len(dropped)
 
     def __len__(self) -> int:
         return len(self._answers)

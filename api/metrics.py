@@ -50,6 +50,7 @@ class _CacheCollector(Collector):
         yield CounterMetricFamily("matchgraph_answer_cache_misses", "Answers computed.", value=self.cache.misses)
         yield GaugeMetricFamily("matchgraph_answer_cache_entries", "Answers held for the current graph version.",
                                 value=len(self.cache))
+        yield GaugeMetricFamily("matchgraph_answer_cache_bytes", "Bytes of the answers held.", value=self.cache.bytes)
 
 
 class MetricsMiddleware:

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     """Origins allowed to call the API from a browser (JSON list); none by default."""
     cache_entries: int = Field(default=4_096, ge=0, validation_alias="MATCHGRAPH_CACHE_ENTRIES")
     """Answers kept per graph version (0 turns the answer cache off)."""
+    cache_mib: int = Field(default=64, ge=1, validation_alias="MATCHGRAPH_CACHE_MIB")
+    """Memory the kept answers may take in all."""
     version_check_s: float = Field(default=1.0, ge=0, validation_alias="MATCHGRAPH_VERSION_CHECK_S")
     """How often the API asks the store whether the graph changed: a write is served within this."""
     retry_after_s: int = Field(default=5, ge=1, validation_alias="MATCHGRAPH_RETRY_AFTER_S")

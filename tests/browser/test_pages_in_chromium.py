@@ -70,11 +70,15 @@ def page(browser: Any, base_url: str, request: pytest.FixtureRequest) -> Iterato
     p.requested = []
     p.on("request", lambda req: p.requested.append(req.url))
     yield p
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    p.screenshot(path=str(SHOTS / f"{request.node.name}.png"), full_page=True)
+    _shot(p, f"{request.node.name}-end")
     external = [u for u in p.requested if not u.startswith(base_url)]
     context.close()
     assert external == [], f"the page reached outside the server: {external}"
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def _api(base_url: str, path: str, **params: Any) -> Any:
@@ -97,6 +101,7 @@ def test_compare_page(page: Any, base_url: str) -> None:
     assert fill["width"] / bar["width"] == pytest.approx(api["b"]["scores"]["adoption"] / 100, abs=0.02)
     assert page.inner_text("#verdict p") == api["verdict"]
     assert page.locator("#caps-1 details.cap").count() == api["a"]["capabilities_count"]
+    _shot(page, "compare")
     first_alt = api["alternatives"][0]
     page.click(f'#alternatives a[href="/a/{first_alt["id"]}"]')
     page.wait_for_url(f"{base_url}/a/{first_alt['id']}")
@@ -111,6 +116,7 @@ def test_profile_page_and_its_neighborhood(page: Any, base_url: str) -> None:
     contributions = [float(t) for t in page.locator("#scores td.contribution").all_inner_texts()]
     assert sum(contributions) == pytest.approx(api["rank"], abs=0.5)
     assert page.locator("#history ol li").count() == 1
+    _shot(page, "profile")
     page.click("text=See its neighborhood in the match graph")
     page.wait_for_url(f"{base_url}/a/flux-1-pro/neighborhood")
     sub = _api(base_url, "/v1/artifacts/flux-1-pro/neighborhood", depth=1, limit=30)
@@ -119,6 +125,7 @@ def test_profile_page_and_its_neighborhood(page: Any, base_url: str) -> None:
     box = page.locator("svg#graph").bounding_box()
     assert box["width"] > 300, "the graph is drawn at a readable size"
     assert box["height"] > 200, "the graph is drawn at a readable size"
+    _shot(page, "neighborhood")
     page.click("text=depth 2")
     page.wait_for_url(f"{base_url}/a/flux-1-pro/neighborhood?depth=2")
     deeper = _api(base_url, "/v1/artifacts/flux-1-pro/neighborhood", depth=2, limit=30)
@@ -135,6 +142,7 @@ def test_search_from_the_box_then_compare(page: Any, base_url: str) -> None:
     rows = page.locator("table.list tbody tr")
     assert rows.count() == len(hits)
     assert rows.first.get_attribute("data-id") == hits[0]["id"]
+    _shot(page, "search")
     rows.nth(1).locator("text=vs ").click()
     page.wait_for_url(f"{base_url}/compare/{hits[0]['id']}-vs-{hits[1]['id']}")
     assert page.inner_text("h1") == f"{hits[0]['name']} vs {hits[1]['name']}"
@@ -148,6 +156,7 @@ def test_home_compare_form_and_a_typo(page: Any, base_url: str) -> None:
     page.click('.compareform button')
     page.wait_for_load_state()
     assert page.inner_text("h1") == "404 · Not Found"
+    _shot(page, "not-found")
     assert "flux-1-prx" in page.inner_text("#problem")
     page.click('a[href="/a/flux-1-pro"]')
     page.wait_for_url(f"{base_url}/a/flux-1-pro")

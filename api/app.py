@@ -13,11 +13,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from fastapi_offline import FastAPIOffline
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api import problems
@@ -31,6 +31,8 @@ from queries.engine import QueryEngine
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    from fastapi import FastAPI
 
     from graph.store import GraphStore
 
@@ -68,7 +70,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         finally:
             stores.close()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from files in an installed package, not a CDN: /docs works offline.
+    app = FastAPIOffline(
+        static_url="/docs-static",
+        swagger_ui_parameters={"validatorUrl": None},
         title="matchgraph",
         version=VERSION,
         summary="The match graph of AI artifacts: ranks, sub-scores, comparisons and their evidence.",

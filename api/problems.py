@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("matchgraph.api")
 
 PROBLEM_JSON = "application/problem+json"
-API_PREFIXES = ("/v1/", "/health", "/ready", "/metrics", "/openapi.json", "/docs")
+API_PREFIXES = ("/v1/", "/health", "/ready", "/metrics", "/openapi.json", "/docs", "/redoc")
 
 
 class FieldProblem(BaseModel):

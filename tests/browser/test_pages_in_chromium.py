@@ -161,3 +161,12 @@ def test_home_compare_form_and_a_typo(page: Any, base_url: str) -> None:
     page.click('a[href="/a/flux-1-pro"]')
     page.wait_for_url(f"{base_url}/a/flux-1-pro")
     assert "FLUX.1 Pro" in page.inner_text("h1")
+
+
+def test_api_docs_render_offline(page: Any, base_url: str) -> None:
+    """Swagger UI comes from the server itself (the page fixture fails on any other host)."""
+    page.goto(f"{base_url}/docs")
+    page.wait_for_selector("#operations-compare-compareArtifacts")
+    assert "/v1/compare/{a}/{b}" in page.inner_text("#operations-compare-compareArtifacts")
+    assert page.locator(".opblock").count() == 15
+    _shot(page, "docs")

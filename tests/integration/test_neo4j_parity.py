@@ -209,6 +209,27 @@ def test_concurrent_writers_add_up_without_duplicates(tmp_path: Path, neo4j: Gra
     assert stored.height == prefs.height  # each cell once
     assert set(stored.get_column("count").to_list()) == {len(writers)}
     assert set(neo4j.table(Table.CO_MATCHED).get_column("count").to_list()) == {len(writers)}
+    assert neo4j.table(Table.CO_MATCHED).height == co.height
+
+
+def test_concurrent_co_match_writers_create_each_new_pair_once(tmp_path: Path, neo4j: GraphStore) -> None:
+    """Overlapping deltas of new co-matches at once: each pair becomes one relationship holding the
+    sum. ``ADD_CO_MATCHED`` looks a pair up once, after locking its endpoints, then creates it."""
+    ids = [f"art-{i:02d}" for i in range(40)]
+    pairs = [(a, b) for a in ids for b in ids if a < b]
+    deltas = [pl.DataFrame([(a, b, k + 1) for n, (a, b) in enumerate(pairs) if n % (k + 2) != 0],
+                           schema=["a", "b", "count"], orient="row") for k in range(4)]
+    neo4j.apply(GraphDelta().set(Table.ARTIFACTS, pl.DataFrame({"id": ids, "catalogued": [False] * len(ids)})))
+    writers = [connect_neo4j(tmp_path / f"writer-{i}") for i in range(len(deltas))]
+    try:
+        with ThreadPoolExecutor(len(writers)) as pool:
+            list(pool.map(lambda job: job[0].apply(GraphDelta().set(Table.CO_MATCHED, job[1])),
+                          zip(writers, deltas, strict=True)))
+    finally:
+        for w in writers:
+            w.close()
+    expected = pl.concat(deltas).group_by("a", "b").agg(pl.col("count").sum()).sort("a", "b")
+    assert neo4j.table(Table.CO_MATCHED).sort("a", "b").equals(expected)
 
 
 def _provided_by(store: GraphStore) -> list[tuple[str, str]]:

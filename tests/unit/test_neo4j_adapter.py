@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from neo4j.exceptions import ServiceUnavailable
 
-from graph import cypher
+from graph import cypher, neo4j_store
 from graph.errors import InvalidInput, StoreUnavailable
 from graph.neo4j_store import Neo4jStore, lucene_query, plan_delta
 from graph.schema import EdgeType, NodeLabel
@@ -91,7 +91,7 @@ def _empty_answer(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
 
     Element-id lookups answer each id with itself, so written rows read as the ids they came from.
     """
-    if query == cypher.RESOLVE_ARTIFACTS:
+    if query == cypher.LOCK_ARTIFACTS:
         return [([[i, i] for i in params["ids"]],)]
     return [([],)] if "collect(" in query.rsplit("RETURN", 1)[-1] else []
 
@@ -139,6 +139,12 @@ def _batches(driver: FakeDriver, query: str) -> list[list[dict[str, Any]]]:
     return [p["rows"] for _, q, p in driver.calls if q == query]
 
 
+def _co_batches(driver: FakeDriver) -> list[list[dict[str, Any]]]:
+    """The co-match batches with each endpoint position replaced by its batch's element id."""
+    return [[{"a": p["nodes"][a], "b": p["nodes"][b], "count": count} for a, b, count in p["rows"]]
+            for _, q, p in driver.calls if q == cypher.ADD_CO_MATCHED]
+
+
 # -- apply ----------------------------------------------------------------------------------------
 def test_apply_is_one_write_transaction_of_bounded_unwind_batches(store: Neo4jStore, driver: FakeDriver) -> None:
     stubs = pl.DataFrame({"id": [f"art-{i:04d}" for i in range(250)], "catalogued": [False] * 250})
@@ -146,12 +152,17 @@ def test_apply_is_one_write_transaction_of_bounded_unwind_batches(store: Neo4jSt
 
     assert driver.transactions == ["write"]
     assert {mode for mode, _, _ in driver.calls} == {"write"}
-    batches = _batches(driver, cypher.ADD_CO_MATCHED)
+    batches = _co_batches(driver)
     assert [len(b) for b in batches] == [100, 100, 50]
     for _, query, params in driver.calls:
-        assert query.lstrip().startswith("UNWIND $rows AS row") or query.lstrip().startswith("UNWIND $ids AS id")
-        assert len(params.get("rows", params.get("ids", []))) <= 100
-    assert sum(b[0]["count"] for b in batches for _ in b) == 250
+        if query == cypher.BUMP_VERSION:  # the one statement without a batch, and the last
+            continue
+        assert query.lstrip().startswith(("UNWIND $rows AS row", "UNWIND $ids AS id", "UNWIND range(0, size($nodes)"))
+        for key in ("rows", "ids"):
+            assert len(params.get(key, [])) <= 100
+        assert len(params.get("nodes", [])) <= 2 * 100  # two endpoints per row at most
+    assert [q for _, q, _ in driver.calls][-1] == cypher.BUMP_VERSION
+    assert sum(row["count"] for b in batches for row in b) == 250
 
 
 def test_nodes_go_before_relationships(store: Neo4jStore, driver: FakeDriver) -> None:
@@ -186,7 +197,7 @@ def test_relationship_rows_are_sorted_by_endpoints(store: Neo4jStore, driver: Fa
     prefs = pl.DataFrame({"winner": ["c", "a", "b", "a"], "loser": ["a", "c", "a", "b"],
                           "winner_pos": [1, 2, 1, 1], "loser_pos": [2, 1, 3, 2], "count": [1, 1, 1, 1]})
     store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(250)).set(Table.PREFERRED_OVER, prefs))
-    co_rows = [row for batch in _batches(driver, cypher.ADD_CO_MATCHED) for row in batch]
+    co_rows = [row for batch in _co_batches(driver) for row in batch]
     assert [(r["a"], r["b"]) for r in co_rows] == sorted((r["a"], r["b"]) for r in co_rows)
     pref_rows = [row for batch in _batches(driver, cypher.ADD_PREFERRED_OVER) for row in batch]
     assert [(r["winner"], r["loser"]) for r in pref_rows] == [("a", "b"), ("a", "c"), ("b", "a"), ("c", "a")]
@@ -208,8 +219,7 @@ def test_duplicate_keys_in_a_delta_are_combined_like_the_embedded_store(store: N
     co = pl.DataFrame({"a": ["x", "x", "x"], "b": ["y", "y", "z"], "count": [2, 3, 1]})
     intents = pl.DataFrame({"id": ["q", "q"], "searches": [1, 2], "last_day": [date(2026, 1, 3), date(2026, 1, 1)]})
     store.apply(GraphDelta().set(Table.CO_MATCHED, co).set(Table.INTENTS, intents))
-    assert _batches(driver, cypher.ADD_CO_MATCHED) == [
-        [{"a": "x", "b": "y", "count": 5}, {"a": "x", "b": "z", "count": 1}]]
+    assert _co_batches(driver) == [[{"a": "x", "b": "y", "count": 5}, {"a": "x", "b": "z", "count": 1}]]
     assert _batches(driver, cypher.ADD_INTENTS) == [[{"id": "q", "searches": 3, "last_day": date(2026, 1, 3)}]]
 
 
@@ -400,23 +410,45 @@ def test_plan_of_an_empty_delta_is_empty() -> None:
     assert plan_delta(GraphDelta()) == []
 
 
-def test_co_matches_are_addressed_by_element_ids_looked_up_in_the_same_transaction(tmp_path: Path) -> None:
+def test_co_match_endpoints_are_locked_once_and_sent_as_positions(tmp_path: Path) -> None:
+    """Endpoints are locked and looked up once per transaction, in id order; each batch names its
+    distinct endpoints once (element ids) and its rows point into that list."""
     def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        if query == cypher.RESOLVE_ARTIFACTS:
+        if query == cypher.LOCK_ARTIFACTS:
             return [([[i, f"4:db:{n}"] for n, i in enumerate(params["ids"])],)]
         return _empty_answer(query, params)
 
     driver = FakeDriver(respond)
     store = Neo4jStore(driver, _settings(tmp_path))  # type: ignore[arg-type]
-    co = pl.DataFrame({"a": ["x", EVIL], "b": ["y", "y"], "count": [2, 1]})
+    co = pl.DataFrame({"a": ["x", EVIL, "x"], "b": ["y", "y", "w"], "count": [2, 1, 4]})
     store.apply(GraphDelta().set(Table.CO_MATCHED, co))
     assert driver.transactions == ["write"]
-    lookups = [p["ids"] for _, q, p in driver.calls if q == cypher.RESOLVE_ARTIFACTS]
-    assert lookups == [sorted(["x", "y", EVIL])]
-    element = {i: f"4:db:{n}" for n, i in enumerate(sorted(["x", "y", EVIL]))}
-    rows = [row for batch in _batches(driver, cypher.ADD_CO_MATCHED) for row in batch]
-    assert rows == [{"a": element["x"], "b": element["y"], "count": 2},  # sorted by ids: "x" < EVIL
-                    {"a": element[EVIL], "b": element["y"], "count": 1}]
+    locks = [p["ids"] for _, q, p in driver.calls if q == cypher.LOCK_ARTIFACTS]
+    everyone = sorted(["w", "x", "y", EVIL])
+    assert locks == [everyone]
+    element = {i: f"4:db:{n}" for n, i in enumerate(everyone)}
+    [batch] = [p for _, q, p in driver.calls if q == cypher.ADD_CO_MATCHED]
+    assert batch["nodes"] == [element[i] for i in everyone]  # each endpoint once, in id order
+    assert batch["rows"] == [(everyone.index("x"), everyone.index("w"), 4),  # sorted by ids: "x" < EVIL
+                             (everyone.index("x"), everyone.index("y"), 2),
+                             (everyone.index(EVIL), everyone.index("y"), 1)]
     order = [q for _, q, _ in driver.calls]
-    assert order.index(cypher.ENSURE_ARTIFACTS) < order.index(cypher.RESOLVE_ARTIFACTS) < order.index(
+    assert order.index(cypher.ENSURE_ARTIFACTS) < order.index(cypher.LOCK_ARTIFACTS) < order.index(
         cypher.ADD_CO_MATCHED)
+
+
+def test_a_batch_built_ahead_fails_the_transaction(store: Neo4jStore, driver: FakeDriver,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches are built in a worker thread; an error there still ends ``apply`` before the commit."""
+    def broken(*_: Any) -> dict[str, Any]:
+        raise RuntimeError("batch failed")
+
+    monkeypatch.setattr(neo4j_store, "_by_position", broken)
+    with pytest.raises(RuntimeError, match="batch failed"):
+        store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))
+    queries = [q for _, q, _ in driver.calls]
+    assert cypher.LOCK_ARTIFACTS in queries
+    assert cypher.ADD_CO_MATCHED not in queries
+    assert cypher.BUMP_VERSION not in queries
+    with pytest.raises(ValueError, match="resolve the statement"):  # never sent unlocated
+        list(plan_delta(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))[-1].batches(100))

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
 FORMAT_VERSION = 1
+_CAPABILITY_COLUMNS = {Table.HAS_CAPABILITY: "capability", Table.CAPABILITIES: "id"}
 _LINK_TABLES = {
     Table.DERIVED_FROM: "DERIVED_FROM",
     Table.INTEGRATES_WITH: "INTEGRATES_WITH",
@@ -232,8 +233,14 @@ class EmbeddedStore:
         """The live snapshot's name: every write publishes a new one."""
         return self._current_name() or ""
 
-    def table(self, table: Table, ids: Sequence[str] | None = None) -> pl.DataFrame:
+    def table(self, table: Table, ids: Sequence[str] | None = None, *,
+              capabilities: Sequence[str] | None = None) -> pl.DataFrame:
         frame = self._load(table)
+        if capabilities is not None:
+            column = _CAPABILITY_COLUMNS.get(table)
+            if column is None or ids is not None:
+                raise ValueError(f"table {table.value} cannot be filtered on capabilities here")
+            return frame.filter(pl.col(column).is_in(pl.Series(list(capabilities), dtype=pl.String).implode()))
         if ids is None:
             return frame
         wanted = pl.Series(list(ids), dtype=pl.String).implode()
@@ -242,6 +249,9 @@ class EmbeddedStore:
             raise ValueError(f"table {table.value} has no artifact column to filter on")
         condition = pl.any_horizontal([pl.col(c).is_in(wanted) for c in columns])
         return frame.filter(condition)
+
+    def tables(self, tables: Sequence[Table], ids: Sequence[str]) -> dict[Table, pl.DataFrame]:
+        return {table: self.table(table, ids) for table in tables}
 
     def artifact_stats(self) -> pl.DataFrame:
         artifacts = self._load(Table.ARTIFACTS).select("id", "provider")

@@ -89,8 +89,15 @@ class GraphStore(Protocol):
         """Apply every table of ``delta`` in one atomic write."""
         ...
 
-    def table(self, table: Table, ids: Sequence[str] | None = None) -> pl.DataFrame:
-        """A whole table, or the rows touching the artifacts ``ids`` (see ``ARTIFACT_ENDPOINTS``)."""
+    def table(self, table: Table, ids: Sequence[str] | None = None, *,
+              capabilities: Sequence[str] | None = None) -> pl.DataFrame:
+        """A whole table, or the rows touching the artifacts ``ids`` (see ``ARTIFACT_ENDPOINTS``), or
+        the ``has_capability`` / ``capabilities`` rows of the ``capabilities`` (not with ``ids``)."""
+        ...
+
+    def tables(self, tables: Sequence[Table], ids: Sequence[str]) -> dict[Table, pl.DataFrame]:
+        """``table(t, ids)`` for each of ``tables``, read together: one query on Neo4j, where each
+        read is a round trip, so a profile page costs one instead of eight."""
         ...
 
     def artifact_stats(self) -> pl.DataFrame:

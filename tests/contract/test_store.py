@@ -279,3 +279,29 @@ def test_version_changes_with_every_write_and_only_then(store: GraphStore) -> No
     assert second != first
     store.clear()
     assert store.version() not in (first, second)
+
+
+def test_tables_reads_several_tables_as_table_does(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    wanted = [Table.ARTIFACTS, Table.SCORES, Table.MATCHED, Table.HAS_CAPABILITY, Table.CO_MATCHED]
+    ids = ["flux-1-pro", "sdxl"]
+    together = store.tables(wanted, ids)
+    assert set(together) == set(wanted)
+    for table in wanted:
+        one = store.table(table, ids)
+        assert together[table].schema == one.schema, table
+        keys = [k for k in KEYS[table] if k in one.columns]
+        assert _rows(together[table], *keys) == _rows(one, *keys), table
+    assert together[Table.ARTIFACTS].get_column("id").sort().to_list() == ["flux-1-pro", "sdxl"]
+    assert together[Table.MATCHED].height > 0
+
+
+def test_capability_rows_by_capability_id(store: GraphStore) -> None:
+    store.apply(catalog_delta([Artifact.model_validate(r) for r in CATALOG]))
+    has = store.table(Table.HAS_CAPABILITY, capabilities=["inpainting"])
+    assert set(has.get_column("capability").to_list()) == {"inpainting"}
+    everything = store.table(Table.HAS_CAPABILITY)
+    assert has.height == everything.filter(pl.col("capability") == "inpainting").height > 0
+    caps = store.table(Table.CAPABILITIES, capabilities=["inpainting", "no-such-capability"])
+    assert caps.get_column("id").to_list() == ["inpainting"]
+    assert store.table(Table.CAPABILITIES, capabilities=[]).height == 0

@@ -17,7 +17,7 @@ import pytest
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreUnavailable
 from graph.settings import Settings
-from graph.tables import KEYS, GraphDelta, Table
+from graph.tables import ARTIFACT_ENDPOINTS, KEYS, GraphDelta, Table
 from ingest.pipeline import ingest_catalogs, ingest_logs
 from queries.scoring import ScoringConfig, compute_scores, score
 from tests.conftest import connect_neo4j
@@ -104,6 +104,27 @@ def test_every_table_matches_the_embedded_store(both: tuple[GraphStore, GraphSto
     for ids in (["flux-1-pro"], ["sdxl", "dalle-3", "nope"]):
         for table in (Table.CO_MATCHED, Table.MATCHED, Table.HAS_CAPABILITY, Table.PREFERRED_OVER, Table.DAILY):
             assert _sorted(table, neo4j.table(table, ids)).equals(_sorted(table, embedded.table(table, ids))), table
+
+
+def test_reads_together_and_by_capability_match(both: tuple[GraphStore, GraphStore]) -> None:
+    """``tables`` is ``table`` per table, read in one query; capability reads match across stores."""
+    embedded, neo4j = both
+    readable = [t for t in Table if t in ARTIFACT_ENDPOINTS]
+    for ids in (["flux-1-pro"], ["sdxl", "dalle-3", "nope"], ["nope"], []):
+        for store in both:
+            frames = store.tables(readable, ids)
+            assert list(frames) == readable
+            for table in readable:
+                expected = _sorted(table, embedded.table(table, ids))
+                assert _sorted(table, frames[table]).equals(expected), (store.kind, table, ids)
+    capabilities = embedded.table(Table.CAPABILITIES).get_column("id").to_list()
+    assert capabilities
+    for wanted in (capabilities[:2], [*capabilities[-1:], "no-such-capability"], []):
+        for table in (Table.HAS_CAPABILITY, Table.CAPABILITIES):
+            expected = _sorted(table, embedded.table(table, capabilities=wanted))
+            assert _sorted(table, neo4j.table(table, capabilities=wanted)).equals(expected), (table, wanted)
+            assert expected.height == embedded.table(table).filter(
+                pl.col("capability" if table is Table.HAS_CAPABILITY else "id").is_in(wanted)).height
 
 
 def test_artifact_stats_match(both: tuple[GraphStore, GraphStore]) -> None:

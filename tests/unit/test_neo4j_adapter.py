@@ -357,6 +357,63 @@ def test_table_converts_dates_datetimes_lists_and_nulls(tmp_path: Path) -> None:
     assert store.table(Table.DAILY, []).height == 0
 
 
+def test_tables_reads_several_tables_in_one_query(tmp_path: Path) -> None:
+    wanted = (Table.ARTIFACTS, Table.SCORES, Table.CO_MATCHED)
+
+    def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        assert query == cypher.read_together(wanted)
+        assert params == {"ids": ["a", "b"]}
+        artifact = ["a", "A", "model", None, None, None, None, None, "2024-01-02", True, *[None] * 8]
+        return [([artifact], [], [["a", "b", 3]])]
+
+    driver = FakeDriver(respond)
+    store = Neo4jStore(driver, _settings(tmp_path))  # type: ignore[arg-type]
+    frames = store.tables(wanted, ["b", "a", "a"])
+    assert driver.transactions == ["read"]
+    assert len(driver.calls) == 1
+    assert list(frames) == list(wanted)
+    for table, frame in frames.items():
+        assert frame.schema == pl.Schema(SCHEMAS[table])
+    assert frames[Table.ARTIFACTS].row(0, named=True)["released"] == date(2024, 1, 2)
+    assert frames[Table.SCORES].height == 0
+    assert frames[Table.CO_MATCHED].to_dicts() == [{"a": "a", "b": "b", "count": 3}]
+    assert all(f.height == 0 for f in store.tables(wanted, []).values())
+    assert len(driver.calls) == 1  # no ids: no round trip
+    with pytest.raises(ValueError, match="no artifact column"):
+        store.tables((Table.LEDGER,), ["a"])
+
+
+def test_every_artifact_read_has_a_combined_form() -> None:
+    readable = tuple(t for t, read in cypher.TABLE_READS.items() if read.by_ids is not None)
+    query = cypher.read_together(readable)
+    assert query.count("COLLECT {") == len(readable)
+    assert "collect(" not in query  # every per-table collect became a row per record
+    assert all(f"AS t{n}" in query for n in range(len(readable)))
+    with pytest.raises(ValueError, match="no read by artifact ids"):
+        cypher.read_together((Table.PROVIDERS,))
+
+
+def test_capability_filtered_reads(tmp_path: Path) -> None:
+    def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        assert params == {"ids": ["edit", "inpaint"]}
+        if query == cypher.READ_HAS_CAPABILITY_BY_CAPABILITY:
+            return [([["a", "edit", None, None, None, 1]],)]
+        assert query == cypher.READ_CAPABILITIES_BY_CAPABILITY
+        return [([["edit", "Edit", ["image"]]],)]
+
+    driver = FakeDriver(respond)
+    store = Neo4jStore(driver, _settings(tmp_path))  # type: ignore[arg-type]
+    has = store.table(Table.HAS_CAPABILITY, capabilities=["inpaint", "edit", "edit"])
+    assert has.get_column("artifact").to_list() == ["a"]
+    caps = store.table(Table.CAPABILITIES, capabilities=["inpaint", "edit"])
+    assert caps.to_dicts() == [{"id": "edit", "name": "Edit", "tags": ["image"]}]
+    assert store.table(Table.CAPABILITIES, capabilities=[]).height == 0
+    assert driver.transactions == ["read", "read"]
+    for table, ids in ((Table.CO_MATCHED, None), (Table.HAS_CAPABILITY, ["a"])):
+        with pytest.raises(ValueError, match="capabilities"):
+            store.table(table, ids, capabilities=["edit"])
+
+
 def test_artifact_stats_joins_the_cypher_aggregates(tmp_path: Path) -> None:
     answers = {
         cypher.STATS_ARTIFACTS: [["a", "p"], ["b", "p"], ["c", None]],

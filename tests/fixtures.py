@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from graph.store import GraphStore
 
 CATALOG: list[dict[str, Any]] = [
     {"id": "flux-1-pro", "name": "FLUX.1 Pro", "type": "model", "pricing": "free", "provider": "Black Forest Labs",
@@ -65,3 +70,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def load_fixture(stores: Sequence[GraphStore], folder: Path) -> None:
+    """CATALOG then SEARCHES, ingested into each store from the same two files."""
+    from ingest.pipeline import ingest_catalogs, ingest_logs
+
+    settings = Settings(MATCHGRAPH_HOME=folder / "home", NEO4J_URI=None)  # type: ignore[call-arg]
+    catalog = write_jsonl(folder / "catalog.jsonl", CATALOG)
+    logs = write_jsonl(folder / "logs.jsonl", SEARCHES)
+    for store in stores:
+        ingest_catalogs(store, [catalog], settings)
+        ingest_logs(store, [logs], settings)

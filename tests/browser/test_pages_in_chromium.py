@@ -81,6 +81,12 @@ def _shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def _assert_draws(page: Any, sub: dict[str, Any]) -> None:
+    """The SVG on the page has a circle per node and a line per edge of the API's subgraph."""
+    assert page.locator("svg#graph circle").count() == len(sub["nodes"])
+    assert page.locator("svg#graph line").count() == len(sub["edges"])
+
+
 def _api(base_url: str, path: str, **params: Any) -> Any:
     return httpx.get(base_url + path, params=params).json()
 
@@ -119,18 +125,14 @@ def test_profile_page_and_its_neighborhood(page: Any, base_url: str) -> None:
     _shot(page, "profile")
     page.click("text=See its neighborhood in the match graph")
     page.wait_for_url(f"{base_url}/a/flux-1-pro/neighborhood")
-    sub = _api(base_url, "/v1/artifacts/flux-1-pro/neighborhood", depth=1, limit=30)
-    assert page.locator("svg#graph circle").count() == len(sub["nodes"])
-    assert page.locator("svg#graph line").count() == len(sub["edges"])
+    _assert_draws(page, _api(base_url, "/v1/artifacts/flux-1-pro/neighborhood", depth=1, limit=30))
     box = page.locator("svg#graph").bounding_box()
     assert box["width"] > 300, "the graph is drawn at a readable size"
     assert box["height"] > 200, "the graph is drawn at a readable size"
     _shot(page, "neighborhood")
     page.click("text=depth 2")
     page.wait_for_url(f"{base_url}/a/flux-1-pro/neighborhood?depth=2")
-    deeper = _api(base_url, "/v1/artifacts/flux-1-pro/neighborhood", depth=2, limit=30)
-    assert page.locator("svg#graph circle").count() == len(deeper["nodes"])
-    assert page.locator("svg#graph line").count() == len(deeper["edges"])
+    _assert_draws(page, _api(base_url, "/v1/artifacts/flux-1-pro/neighborhood", depth=2, limit=30))
 
 
 def test_search_from_the_box_then_compare(page: Any, base_url: str) -> None:

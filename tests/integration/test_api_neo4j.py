@@ -10,11 +10,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from graph.embedded import EmbeddedStore
-from graph.settings import Settings
-from ingest.pipeline import ingest_catalogs, ingest_logs
 from queries.scoring import ScoringConfig, score
 from tests.conftest import connect_neo4j
-from tests.fixtures import CATALOG, SEARCHES, api_settings, write_jsonl
+from tests.fixtures import api_settings, load_fixture
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,12 +40,8 @@ def clients(tmp_path: Path) -> Iterator[tuple[TestClient, TestClient, GraphStore
     neo4j = connect_neo4j(tmp_path / "neo4j-home")
     neo4j.clear()
     embedded = EmbeddedStore(tmp_path / "embedded-home")
-    settings = Settings(MATCHGRAPH_HOME=tmp_path / "home", NEO4J_URI=None)  # type: ignore[call-arg]
-    catalog = write_jsonl(tmp_path / "catalog.jsonl", CATALOG)
-    logs = write_jsonl(tmp_path / "logs.jsonl", SEARCHES)
+    load_fixture([embedded, neo4j], tmp_path)
     for store in (embedded, neo4j):
-        ingest_catalogs(store, [catalog], settings)
-        ingest_logs(store, [logs], settings)
         score(store, ScoringConfig(as_of=date(2026, 1, 5)))
     try:
         with TestClient(create_app(api_settings(tmp_path / "e"), embedded)) as e, \

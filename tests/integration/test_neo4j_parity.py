@@ -16,12 +16,10 @@ import pytest
 
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreUnavailable
-from graph.settings import Settings
 from graph.tables import ARTIFACT_ENDPOINTS, KEYS, GraphDelta, Table
-from ingest.pipeline import ingest_catalogs, ingest_logs
 from queries.scoring import ScoringConfig, compute_scores, score
 from tests.conftest import connect_neo4j
-from tests.fixtures import CATALOG, SEARCHES, write_jsonl
+from tests.fixtures import load_fixture
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -51,12 +49,7 @@ def neo4j(tmp_path: Path) -> Iterator[GraphStore]:
 def both(tmp_path: Path, neo4j: GraphStore) -> tuple[GraphStore, GraphStore]:
     """The embedded store and Neo4j, each fed the fixture catalog and logs."""
     embedded = EmbeddedStore(tmp_path / "embedded-home")
-    settings = Settings(MATCHGRAPH_HOME=tmp_path / "home", NEO4J_URI=None)  # type: ignore[call-arg]
-    catalog = write_jsonl(tmp_path / "catalog.jsonl", CATALOG)
-    logs = write_jsonl(tmp_path / "logs.jsonl", SEARCHES)
-    for store in (embedded, neo4j):
-        ingest_catalogs(store, [catalog], settings)
-        ingest_logs(store, [logs], settings)
+    load_fixture([embedded, neo4j], tmp_path)
     return embedded, neo4j
 
 

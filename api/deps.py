@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from api.cache import AnswerCache, etag
-from graph.errors import Forbidden, Unauthorized
+from graph.errors import Forbidden, InvalidInput, Unauthorized
 from graph.settings import Settings
 from graph.store import GraphStore, open_store
 from queries.engine import QueryEngine
@@ -131,6 +131,20 @@ class Answers:
         future.set_result(body)
         self.cache.put(version, key, body)
         return version, body
+
+    def check_page(self, limit: int, offset: int, *, windowed: bool = False) -> None:
+        """The settings' bounds on a page, of which one item more is fetched (it tells whether
+        another page follows). A ``windowed`` list (alternatives, search hits) is a ranked window
+        of at most ``max_limit`` items; the others (top, runs) bound the page and the offset."""
+        most = self.settings.max_limit
+        if windowed:
+            if offset + limit + 1 > most:
+                raise InvalidInput(f"offset + limit must be below {most}, got {offset + limit}")
+            return
+        if limit + 1 > most:
+            raise InvalidInput(f"limit must be below {most}, got {limit}")
+        if offset > self.settings.max_offset:
+            raise InvalidInput(f"offset must be at most {self.settings.max_offset}, got {offset}")
 
     async def model(self, key: str, answer: Callable[[QueryEngine], BaseModel]) -> Response:
         """``answer`` asked of a fresh engine, as JSON (pydantic serializes it in Rust)."""

@@ -110,13 +110,13 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 304:  # Not Modified is an answer, not a problem: no body
+        return Response(status_code=304, headers=exc.headers)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
     if status == 404 and detail == "Not Found":
         detail = f"no such page or endpoint: {request.url.path}"
     problem = Problem(type=_kind(status), title=HTTPStatus(status).phrase, status=status, detail=detail,
                       instance=request.url.path)
-    if status == 304:
-        return Response(status_code=304, headers=exc.headers)
     return problem_response(request, problem, dict(exc.headers) if exc.headers else None)
 
 

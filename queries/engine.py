@@ -65,9 +65,11 @@ class QueryEngine:
         self.max_limit = max_limit
 
     # -- lookups ---------------------------------------------------------------------------------
-    def _limit(self, limit: int) -> int:
+    def _limit(self, limit: int, offset: int = 0) -> int:
         if limit < 1 or limit > self.max_limit:
             raise InvalidInput(f"limit must be between 1 and {self.max_limit}, got {limit}")
+        if offset < 0:
+            raise InvalidInput(f"offset must not be negative, got {offset}")
         return limit
 
     def suggest(self, text: str, n: int = 3) -> list[str]:
@@ -157,9 +159,7 @@ class QueryEngine:
     # -- top and search ----------------------------------------------------------------------------
     def top(self, type_: str | None = None, limit: int = 10, offset: int = 0) -> list[ArtifactSummary]:
         """The best-ranked catalogued artifacts (stubs known only from logs are left out)."""
-        limit = self._limit(limit)
-        if offset < 0:
-            raise InvalidInput(f"offset must not be negative, got {offset}")
+        limit = self._limit(limit, offset)
         if type_ is not None and type_ not in {t.value for t in ArtifactType}:
             raise InvalidInput(f"unknown type {type_!r}; one of: {', '.join(t.value for t in ArtifactType)}")
         arts = self.store.table(Table.ARTIFACTS).filter(pl.col("catalogued")).select("id", "type")
@@ -312,8 +312,6 @@ class QueryEngine:
 
     def runs(self, limit: int = 20, offset: int = 0) -> list[RunView]:
         """The recorded nightly runs, newest first."""
-        limit = self._limit(limit)
-        if offset < 0:
-            raise InvalidInput(f"offset must not be negative, got {offset}")
+        limit = self._limit(limit, offset)
         runs = self.store.table(Table.RUNS).sort(["started_at", "run"], descending=True).slice(offset, limit)
         return [RunView(**row) for row in runs.iter_rows(named=True)]

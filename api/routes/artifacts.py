@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import TypeAdapter
 
 from api.deps import Answers
 from api.problems import READ_PROBLEMS, problem_responses
-from graph.errors import InvalidInput
 from graph.store import Subgraph
 from queries.models import Alternative, ArtifactDetail, Explanation, HistoryPoint, Page
 
+HISTORY = TypeAdapter(list[HistoryPoint])
 router = APIRouter(prefix="/v1/artifacts", tags=["artifacts"])
 
 ArtifactId = Annotated[str, Path(min_length=1, max_length=200, description="An artifact id, e.g. `flux-1-pro`.")]
@@ -41,11 +42,8 @@ async def explain_artifact(artifact_id: ArtifactId, request: Request) -> Respons
 async def rank_history(artifact_id: ArtifactId, request: Request) -> Response:
     """The artifact's rank at every scoring run, oldest first."""
     answers = await Answers.of(request)
-    def compute() -> bytes:
-        points = answers.engine.history(artifact_id)
-        return b"[" + b",".join(p.model_dump_json().encode() for p in points) + b"]"
-
-    return await answers.respond(f"history:{artifact_id}", compute)
+    return await answers.respond(f"history:{artifact_id}",
+                                 lambda: HISTORY.dump_json(answers.engine.history(artifact_id)))
 
 
 @router.get("/{artifact_id}/alternatives", operation_id="listAlternatives", response_model=Page[Alternative],
@@ -54,14 +52,12 @@ async def alternatives(artifact_id: ArtifactId, request: Request,
                        limit: Limit = 5, offset: Offset = 0) -> Response:
     """Artifacts people met in the same searches, strongest first; capability peers fill a short list."""
     answers = await Answers.of(request)
-    if offset + limit + 1 > answers.settings.max_limit:
-        raise InvalidInput(f"offset + limit must be below {answers.settings.max_limit}, got {offset + limit}")
-
-    def compute() -> bytes:
-        found = answers.engine.alternatives(artifact_id, limit=offset + limit + 1)
-        return Page[Alternative].of(found[offset:], offset, limit).model_dump_json().encode()
-
-    return await answers.respond(f"alternatives:{artifact_id}:{limit}:{offset}", compute)
+    answers.check_page(limit, offset, windowed=True)
+    return await answers.model(
+        f"alternatives:{artifact_id}:{limit}:{offset}",
+        lambda engine: Page[Alternative].of(engine.alternatives(artifact_id, limit=offset + limit + 1)[offset:],
+                                            offset, limit),
+    )
 
 
 @router.get("/{artifact_id}/neighborhood", operation_id="getNeighborhood", response_model=Subgraph,
@@ -74,9 +70,9 @@ async def neighborhood(
 ) -> Response:
     """The artifacts within `depth` hops over co-match, lineage and integration edges, strongest first."""
     answers = await Answers.of(request)
-    def compute() -> bytes:
-        graph = answers.engine.neighborhood(artifact_id, depth, limit, max_depth=answers.settings.max_depth,
-                                    max_nodes=answers.settings.max_neighborhood_nodes)
-        return graph.model_dump_json().encode()
-
-    return await answers.respond(f"neighborhood:{artifact_id}:{depth}:{limit}", compute)
+    settings = answers.settings
+    return await answers.model(
+        f"neighborhood:{artifact_id}:{depth}:{limit}",
+        lambda engine: engine.neighborhood(artifact_id, depth, limit, max_depth=settings.max_depth,
+                                           max_nodes=settings.max_neighborhood_nodes),
+    )

@@ -8,22 +8,15 @@ from fastapi.responses import Response
 from api.deps import Answers
 from api.problems import problem_responses
 from api.routes.artifacts import Limit, Offset
-from graph.errors import InvalidInput
 from queries.models import Page, RunView
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 
 
 @router.get("", operation_id="listRuns", response_model=Page[RunView], responses=problem_responses(422, 503))
-async def runs(request: Request,
-               limit: Limit = 20, offset: Offset = 0) -> Response:
+async def runs(request: Request, limit: Limit = 20, offset: Offset = 0) -> Response:
     """Nightly runs, newest first: files taken in, rows read, ingested and rejected, whether it rescored."""
     answers = await Answers.of(request)
-    if limit + 1 > answers.settings.max_limit:
-        raise InvalidInput(f"limit must be below {answers.settings.max_limit}, got {limit}")
-    if offset > answers.settings.max_offset:
-        raise InvalidInput(f"offset must be at most {answers.settings.max_offset}, got {offset}")
-    return await answers.respond(
-        f"runs:{limit}:{offset}",
-        lambda: Page[RunView].of(answers.engine.runs(limit + 1, offset), offset, limit).model_dump_json().encode(),
-    )
+    answers.check_page(limit, offset)
+    return await answers.model(f"runs:{limit}:{offset}",
+                               lambda engine: Page[RunView].of(engine.runs(limit + 1, offset), offset, limit))

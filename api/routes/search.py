@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from api.deps import Answers
 from api.problems import READ_PROBLEMS, problem_responses
 from api.routes.artifacts import Limit, Offset
-from graph.errors import InvalidInput
 from graph.schema import ArtifactType
 from queries.models import ArtifactSummary, Page, SearchHit
 
@@ -26,14 +25,13 @@ async def search(
     """Artifacts whose name, description, capabilities or matching intents fit the text;
     the most relevant first, then by rank."""
     answers = await Answers.of(request)
-    if offset + limit + 1 > answers.settings.max_limit:
-        raise InvalidInput(f"offset + limit must be below {answers.settings.max_limit}, got {offset + limit}")
-
-    def compute() -> bytes:
-        hits = answers.engine.search(q, limit=limit + 1, max_chars=answers.settings.max_query_chars, offset=offset)
-        return Page[SearchHit].of(hits, offset, limit).model_dump_json().encode()
-
-    return await answers.respond(f"search:{limit}:{offset}:{q}", compute)
+    answers.check_page(limit, offset, windowed=True)
+    max_chars = answers.settings.max_query_chars
+    return await answers.model(
+        f"search:{limit}:{offset}:{q}",
+        lambda engine: Page[SearchHit].of(engine.search(q, limit=limit + 1, max_chars=max_chars, offset=offset),
+                                          offset, limit),
+    )
 
 
 @router.get("/top", operation_id="listTop", response_model=Page[ArtifactSummary],
@@ -45,14 +43,9 @@ async def top(
 ) -> Response:
     """The best-ranked catalogued artifacts, overall or of one type."""
     answers = await Answers.of(request)
-    if limit + 1 > answers.settings.max_limit:
-        raise InvalidInput(f"limit must be below {answers.settings.max_limit}, got {limit}")
-    if offset > answers.settings.max_offset:
-        raise InvalidInput(f"offset must be at most {answers.settings.max_offset}, got {offset}")
+    answers.check_page(limit, offset)
     kind = type.value if type is not None else None
-
-    def compute() -> bytes:
-        rows = answers.engine.top(kind, limit=limit + 1, offset=offset)
-        return Page[ArtifactSummary].of(rows, offset, limit).model_dump_json().encode()
-
-    return await answers.respond(f"top:{kind}:{limit}:{offset}", compute)
+    return await answers.model(
+        f"top:{kind}:{limit}:{offset}",
+        lambda engine: Page[ArtifactSummary].of(engine.top(kind, limit=limit + 1, offset=offset), offset, limit),
+    )

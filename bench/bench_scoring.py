@@ -27,7 +27,8 @@ from scipy import optimize
 from bench.common import machine, peak_rss_mib
 from graph.embedded import EmbeddedStore
 from graph.tables import GraphDelta, Table
-from queries.scoring import ScoringConfig, compute_scores, fit_ratings
+from queries.rating import fit_ratings
+from queries.scoring import ScoringConfig, compute_scores
 
 TYPES = ["model", "repo", "finetune", "api", "framework"]
 

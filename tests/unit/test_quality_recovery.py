@@ -17,7 +17,8 @@ from scipy import stats
 
 from graph.tables import Table
 from ingest.aggregate import aggregate_searches
-from queries.scoring import ScoringConfig, fit_ratings
+from queries.rating import fit_ratings
+from queries.scoring import ScoringConfig
 
 
 def simulate(n_items: int, n_searches: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:

@@ -13,7 +13,8 @@ from scipy import optimize
 
 from graph.embedded import EmbeddedStore
 from graph.tables import GraphDelta, Table
-from queries.scoring import ScoringConfig, compute_scores, fit_ratings, pagerank, score
+from queries.rating import fit_ratings
+from queries.scoring import ScoringConfig, compute_scores, pagerank, score
 
 AS_OF = date(2026, 3, 1)
 

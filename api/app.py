@@ -21,13 +21,12 @@ from fastapi_offline import FastAPIOffline
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api import problems
+from api.application import MatchGraph
 from api.cache import AnswerCache
-from api.deps import StoreHolder
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, artifacts, compare, health, pages, runs, search
 from graph.errors import MatchGraphError
 from graph.settings import Settings
-from queries.engine import QueryEngine
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -41,11 +40,11 @@ VERSION = "0.1.0"
 log = logging.getLogger("matchgraph.api")
 
 
-def _warm_up(stores: StoreHolder) -> None:
+def _warm_up(mg: MatchGraph) -> None:
     """Open the store and answer one query so the lazily imported code is in memory before the
     collector freezes it. A store that is down is fine: requests get 503 until it is up."""
     try:
-        QueryEngine(stores.open()).top(None, limit=1)
+        mg.read(lambda q: q.top(None, limit=1))
     except MatchGraphError as e:
         log.warning("store not ready at startup: %s", e)
     except Exception:  # a warm-up never stops the server; the request that meets it reports it
@@ -54,21 +53,21 @@ def _warm_up(stores: StoreHolder) -> None:
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     settings = settings or Settings()
-    stores = StoreHolder(settings, store)
+    mg = MatchGraph(settings, store)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Everything loaded so far (modules, routes, templates) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise stall requests for tens of ms.
         # Fewer young-generation passes too: a request allocates a few thousand short-lived objects.
-        await run_in_threadpool(_warm_up, stores)
+        await run_in_threadpool(_warm_up, mg)
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
         try:
             yield
         finally:
-            stores.close()
+            mg.close()
 
     # Swagger UI and ReDoc from files in an installed package, not a CDN: /docs works offline.
     app = FastAPIOffline(
@@ -83,14 +82,14 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                       auto_reload=False)
     app.state.settings = settings
-    app.state.stores = stores
+    app.state.mg = mg
     app.state.cache = cache
     app.state.metrics = Metrics(cache)
     app.state.templates = Jinja2Templates(env=env)
 
     problems.install(app)
     for module in (artifacts, compare, search, runs, admin, health, pages):
-        app.include_router(module.router)
+        app.include_router(module.router(settings))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"],

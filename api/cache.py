@@ -34,7 +34,7 @@ class AnswerCache:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
-        self.inflight: dict[tuple[str, str], asyncio.Future[bytes]] = {}
+        self.inflight: dict[tuple[str, str], asyncio.Future[tuple[str, bytes]]] = {}
         self.checking: asyncio.Future[str] | None = None
         """The version check in flight, if any (event loop only)."""
         """Answers being computed now, so concurrent misses on one key compute it once (event loop only)."""

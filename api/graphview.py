@@ -9,7 +9,7 @@ import networkx as nx
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from graph.store import Subgraph
+    from queries.models import Subgraph
 
 EDGE_COLORS = {"CO_MATCHED": "#4f7cac", "DERIVED_FROM": "#b5651d", "INTEGRATES_WITH": "#5a9e6f"}
 

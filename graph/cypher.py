@@ -11,9 +11,9 @@ Graph model (what the Neo4j Browser shows)::
     (:Artifact {id, name, type, ..., rank, adoption, ...})-[:PROVIDED_BY]->(:Provider {id, name})
     (:Artifact)-[:HAS_CAPABILITY {description, unique, vs_alternatives, position}]->(:Capability)
     (:Artifact)-[:DERIVED_FROM]->(:Artifact), (:Artifact)-[:INTEGRATES_WITH]->(:Artifact)
-    (:Intent {id, searches, last_day})-[:MATCHED {count, clicks, position_sum}]->(:Artifact)
+    (:Intent {id, searches})-[:MATCHED {count, clicks, position_sum}]->(:Artifact)
     (:Artifact)-[:CO_MATCHED {count}]->(:Artifact)
-    (:Artifact)-[:PREFERRED_OVER {winner_pos, loser_pos, count}]->(:Artifact)
+    (:Artifact)-[:PREFERRED_OVER {count, winner_pos: [..], loser_pos: [..], counts: [..]}]->(:Artifact)
     (:DailyDemand {artifact, day, matched, clicks, sessions}), (:RankHistory {run, id, scored_at, rank}),
     (:IngestedFile {sha256, source, kind, size, rows, ingested_at})
 
@@ -44,13 +44,6 @@ class StoreLabel(StrEnum):
     GRAPH_VERSION = "GraphVersion"
 
 
-FULLTEXT_INDEX: Final = "matchgraph_text"
-"""Full-text index over Artifact id/name/description, Capability id/name and Intent id."""
-
-MAX_PATH_HOPS: Final = 10
-"""Hard ceiling on the ``shortestPath`` bound whatever the settings say: variable-length patterns
-grow exponentially with it."""
-
 # -- migrations -----------------------------------------------------------------------------------
 # Schema statements cannot share a transaction with data writes; each runs on its own and is
 # idempotent (``IF NOT EXISTS``), so connecting twice or from two processes is harmless.
@@ -74,8 +67,8 @@ INDEXES: Final = (
     # table(daily / rank_history, ids=...) filter on the artifact id alone
     "CREATE INDEX daily_demand_artifact IF NOT EXISTS FOR (n:DailyDemand) ON (n.artifact)",
     "CREATE INDEX rank_history_id IF NOT EXISTS FOR (n:RankHistory) ON (n.id)",
-    "CREATE FULLTEXT INDEX matchgraph_text IF NOT EXISTS FOR (n:Artifact|Capability|Intent) "
-    "ON EACH [n.id, n.name, n.description]",
+    # an earlier schema kept a full-text index that nothing reads any more: it only slowed writes
+    "DROP INDEX matchgraph_text IF EXISTS",
 )
 AWAIT_INDEXES: Final = "CALL db.awaitIndexes($timeout_s)"
 
@@ -135,12 +128,18 @@ SET c.name = row.name, c.tags = row.tags
 ADD_INTENTS: Final = """
 UNWIND $rows AS row
 MERGE (i:Intent {id: row.id})
-ON CREATE SET i.searches = row.searches, i.last_day = row.last_day
-ON MATCH SET i.searches = coalesce(i.searches, 0) + row.searches,
-             i.last_day = CASE WHEN i.last_day IS NULL OR row.last_day > i.last_day
-                               THEN row.last_day ELSE i.last_day END
+ON CREATE SET i.searches = row.searches
+ON MATCH SET i.searches = coalesce(i.searches, 0) + row.searches
 """
-"""Searches add up; ``last_day`` keeps the later day (a null never replaces a day)."""
+"""Searches add up."""
+
+DROP_EMPTY_INTENTS: Final = """
+UNWIND $ids AS id
+MATCH (i:Intent {id: id}) WHERE i.searches = 0
+DETACH DELETE i
+"""
+"""An intent whose searches were all taken back (``graph.tables.negated``) goes, last in the write,
+after its matches (which then count zero too) were updated."""
 
 ADD_DAILY: Final = """
 UNWIND $rows AS row
@@ -148,7 +147,10 @@ MERGE (d:DailyDemand {artifact: row.artifact, day: row.day})
 ON CREATE SET d.matched = row.matched, d.clicks = row.clicks, d.sessions = row.sessions
 ON MATCH SET d.matched = coalesce(d.matched, 0) + row.matched, d.clicks = coalesce(d.clicks, 0) + row.clicks,
              d.sessions = coalesce(d.sessions, 0) + coalesce(row.sessions, 0)
+WITH d WHERE d.matched = 0 AND d.clicks = 0 AND coalesce(d.sessions, 0) = 0
+DELETE d
 """
+"""Counts add up; a day whose counts were all taken back goes, as the embedded store drops its row."""
 
 APPEND_RANK_HISTORY: Final = """
 UNWIND $rows AS row
@@ -195,20 +197,27 @@ the same transaction as the data. Taken last, its lock is held only for the comm
 
 READ_VERSION: Final = """
 OPTIONAL MATCH (v:GraphVersion {name: 'graph'})
-RETURN v.token AS token
+RETURN v.token AS token, coalesce(v.score_columns, []) AS score_columns
 """
+"""The version token, and the open columns of the scores table (``graph.tables.OPEN_COLUMNS``)
+that the last scoring run wrote: reads of scores project exactly those properties."""
 
 CLEAR_SCORES: Final = """
 MATCH (a:Artifact) WHERE a.rank IS NOT NULL
-REMOVE a.rank, a.adoption, a.quality, a.ecosystem, a.match_graph, a.freshness, a.quality_rating,
-       a.quality_lo, a.quality_hi, a.comparisons, a.low_confidence, a.evidence
+SET a += $cleared
 """
-"""Scores replace the previous ones: clear all, then set the new in the same transaction."""
+"""Scores replace the previous ones: every score property (``$cleared`` maps each to null, which
+removes it) is cleared, then the new ones set, in the same transaction."""
 
 SET_SCORES: Final = """
 UNWIND $rows AS row
 MATCH (a:Artifact {id: row.id})
 SET a += row
+"""
+
+SET_SCORE_COLUMNS: Final = """
+MERGE (v:GraphVersion {name: 'graph'})
+SET v.score_columns = $columns
 """
 
 # -- writes: relationships ------------------------------------------------------------------------
@@ -269,7 +278,10 @@ MERGE (i)-[r:MATCHED]->(a)
 ON CREATE SET r.count = row.count, r.clicks = row.clicks, r.position_sum = row.position_sum
 ON MATCH SET r.count = r.count + row.count, r.clicks = r.clicks + row.clicks,
              r.position_sum = r.position_sum + row.position_sum
+WITH r WHERE r.count = 0 AND r.clicks = 0 AND r.position_sum = 0
+DELETE r
 """
+"""Counts add up; a match whose counts were all taken back goes."""
 
 LOCK_ARTIFACTS: Final = """
 UNWIND $ids AS id
@@ -293,8 +305,10 @@ UNWIND $rows AS row
 WITH nodes[row[0]] AS a, nodes[row[1]] AS b, row[2] AS count
 WHERE a IS NOT NULL AND b IS NOT NULL
 OPTIONAL MATCH (a)-[r:CO_MATCHED]->(b)
-FOREACH (_ IN CASE WHEN r IS NULL THEN [1] ELSE [] END | CREATE (a)-[:CO_MATCHED {count: count}]->(b))
+FOREACH (_ IN CASE WHEN r IS NULL AND count <> 0 THEN [1] ELSE [] END | CREATE (a)-[:CO_MATCHED {count: count}]->(b))
 SET r.count = r.count + count
+WITH r WHERE r.count = 0
+DELETE r
 """
 """Co-matches add up. ``$nodes`` holds the element ids of the batch's endpoints, each once, and a
 row is ``[position of a, position of b, count]``: one seek per distinct endpoint instead of two
@@ -313,19 +327,28 @@ MATCH (l:Artifact {id: row.loser})
 SET w.id = w.id, l.id = l.id
 WITH w, l, row
 OPTIONAL MATCH (w)-[r:PREFERRED_OVER]->(l)
-WITH w, l, row, collect(r) AS existing
-UNWIND row.cells AS cell
-WITH w, l, cell,
-     [x IN existing WHERE x.winner_pos = cell.winner_pos AND x.loser_pos = cell.loser_pos] AS hit
-FOREACH (x IN hit | SET x.count = x.count + cell.count)
-FOREACH (_ IN CASE WHEN size(hit) = 0 THEN [1] ELSE [] END |
-  CREATE (w)-[:PREFERRED_OVER {winner_pos: cell.winner_pos, loser_pos: cell.loser_pos, count: cell.count}]->(l))
+WITH w, l, row, r,
+     CASE WHEN r IS NULL THEN [] ELSE [i IN range(0, size(r.counts) - 1) |
+       [r.winner_pos[i], r.loser_pos[i], r.counts[i]]] END
+     + [i IN range(0, size(row.counts) - 1) | [row.winner_pos[i], row.loser_pos[i], row.counts[i]]] AS cells
+UNWIND cells AS cell
+WITH w, l, r, row, cell[0] AS wp, cell[1] AS lp, sum(cell[2]) AS n
+ORDER BY wp, lp
+WITH w, l, r, collect(CASE WHEN n <> 0 THEN [wp, lp, n] END) AS kept
+FOREACH (_ IN CASE WHEN r IS NULL AND size(kept) > 0 THEN [1] ELSE [] END |
+  CREATE (w)-[:PREFERRED_OVER {count: reduce(t = 0, c IN kept | t + c[2]), winner_pos: [c IN kept | c[0]],
+                               loser_pos: [c IN kept | c[1]], counts: [c IN kept | c[2]]}]->(l))
+FOREACH (_ IN CASE WHEN r IS NOT NULL AND size(kept) = 0 THEN [1] ELSE [] END | DELETE r)
+FOREACH (_ IN CASE WHEN r IS NOT NULL AND size(kept) > 0 THEN [1] ELSE [] END |
+  SET r.count = reduce(t = 0, c IN kept | t + c[2]), r.winner_pos = [c IN kept | c[0]],
+      r.loser_pos = [c IN kept | c[1]], r.counts = [c IN kept | c[2]])
 """
-"""One row per (winner, loser) pair with its position cells: the pair's relationships are read
-once instead of once per cell (a MERGE per cell costs ~4x more, because popular artifacts hold
-thousands of PREFERRED_OVER relationships). ``SET w.id = w.id`` changes nothing but takes the
-nodes' write locks before the read, so two writers cannot both create the same cell; MERGE does
-the same internally."""
+"""One relationship per ordered pair, carrying its counts per pair of positions as three parallel
+lists (what the rating model needs) and their total ``count`` (what the Browser shows). A batch
+row's cells are added cell by cell to the stored ones, in position order; a pair whose cells all
+come to zero loses its relationship (so a contribution can be subtracted exactly). ``SET w.id =
+w.id`` takes both nodes' write locks before the read, so two writers cannot both create the pair;
+``ORDER BY`` before ``collect`` keeps the cells sorted, and grouping by ``row`` keeps pairs apart."""
 
 DELETE_RELATIONSHIP_BATCH: Final = """
 MATCH ()-[r]->()
@@ -353,8 +376,10 @@ scoping syntax that changed in 5.23)."""
 _ARTIFACT_ROW = """[a.id, a.name, a.type, a.provider, a.pricing, a.url, a.description, a.license,
         toString(a.released), a.catalogued, a.downloads, a.stars, a.likes, a.dependents, a.forks,
         a.contributors, a.price_input, a.price_output]"""
-_SCORE_ROW = """[a.id, a.rank, a.adoption, a.quality, a.ecosystem, a.match_graph, a.freshness,
-        a.quality_rating, a.quality_lo, a.quality_hi, a.comparisons, a.low_confidence, a.evidence]"""
+_SCORE_ROW = """[a.id, a.rank, a.quality_rating, a.quality_lo, a.quality_hi, a.comparisons, a.low_confidence,
+        a.evidence] + [c IN $score_columns | a[c]]"""
+"""The fixed score columns, then the open ones the last scoring run wrote (``$score_columns``,
+property names read back from the graph, never from a request)."""
 _EPOCH_US = "{0}.epochSeconds * 1000000 + {0}.nanosecond / 1000"
 
 ARTIFACT_ID_PAGE: Final = """
@@ -388,7 +413,17 @@ RETURN collect([c.id, c.name, c.tags])
 READ_INTENTS_BY_INTENT: Final = """
 UNWIND $ids AS id
 MATCH (i:Intent {id: id})
-RETURN collect([i.id, i.searches, toString(i.last_day)])
+RETURN collect([i.id, i.searches])
+"""
+READ_PROVIDERS_BY_ID: Final = """
+UNWIND $ids AS id
+MATCH (p:Provider {id: id})
+RETURN collect([p.id, p.name])
+"""
+READ_MATCHED_BY_INTENT: Final = """
+UNWIND $ids AS id
+MATCH (i:Intent {id: id})-[r:MATCHED]->(a:Artifact)
+RETURN collect([i.id, a.id, r.count, r.clicks, r.position_sum])
 """
 READ_HAS_CAPABILITY_BY_ID: Final = """
 UNWIND $ids AS id
@@ -442,12 +477,12 @@ READ_PREFERRED_OVER_BY_ID: Final = """
 UNWIND $ids AS id
 MATCH (:Artifact {id: id})-[r:PREFERRED_OVER]-()
 WITH DISTINCT r
-RETURN collect([startNode(r).id, endNode(r).id, r.winner_pos, r.loser_pos, r.count])
+RETURN collect([startNode(r).id, endNode(r).id, r.count, r.winner_pos, r.loser_pos, r.counts])
 """
 READ_PREFERRED_OVER_BY_SOURCE: Final = """
 UNWIND $ids AS id
 MATCH (w:Artifact {id: id})-[r:PREFERRED_OVER]->(l:Artifact)
-RETURN collect([w.id, l.id, r.winner_pos, r.loser_pos, r.count])
+RETURN collect([w.id, l.id, r.count, r.winner_pos, r.loser_pos, r.counts])
 """
 READ_DAILY_BY_ID: Final = """
 UNWIND $ids AS id
@@ -483,23 +518,28 @@ class TableRead:
     whole: str | None = None
     anchors: str | None = None
     page: str | None = None
-    by_capabilities: str | None = None
-    """The rows naming the capabilities ``$ids`` (``table(t, capabilities=...)``)."""
+    lookups: tuple[tuple[str, str], ...] = ()
+    """``(column, query)``: the rows whose ``column`` holds one of ``$ids`` (``table(t, ids, by=column)``)."""
+
+    def lookup(self, column: str) -> str:
+        return dict(self.lookups)[column]
 
 
 TABLE_READS: Final[dict[Table, TableRead]] = {
     Table.ARTIFACTS: TableRead(READ_ARTIFACTS_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_ARTIFACTS_BY_ID),
-    Table.PROVIDERS: TableRead(None, whole=READ_PROVIDERS),
-    Table.CAPABILITIES: TableRead(None, whole=READ_CAPABILITIES, by_capabilities=READ_CAPABILITIES_BY_CAPABILITY),
+    Table.PROVIDERS: TableRead(None, whole=READ_PROVIDERS, lookups=(("id", READ_PROVIDERS_BY_ID),)),
+    Table.CAPABILITIES: TableRead(None, whole=READ_CAPABILITIES, lookups=(("id", READ_CAPABILITIES_BY_CAPABILITY),)),
     Table.HAS_CAPABILITY: TableRead(READ_HAS_CAPABILITY_BY_ID, anchors=ARTIFACT_ID_PAGE,
                                     page=READ_HAS_CAPABILITY_BY_ID,
-                                    by_capabilities=READ_HAS_CAPABILITY_BY_CAPABILITY),
+                                    lookups=(("capability", READ_HAS_CAPABILITY_BY_CAPABILITY),)),
     Table.DERIVED_FROM: TableRead(READ_DERIVED_FROM_BY_ID, anchors=ARTIFACT_ID_PAGE,
                                   page=READ_DERIVED_FROM_BY_SOURCE),
     Table.INTEGRATES_WITH: TableRead(READ_INTEGRATES_WITH_BY_ID, anchors=ARTIFACT_ID_PAGE,
                                      page=READ_INTEGRATES_WITH_BY_SOURCE),
-    Table.INTENTS: TableRead(None, anchors=INTENT_ID_PAGE, page=READ_INTENTS_BY_INTENT),
-    Table.MATCHED: TableRead(READ_MATCHED_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_MATCHED_BY_ID),
+    Table.INTENTS: TableRead(None, anchors=INTENT_ID_PAGE, page=READ_INTENTS_BY_INTENT,
+                             lookups=(("id", READ_INTENTS_BY_INTENT),)),
+    Table.MATCHED: TableRead(READ_MATCHED_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_MATCHED_BY_ID,
+                             lookups=(("intent", READ_MATCHED_BY_INTENT),)),
     Table.CO_MATCHED: TableRead(READ_CO_MATCHED_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_CO_MATCHED_BY_SOURCE),
     Table.PREFERRED_OVER: TableRead(READ_PREFERRED_OVER_BY_ID, anchors=ARTIFACT_ID_PAGE,
                                     page=READ_PREFERRED_OVER_BY_SOURCE),
@@ -533,130 +573,3 @@ def read_together(tables: tuple[Table, ...]) -> str:
             raise ValueError(f"table {table.value} has no read by artifact ids")
         parts.append(f"COLLECT {{ {query[:match.start()]}RETURN {match['row']} }} AS t{n}")
     return "RETURN " + ",\n       ".join(parts)
-
-
-# -- reads: per-artifact aggregates (artifact_stats) ---------------------------------------------
-# Several narrow aggregates, joined in polars: each is one label or relationship scan the planner
-# handles well, where one query with a dozen OPTIONAL MATCHes multiplies rows.
-STATS_ARTIFACTS: Final = "MATCH (a:Artifact) RETURN collect([a.id, a.provider])"
-STATS_PROVIDER_FAMILY: Final = """
-MATCH (a:Artifact) WHERE a.provider IS NOT NULL
-WITH a.provider AS provider, count(*) AS provider_family
-RETURN collect([provider, provider_family])
-"""
-STATS_MATCHED: Final = """
-MATCH ()-[r:MATCHED]->(a:Artifact)
-WITH a.id AS id, sum(r.count) AS times_matched, sum(r.clicks) AS clicks, count(r) AS intents
-RETURN collect([id, times_matched, clicks, intents])
-"""
-STATS_CO_MATCHED: Final = """
-MATCH (a:Artifact)-[r:CO_MATCHED]-(b)
-WITH a, r, CASE WHEN a = b THEN 2 ELSE 1 END AS ends
-WITH a.id AS id, sum(ends) AS co_matched_degree, sum(ends * r.count) AS co_matched_weight
-RETURN collect([id, co_matched_degree, co_matched_weight])
-"""
-"""Counted per end, as the embedded store counts the ``a`` and ``b`` columns: an undirected match
-meets a self-loop once, so it counts twice here."""
-STATS_DERIVED_WORKS: Final = """
-MATCH ()-[r:DERIVED_FROM]->(a:Artifact)
-WITH a.id AS id, count(r) AS derived_works
-RETURN collect([id, derived_works])
-"""
-STATS_INTEGRATIONS: Final = """
-MATCH (a:Artifact)-[:INTEGRATES_WITH]-(o:Artifact)
-WITH a.id AS id, count(DISTINCT o) AS integrations
-RETURN collect([id, integrations])
-"""
-STATS_CAPABILITIES: Final = """
-MATCH (a:Artifact)-[:HAS_CAPABILITY]->(:Capability)
-WITH a.id AS id, count(*) AS capabilities
-RETURN collect([id, capabilities])
-"""
-STATS_CAPABILITY_PEERS: Final = """
-MATCH (a:Artifact)-[:HAS_CAPABILITY]->(c:Capability)
-WITH a, c, CASE WHEN EXISTS { (a)-[:CO_MATCHED]-() } THEN 1 ELSE 0 END AS connected
-WITH c, collect([a.id, connected]) AS members, sum(connected) AS n_connected
-UNWIND members AS member
-WITH member[0] AS id, sum(n_connected - member[1]) AS capability_peers
-RETURN collect([id, capability_peers])
-"""
-"""Per capability, the artifacts having it that are in the match graph; each artifact sums that
-over its capabilities, less itself when it is in the match graph (see ``STATS_COLUMNS``)."""
-STATS_WINS: Final = """
-MATCH (a:Artifact)-[r:PREFERRED_OVER]->()
-WITH a.id AS id, sum(r.count) AS wins
-RETURN collect([id, wins])
-"""
-STATS_LOSSES: Final = """
-MATCH ()-[r:PREFERRED_OVER]->(a:Artifact)
-WITH a.id AS id, sum(r.count) AS losses
-RETURN collect([id, losses])
-"""
-STATS_LAST_MATCHED: Final = """
-MATCH (d:DailyDemand)
-WITH d.artifact AS id, toString(max(d.day)) AS last_matched
-RETURN collect([id, last_matched])
-"""
-
-# -- reads: search and traversal ------------------------------------------------------------------
-SEARCH_TEXT: Final = """
-CALL db.index.fulltext.queryNodes($index, $query, {limit: $hits}) YIELD node, score
-WITH node, score,
-     CASE WHEN node:Artifact THEN [node]
-          WHEN node:Capability THEN [(x:Artifact)-[:HAS_CAPABILITY]->(node) | x]
-          ELSE [(node)-[:MATCHED]->(x:Artifact) | x] END AS targets,
-     CASE WHEN node:Artifact THEN $artifact_weight
-          WHEN node:Capability THEN $capability_weight
-          ELSE $intent_weight END AS weight
-UNWIND targets AS a
-WITH a, sum(score * weight) AS s,
-     max(CASE WHEN a = node AND toLower(a.name) = $exact THEN 1 ELSE 0 END) AS exact
-WITH collect({a: a, s: s, exact: exact}) AS found
-OPTIONAL MATCH (e:Artifact {id: $exact})
-UNWIND found + CASE WHEN e IS NULL THEN [] ELSE [{a: e, s: 0.0, exact: 1}] END AS hit
-WITH hit.a AS a, sum(hit.s) AS score, max(hit.exact) AS exact
-RETURN a.id AS id, score + exact * $exact_boost AS score
-ORDER BY exact DESC, score DESC, id ASC
-LIMIT $limit
-"""
-"""Full-text hits on an artifact count for it; hits on a capability or an intent count for the
-artifacts having it or matched by it. An exact id or name comes first whatever the text scores.
-(``collect`` then ``UNWIND`` adds the exact-id artifact without a ``CALL`` subquery, whose syntax
-differs across Neo4j 5 versions.)"""
-
-NEIGHBOR_EDGES: Final = """
-UNWIND $ids AS id
-MATCH (s:Artifact {id: id})-[r:CO_MATCHED|DERIVED_FROM|INTEGRATES_WITH]-(d:Artifact)
-WITH s, d, type(r) AS type,
-     CASE WHEN r:CO_MATCHED THEN toFloat(r.count) ELSE 1.0 END AS weight
-ORDER BY weight DESC, d.id ASC
-WITH s, collect([d.id, type, weight])[..$per_node] AS top
-UNWIND top AS edge
-RETURN s.id, edge[0], edge[1], edge[2]
-"""
-"""One expansion step: each frontier artifact's strongest ``$per_node`` artifact-artifact edges
-(CO_MATCHED weighs its count, lineage and integration 1), in either direction."""
-
-NODE_INFO: Final = """
-UNWIND $ids AS id
-MATCH (a:Artifact {id: id})
-RETURN a.id, a.name, a.type, a.rank
-"""
-
-_SHORTEST_PATH_TEMPLATE = """
-MATCH (s:Artifact {id: $a})
-MATCH (t:Artifact {id: $b})
-MATCH p = shortestPath((s)-[:CO_MATCHED|DERIVED_FROM|INTEGRATES_WITH*..%d]-(t))
-RETURN [n IN nodes(p) | n.id] AS ids
-"""
-
-
-def shortest_path_query(max_hops: int) -> str:
-    """The ``shortestPath`` query bounded to ``max_hops``, which Cypher cannot take as a parameter.
-
-    Only a genuine ``int`` within ``1..MAX_PATH_HOPS`` is accepted, so the text that ends up in
-    the query is always one to two digits and never anything a caller wrote.
-    """
-    if type(max_hops) is not int or not 1 <= max_hops <= MAX_PATH_HOPS:
-        raise ValueError(f"max_hops must be an int in 1..{MAX_PATH_HOPS}, got {max_hops!r}")
-    return _SHORTEST_PATH_TEMPLATE % max_hops

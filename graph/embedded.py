@@ -4,14 +4,23 @@ Layout under ``<home>/embedded``::
 
     CURRENT                  name of the live snapshot (replaced atomically)
     LOCK                     flock held by the one writer; the kernel drops it if the writer dies
-    snapshots/<name>/*.parquet + manifest.json
+    snapshots/<name>/        one Parquet file per table, the id dictionaries, manifest.json
+
+Ids are stored as integer codes. Each snapshot carries two dictionaries, artifact ids and intents,
+whose positions are the codes; they only ever grow (a code, once given, names the same id in every
+later snapshot), so unchanged tables can be shared between snapshots as they are. Integer keys
+make the merges of a write and the indexes of a read cheap: grouping and sorting a few million
+``u32`` pairs takes tens of milliseconds where the same on strings takes seconds.
 
 A write builds a complete new snapshot in a temporary folder, fsyncs it, renames it into place and
 only then swaps ``CURRENT``; a crash at any moment leaves ``CURRENT`` naming a complete snapshot.
-Unchanged tables are hard-linked from the previous snapshot, so a nightly delta costs what it
-changes. Bulk data stays in polars; NetworkX is given only the small subgraphs a traversal
-(neighborhood, shortest path) needs, because a full NetworkX copy of a million edges costs ~16 s
-and ~340 bytes per edge (see BENCHMARKS.md).
+Unchanged tables are hard-linked from the previous snapshot, so a delta costs what it changes.
+
+A read goes through a :class:`Snapshot` pinned to one name: every table it loads comes from that
+snapshot, so an answer never mixes two versions. Tables load on first use, and per-column indexes
+(sorted codes and their row order) are built on first use, so a lookup by id touches only its
+rows. Snapshots stay on disk for ``retain_s`` after they stop being current, long enough for any
+reader that pinned one to finish.
 """
 
 from __future__ import annotations
@@ -21,17 +30,17 @@ import json
 import os
 import secrets
 import shutil
+import threading
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import polars as pl
 
 from graph.errors import StoreLocked, StoreUnavailable
-from graph.store import GraphEdge, GraphNode, Subgraph, grow_neighborhood, lock_owner
+from graph.store import lock_owner
 from graph.tables import (
     ADDITIVE,
     ARTIFACT_ENDPOINTS,
@@ -39,20 +48,26 @@ from graph.tables import (
     SCHEMAS,
     GraphDelta,
     Table,
+    check_read,
     conform,
-    empty,
     merge_additive,
+    with_columns_of,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-FORMAT_VERSION = 1
-_CAPABILITY_COLUMNS = {Table.HAS_CAPABILITY: "capability", Table.CAPABILITIES: "id"}
-_LINK_TABLES = {
-    Table.DERIVED_FROM: "DERIVED_FROM",
-    Table.INTEGRATES_WITH: "INTEGRATES_WITH",
+FORMAT_VERSION = 2
+CODE = pl.UInt32
+ARTIFACT, INTENT = "artifact", "intent"
+ID_COLUMNS: dict[Table, dict[str, str]] = {
+    table: dict.fromkeys(columns, ARTIFACT) for table, columns in ARTIFACT_ENDPOINTS.items()
 }
+ID_COLUMNS[Table.INTENTS] = {"id": INTENT}
+ID_COLUMNS[Table.MATCHED] = {"intent": INTENT, "artifact": ARTIFACT}
+"""The columns stored as codes, and the dictionary each one's codes index."""
+SMALL_PROBE = 2_000
+"""Lookups of up to this many values go through a Python dict; more through a polars join."""
 
 
 def _fsync_dir(path: Path) -> None:
@@ -63,49 +78,220 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+class _Dictionary:
+    """Ids by code: ``ids[code]``. Grows only by appending, so old codes keep their meaning."""
+
+    def __init__(self, ids: pl.Series) -> None:
+        self.ids = ids.cast(pl.String).rename("id")
+        self._dict: dict[str, int] | None = None
+        self._frame: pl.DataFrame | None = None
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self.ids.len()
+
+    def _python(self) -> dict[str, int]:
+        with self._lock:
+            if self._dict is None:
+                self._dict = dict(zip(self.ids.to_list(), range(self.ids.len()), strict=True))
+            return self._dict
+
+    def _joinable(self) -> pl.DataFrame:
+        with self._lock:
+            if self._frame is None:
+                self._frame = self.ids.to_frame().with_row_index("code").with_columns(pl.col("code").cast(CODE))
+            return self._frame
+
+    def codes(self, values: pl.Series | Sequence[str]) -> pl.Series:
+        """The code of each value, null where the dictionary does not hold it."""
+        series = values if isinstance(values, pl.Series) else pl.Series(list(values), dtype=pl.String)
+        if series.len() <= SMALL_PROBE:
+            known = self._python()
+            return pl.Series("code", [known.get(v) for v in series.to_list()], dtype=CODE)
+        frame = series.cast(pl.String).rename("id").to_frame()
+        return frame.join(self._joinable(), on="id", how="left", maintain_order="left").get_column("code")
+
+    def grown(self, values: pl.Series) -> _Dictionary:
+        """This dictionary with the values it lacks appended (in sorted order, so the result is a
+        function of the data, not of arrival order within one write)."""
+        fresh = values.drop_nulls().unique()
+        if self.ids.len():
+            fresh = fresh.to_frame("id").join(self._joinable(), on="id", how="anti").get_column("id")
+        if fresh.len() == 0:
+            return self
+        return _Dictionary(pl.concat([self.ids, fresh.sort()]))
+
+    def decode(self, codes: pl.Series) -> pl.Series:
+        return self.ids.gather(codes)
+
+
+class _Index:
+    """Where each code (or value) of one column sits: the column's values sorted, and their rows."""
+
+    def __init__(self, column: pl.Series) -> None:
+        if column.is_sorted():
+            self.keys, self.order = column, None
+        else:
+            order = column.arg_sort(nulls_last=True)
+            self.keys, self.order = column.gather(order), order
+
+    def rows(self, values: pl.Series) -> pl.Series:
+        """Row positions holding any of ``values`` (unsorted, each once per matching row)."""
+        values = values.drop_nulls().unique()
+        if values.len() == 0 or self.keys.len() == 0:
+            return pl.Series("row", [], dtype=pl.UInt32)
+        values = values.cast(self.keys.dtype)
+        lo = self.keys.search_sorted(values, side="left")
+        hi = self.keys.search_sorted(values, side="right")
+        spans = pl.int_ranges(lo, hi, dtype=pl.UInt32, eager=True).explode().drop_nulls()
+        return spans if self.order is None else self.order.gather(spans)
+
+
+class Snapshot:
+    """A :class:`graph.store.Reader` over one snapshot: lazily loaded tables, lazily built indexes."""
+
+    def __init__(self, folder: Path | None, name: str) -> None:
+        self.folder = folder
+        self.name = name
+        self._coded: dict[Table, pl.DataFrame] = {}
+        self._dicts: dict[str, _Dictionary] = {}
+        self._indexes: dict[tuple[Table, str], _Index] = {}
+        self._lock = threading.RLock()
+
+    @property
+    def version(self) -> str:
+        return self.name
+
+    # -- loading -------------------------------------------------------------------------------
+    def dictionary(self, domain: str) -> _Dictionary:
+        with self._lock:
+            found = self._dicts.get(domain)
+            if found is None:
+                path = self.folder / f"ids-{domain}.parquet" if self.folder else None
+                ids = pl.read_parquet(path).get_column("id") if path and path.exists() else pl.Series(
+                    "id", [], dtype=pl.String)
+                found = self._dicts[domain] = _Dictionary(ids)
+            return found
+
+    def coded(self, table: Table) -> pl.DataFrame:
+        """The table as stored: id columns as codes."""
+        with self._lock:
+            frame = self._coded.get(table)
+            if frame is None:
+                frame = _empty_coded(table)
+                path = self.folder / f"{table.value}.parquet" if self.folder else None
+                if path is not None and path.exists():
+                    frame = pl.read_parquet(path)
+                self._coded[table] = frame
+            return frame
+
+    def _index(self, table: Table, column: str) -> _Index:
+        with self._lock:
+            index = self._indexes.get((table, column))
+            if index is None:
+                index = self._indexes[(table, column)] = _Index(self.coded(table).get_column(column))
+            return index
+
+    # -- reads ---------------------------------------------------------------------------------
+    def table(self, table: Table, ids: Sequence[str] | None = None, *, by: str | None = None,
+              columns: Sequence[str] | None = None) -> pl.DataFrame:
+        check_read(table, ids, by, columns)
+        frame = self.coded(table)
+        if ids is not None:
+            wanted = pl.Series("v", [str(v) for v in ids], dtype=pl.String)
+            lookup = list(ARTIFACT_ENDPOINTS[table]) if by is None else [by]
+            parts = [self._index(table, column).rows(self._probe(table, column, wanted)) for column in lookup]
+            rows = pl.concat(parts).unique().sort() if len(parts) > 1 else parts[0].sort()
+            frame = frame.gather(rows)
+        if columns is not None:
+            frame = with_columns_of(table, frame, columns)
+        return self.decoded(table, frame)
+
+    def _probe(self, table: Table, column: str, values: pl.Series) -> pl.Series:
+        domain = ID_COLUMNS.get(table, {}).get(column)
+        return self.dictionary(domain).codes(values) if domain else values
+
+    def decoded(self, table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+        """A stored frame with its code columns turned back into ids."""
+        coded = {c: d for c, d in ID_COLUMNS.get(table, {}).items() if c in frame.columns}
+        if not coded:
+            return frame
+        return frame.with_columns(self.dictionary(d).decode(frame.get_column(c)).alias(c) for c, d in coded.items())
+
+    def tables(self, tables: Sequence[Table], ids: Sequence[str]) -> dict[Table, pl.DataFrame]:
+        return {table: self.table(table, ids) for table in tables}
+
+
+def _empty_coded(table: Table) -> pl.DataFrame:
+    schema = dict(SCHEMAS[table])
+    for column in ID_COLUMNS.get(table, {}):
+        schema[column] = CODE()
+    return pl.DataFrame(schema=schema)
+
+
 class EmbeddedStore:
     """A :class:`graph.store.GraphStore` on polars tables persisted as Parquet snapshots."""
 
-    kind = "networkx"
+    kind = "embedded"
     max_searches_per_write: int | None = None
 
-    def __init__(self, home: Path, *, lock_timeout_s: float = 30.0) -> None:
+    def __init__(self, home: Path, *, lock_timeout_s: float = 30.0, retain_s: float = 600.0) -> None:
         self.root = Path(home) / "embedded"
         self.lock_timeout_s = lock_timeout_s
+        self.retain_s = retain_s
         try:
             (self.root / "snapshots").mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StoreUnavailable(f"cannot create the store under {self.root}: {e.strerror}") from e
-        self._snapshot: str | None = None
-        self._tables: dict[Table, pl.DataFrame] = {}
+        self._snapshots: dict[str, Snapshot] = {}
+        self._lock = threading.Lock()
 
     # -- snapshots -------------------------------------------------------------------------
-    def _current_name(self) -> str | None:
+    def _current_name(self) -> str:
         try:
-            return (self.root / "CURRENT").read_text().strip() or None
+            return (self.root / "CURRENT").read_text().strip()
         except FileNotFoundError:
-            return None
+            return ""
+        except OSError as e:
+            raise StoreUnavailable(f"cannot read the store at {self.root}: {e.strerror}") from e
 
-    def _refresh(self) -> None:
-        """Drop cached tables when another process has published a newer snapshot."""
-        name = self._current_name()
-        if name != self._snapshot:
-            self._snapshot = name
-            self._tables = {}
+    def snapshot(self, name: str | None = None) -> Snapshot:
+        """The snapshot ``name`` (the current one by default), loaded at most once per process."""
+        name = self._current_name() if name is None else name
+        with self._lock:
+            found = self._snapshots.get(name)
+            if found is None:
+                folder = self.root / "snapshots" / name if name else None
+                if folder is not None:
+                    _check_format(folder)
+                found = self._remember(Snapshot(folder, name))
+            return found
 
-    def _load(self, table: Table) -> pl.DataFrame:
-        self._refresh()
-        cached = self._tables.get(table)
-        if cached is not None:
-            return cached
-        frame = empty(table)
-        if self._snapshot is not None:
-            path = self.root / "snapshots" / self._snapshot / f"{table.value}.parquet"
-            if path.exists():
-                frame = conform(table, pl.read_parquet(path))
-        self._tables[table] = frame
-        return frame
+    def _remember(self, snapshot: Snapshot) -> Snapshot:
+        """Keep ``snapshot`` and the one before it (readers may still hold that); call under the lock."""
+        self._snapshots = dict(list(self._snapshots.items())[-1:])
+        self._snapshots[snapshot.name] = snapshot
+        return snapshot
 
+    @contextmanager
+    def reader(self, *, bulk: bool = False) -> Iterator[Snapshot]:
+        del bulk  # every read of a snapshot is local
+        yield self.snapshot()
+
+    def table(self, table: Table, ids: Sequence[str] | None = None, *, by: str | None = None,
+              columns: Sequence[str] | None = None) -> pl.DataFrame:
+        return self.snapshot().table(table, ids, by=by, columns=columns)
+
+    def version(self) -> str:
+        """The live snapshot's name: every write publishes a new one."""
+        return self._current_name()
+
+    # -- locks ---------------------------------------------------------------------------------
     @contextmanager
     def _write_lock(self) -> Iterator[None]:
         lock_path = self.root / "LOCK"
@@ -126,48 +312,6 @@ class EmbeddedStore:
                 yield
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-    def _publish(self, tables: dict[Table, pl.DataFrame], changed: set[Table]) -> str:
-        previous = self._snapshot
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        name = f"{stamp}-{secrets.token_hex(3)}"
-        snapshots = self.root / "snapshots"
-        tmp = snapshots / f".tmp-{name}"
-        tmp.mkdir()
-        for table in Table:
-            target = tmp / f"{table.value}.parquet"
-            old = snapshots / previous / f"{table.value}.parquet" if previous else None
-            if table not in changed and old is not None and old.exists():
-                os.link(old, target)
-                continue
-            frame = tables.get(table)
-            if frame is None:
-                frame = self._load(table)
-            frame.write_parquet(target, compression="zstd", statistics=True)
-            with open(target, "rb+") as fh:
-                os.fsync(fh.fileno())
-        manifest = {
-            "format": FORMAT_VERSION,
-            "previous": previous,
-            "rows": {t.value: (tables[t] if t in tables else self._load(t)).height for t in Table},
-        }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        _fsync_dir(tmp)
-        os.rename(tmp, snapshots / name)
-        _fsync_dir(snapshots)
-        pointer = self.root / "CURRENT.tmp"
-        pointer.write_text(name + "\n")
-        with open(pointer, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(pointer, self.root / "CURRENT")
-        _fsync_dir(self.root)
-        self._collect_garbage(keep={name, previous})
-        return name
-
-    def _collect_garbage(self, keep: set[str | None]) -> None:
-        for entry in (self.root / "snapshots").iterdir():
-            if entry.name not in keep:
-                shutil.rmtree(entry, ignore_errors=True)
 
     @contextmanager
     def run_lock(self, name: str, ttl_s: float) -> Iterator[None]:
@@ -193,265 +337,142 @@ class EmbeddedStore:
                 handle.truncate(0)
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
-    # -- writes ------------------------------------------------------------------------------
+    # -- writes --------------------------------------------------------------------------------
     def apply(self, delta: GraphDelta) -> None:
         if not delta.tables:
             return
         with self._write_lock():
-            self._refresh()
-            merged = {table: self._merged(table, frame) for table, frame in delta.tables.items()}
-            new_name = self._publish(merged, set(merged))
-            self._snapshot = new_name
-            self._tables.update(merged)
-
-    def _merged(self, table: Table, new: pl.DataFrame) -> pl.DataFrame:
-        old = self._load(table)
-        keys = list(KEYS[table])
-        if table in ADDITIVE:
-            return merge_additive(table, old, new)
-        if table is Table.ARTIFACTS:
-            return _merge_artifacts(old, new)
-        if table is Table.HAS_CAPABILITY:
-            kept = old.filter(~pl.col("artifact").is_in(new.get_column("artifact").unique().implode()))
-            return pl.concat([kept, new.unique(keys, keep="last")]).sort(["artifact", "position"])
-        if table is Table.SCORES:
-            return new.unique(keys, keep="last").sort("id")
-        if table in (Table.RANK_HISTORY, Table.LEDGER, Table.RUNS):
-            return pl.concat([old, new]).unique(keys, keep="first", maintain_order=True)
-        # node and link tables: upsert by key, the newest row wins
-        return pl.concat([old, new]).unique(keys, keep="last").sort(keys)
+            base = self.snapshot()
+            dicts = {domain: _grown(base, delta, domain) for domain in (ARTIFACT, INTENT)}
+            merged = {table: _merged(table, base.coded(table), _encode(table, frame, dicts))
+                      for table, frame in delta.tables.items()}
+            self._publish(base, merged, dicts)
 
     def clear(self) -> None:
         with self._write_lock():
-            self._refresh()
-            cleared = {table: empty(table) for table in Table}
-            self._snapshot = self._publish(cleared, set(cleared))
-            self._tables = cleared
+            base = self.snapshot()
+            empty_dicts = {d: _Dictionary(pl.Series("id", [], dtype=pl.String)) for d in (ARTIFACT, INTENT)}
+            self._publish(base, {table: _empty_coded(table) for table in Table}, empty_dicts)
 
-    # -- reads -------------------------------------------------------------------------------
-    def version(self) -> str:
-        """The live snapshot's name: every write publishes a new one."""
-        return self._current_name() or ""
+    def _publish(self, base: Snapshot, tables: dict[Table, pl.DataFrame], dicts: dict[str, _Dictionary]) -> str:
+        previous = base.name or None
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        name = f"{stamp}-{secrets.token_hex(3)}"
+        snapshots = self.root / "snapshots"
+        tmp = snapshots / f".tmp-{name}"
+        tmp.mkdir()
+        rows: dict[str, int] = {}
+        for table in Table:
+            target = tmp / f"{table.value}.parquet"
+            frame = tables.get(table)
+            old = base.folder / f"{table.value}.parquet" if base.folder else None
+            if frame is None and old is not None and old.exists():
+                os.link(old, target)
+                rows[table.value] = base.coded(table).height
+                continue
+            if frame is None:
+                frame = _empty_coded(table)
+            frame.write_parquet(target, compression="zstd", statistics=True)
+            _fsync_file(target)
+            rows[table.value] = frame.height
+        for domain, dictionary in dicts.items():
+            target = tmp / f"ids-{domain}.parquet"
+            old = base.folder / f"ids-{domain}.parquet" if base.folder else None
+            if dictionary is base.dictionary(domain) and old is not None and old.exists():
+                os.link(old, target)
+                continue
+            dictionary.ids.to_frame().write_parquet(target, compression="zstd", statistics=False)
+            _fsync_file(target)
+        manifest = {"format": FORMAT_VERSION, "previous": previous, "rows": rows}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        _fsync_dir(tmp)
+        os.rename(tmp, snapshots / name)
+        _fsync_dir(snapshots)
+        pointer = self.root / "CURRENT.tmp"
+        pointer.write_text(name + "\n")
+        _fsync_file(pointer)
+        os.replace(pointer, self.root / "CURRENT")
+        _fsync_dir(self.root)
+        # the new snapshot starts with what this process already holds: nothing is read back
+        fresh = Snapshot(snapshots / name, name)
+        fresh._dicts = dict(dicts)
+        fresh._coded = {**{t: f for t, f in base._coded.items() if t not in tables}, **tables}
+        with self._lock:
+            self._remember(fresh)
+        self._collect_garbage(name)
+        return name
 
-    def table(self, table: Table, ids: Sequence[str] | None = None, *,
-              capabilities: Sequence[str] | None = None) -> pl.DataFrame:
-        frame = self._load(table)
-        if capabilities is not None:
-            column = _CAPABILITY_COLUMNS.get(table)
-            if column is None or ids is not None:
-                raise ValueError(f"table {table.value} cannot be filtered on capabilities here")
-            return frame.filter(pl.col(column).is_in(pl.Series(list(capabilities), dtype=pl.String).implode()))
-        if ids is None:
-            return frame
-        wanted = pl.Series(list(ids), dtype=pl.String).implode()
-        columns = ARTIFACT_ENDPOINTS.get(table)
-        if not columns:
-            raise ValueError(f"table {table.value} has no artifact column to filter on")
-        condition = pl.any_horizontal([pl.col(c).is_in(wanted) for c in columns])
-        return frame.filter(condition)
-
-    def tables(self, tables: Sequence[Table], ids: Sequence[str]) -> dict[Table, pl.DataFrame]:
-        return {table: self.table(table, ids) for table in tables}
-
-    def artifact_stats(self) -> pl.DataFrame:
-        artifacts = self._load(Table.ARTIFACTS).select("id", "provider")
-        matched = self._load(Table.MATCHED).group_by("artifact").agg(
-            pl.col("count").sum().alias("times_matched"),
-            pl.col("clicks").sum().alias("clicks"),
-            pl.len().alias("intents"),
-        )
-        co = self._load(Table.CO_MATCHED)
-        co_both = pl.concat(
-            [co.select(pl.col("a").alias("id"), "count"), co.select(pl.col("b").alias("id"), "count")]
-        ).group_by("id").agg(
-            pl.len().alias("co_matched_degree"), pl.col("count").sum().alias("co_matched_weight")
-        )
-        derived = (
-            self._load(Table.DERIVED_FROM).group_by("dst").agg(pl.len().alias("derived_works"))
-        )
-        links = self._load(Table.INTEGRATES_WITH)
-        integrations = (
-            pl.concat([links.select(pl.col("src").alias("id"), pl.col("dst").alias("other")),
-                       links.select(pl.col("dst").alias("id"), pl.col("src").alias("other"))])
-            .unique()
-            .group_by("id")
-            .agg(pl.len().alias("integrations"))
-        )
-        has_cap = self._load(Table.HAS_CAPABILITY).select("artifact", "capability")
-        caps = has_cap.group_by("artifact").agg(pl.len().alias("capabilities"))
-        connected = co_both.select("id").with_columns(pl.lit(1).alias("connected"))
-        flagged = has_cap.join(connected, left_on="artifact", right_on="id", how="left").with_columns(
-            pl.col("connected").fill_null(0)
-        )
-        per_capability = flagged.group_by("capability").agg(pl.col("connected").sum().alias("n_connected"))
-        peers = (
-            flagged.join(per_capability, on="capability")
-            .group_by("artifact")
-            .agg((pl.col("n_connected") - pl.col("connected")).sum().alias("capability_peers"))
-        )
-        family = (
-            artifacts.filter(pl.col("provider").is_not_null())
-            .group_by("provider")
-            .agg(pl.len().alias("provider_family"))
-        )
-        prefs = self._load(Table.PREFERRED_OVER)
-        wins = prefs.group_by("winner").agg(pl.col("count").sum().alias("wins"))
-        losses = prefs.group_by("loser").agg(pl.col("count").sum().alias("losses"))
-        last = self._load(Table.DAILY).group_by("artifact").agg(pl.col("day").max().alias("last_matched"))
-        out = (
-            artifacts.join(matched, left_on="id", right_on="artifact", how="left")
-            .join(co_both, on="id", how="left")
-            .join(derived, left_on="id", right_on="dst", how="left")
-            .join(integrations, on="id", how="left")
-            .join(caps, left_on="id", right_on="artifact", how="left")
-            .join(peers, left_on="id", right_on="artifact", how="left")
-            .join(family, on="provider", how="left")
-            .join(wins, left_on="id", right_on="winner", how="left")
-            .join(losses, left_on="id", right_on="loser", how="left")
-            .join(last, left_on="id", right_on="artifact", how="left")
-        )
-        counts = [c for c in out.columns if c not in ("id", "provider", "last_matched")]
-        return (
-            out.with_columns([pl.col(c).fill_null(0).cast(pl.Int64) for c in counts])
-            .with_columns(pl.col("provider_family").clip(lower_bound=1))
-            .select(_stats_columns())
-            .sort("id")
-        )
-
-    def search_text(self, text: str, limit: int) -> pl.DataFrame:
-        terms = [t for t in text.casefold().split() if t]
-        if not terms:
-            return pl.DataFrame(schema={"id": pl.String, "score": pl.Float64})
-        artifacts = self._load(Table.ARTIFACTS)
-        caps = (
-            self._load(Table.HAS_CAPABILITY)
-            .join(self._load(Table.CAPABILITIES), left_on="capability", right_on="id", how="left")
-            .group_by("artifact")
-            .agg(pl.concat_str([pl.col("name"), pl.col("description")], separator=" ", ignore_nulls=True)
-                 .str.join(" ").alias("cap_text"))
-        )
-        intents = (
-            self._load(Table.MATCHED).group_by("artifact").agg(pl.col("intent").str.join(" ").alias("intent_text"))
-        )
-        docs = (
-            artifacts.select("id", "name", "description")
-            .join(caps, left_on="id", right_on="artifact", how="left")
-            .join(intents, left_on="id", right_on="artifact", how="left")
-            .with_columns(
-                [pl.col(c).fill_null("").str.to_lowercase() for c in ("name", "description", "cap_text",
-                                                                       "intent_text")]
-                + [pl.col("id").alias("id_text")]
-            )
-        )
-        field_weights = {"id_text": 4.0, "name": 4.0, "description": 1.0, "cap_text": 1.0, "intent_text": 2.0}
-        score = pl.lit(0.0)
-        for term in terms:
-            for col, weight in field_weights.items():
-                score = score + pl.col(col).str.contains(term, literal=True).cast(pl.Float64) * weight
-        exact = (pl.col("name") == text.casefold()) | (pl.col("id") == text.casefold())
-        return (
-            docs.with_columns((score + exact.cast(pl.Float64) * 10.0).alias("score"))
-            .filter(pl.col("score") > 0)
-            .sort(["score", "id"], descending=[True, False])
-            .head(limit)
-            .select("id", "score")
-        )
-
-    # -- traversals --------------------------------------------------------------------------
-    def _artifact_edges(self) -> pl.DataFrame:
-        """Every artifact-artifact edge as (src, dst, type, weight), co-matches strongest."""
-        co = self._load(Table.CO_MATCHED).select(
-            pl.col("a").alias("src"), pl.col("b").alias("dst"), pl.lit("CO_MATCHED").alias("type"),
-            pl.col("count").cast(pl.Float64).alias("weight"),
-        )
-        frames = [co]
-        for table, rel in _LINK_TABLES.items():
-            frames.append(
-                self._load(table).select(
-                    "src", "dst", pl.lit(rel).alias("type"), pl.lit(1.0).alias("weight")
-                )
-            )
-        return pl.concat(frames)
-
-    def _expand(self, edges: pl.DataFrame, frontier: set[str], per_node: int) -> pl.DataFrame:
-        wanted = pl.Series(sorted(frontier), dtype=pl.String).implode()
-        touching = edges.filter(pl.col("src").is_in(wanted) | pl.col("dst").is_in(wanted))
-        oriented = pl.concat(
-            [
-                touching.filter(pl.col("src").is_in(wanted)).select("src", "dst", "type", "weight"),
-                touching.filter(pl.col("dst").is_in(wanted)).select(
-                    pl.col("dst").alias("src"), pl.col("src").alias("dst"), "type", "weight"
-                ),
-            ]
-        )
-        return (
-            oriented.sort(["weight", "dst"], descending=[True, False])
-            .group_by("src", maintain_order=True)
-            .head(per_node)
-        )
-
-    def neighborhood(self, artifact_id: str, depth: int, limit: int) -> Subgraph:
-        edges = self._artifact_edges()
-        graph = grow_neighborhood(artifact_id, depth, limit,
-                                  lambda frontier: self._expand(edges, frontier, per_node=limit))
-        return self._subgraph(artifact_id, graph)
-
-    def _subgraph(self, center: str, graph: nx.Graph) -> Subgraph:
-        ids = list(graph.nodes)
-        info = self.table(Table.ARTIFACTS, ids).select("id", "name", "type")
-        ranks = dict(self.table(Table.SCORES, ids).select("id", "rank").iter_rows())
-        by_id = {row[0]: row for row in info.iter_rows()}
-        nodes = [
-            GraphNode(
-                id=node,
-                label="Artifact",
-                name=by_id[node][1] if node in by_id else node,
-                type=by_id[node][2] if node in by_id else None,
-                rank=ranks.get(node),
-            )
-            for node in ids
-        ]
-        edges = [
-            GraphEdge(source=u, target=v, type=data["type"], weight=data["weight"])
-            for u, v, data in graph.edges(data=True)
-        ]
-        return Subgraph(center=center, nodes=nodes, edges=edges)
-
-    def path(self, a: str, b: str, max_depth: int) -> list[str]:
-        """Bidirectional frontier search in polars, then NetworkX on the few edges it touched."""
-        if a == b:
-            return [a]
-        edges = self._artifact_edges()
-        graph: nx.Graph = nx.Graph()
-        seen_a, seen_b = {a}, {b}
-        front_a, front_b = {a}, {b}
-        for _ in range(max_depth):
-            if not front_a or not front_b:
-                break
-            grow_a = len(front_a) <= len(front_b)
-            frontier = front_a if grow_a else front_b
-            step = self._expand(edges, frontier, per_node=1_000_000)
-            graph.add_edges_from(step.select("src", "dst").iter_rows())
-            reached = set(step.get_column("dst").to_list())
-            if grow_a:
-                front_a = reached - seen_a
-                seen_a |= reached
-            else:
-                front_b = reached - seen_b
-                seen_b |= reached
-            if seen_a & seen_b:
-                route: list[str] = nx.shortest_path(graph, a, b)
-                return route if len(route) - 1 <= max_depth else []
-        return []
+    def _collect_garbage(self, current: str) -> None:
+        """Remove snapshots that stopped being current more than ``retain_s`` ago (a snapshot
+        stops being current when the next one is published, and names sort by creation time)."""
+        folder = self.root / "snapshots"
+        names = sorted(p.name for p in folder.iterdir() if not p.name.startswith(".tmp-"))
+        now = datetime.now(UTC)
+        for older, newer in zip(names, names[1:], strict=False):
+            if newer == current or older == current:  # the current one and its predecessor stay
+                continue
+            replaced_at = _created(newer)
+            if replaced_at is None or (now - replaced_at).total_seconds() >= self.retain_s:
+                shutil.rmtree(folder / older, ignore_errors=True)
+        for stale in folder.glob(".tmp-*"):
+            if stale.name != f".tmp-{current}":
+                shutil.rmtree(stale, ignore_errors=True)
 
     def close(self) -> None:
-        self._tables = {}
+        with self._lock:
+            self._snapshots = {}
 
 
-def _stats_columns() -> list[str]:
-    from graph.store import STATS_COLUMNS
+def _created(name: str) -> datetime | None:
+    try:
+        return datetime.strptime(name.split("-", 1)[0], "%Y%m%dT%H%M%S%f").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
-    return list(STATS_COLUMNS)
+
+def _check_format(folder: Path) -> None:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError) as e:
+        raise StoreUnavailable(f"the snapshot {folder} cannot be read: {e}") from e
+    if manifest.get("format") != FORMAT_VERSION:
+        raise StoreUnavailable(
+            f"the store at {folder.parent.parent} is in format {manifest.get('format')}, this matchgraph reads "
+            f"format {FORMAT_VERSION}",
+            hint="re-ingest the catalog and log files into a new MATCHGRAPH_HOME",
+        )
+
+
+def _grown(base: Snapshot, delta: GraphDelta, domain: str) -> _Dictionary:
+    values = [frame.get_column(column) for table, frame in delta.tables.items()
+              for column, d in ID_COLUMNS.get(table, {}).items() if d == domain]
+    dictionary = base.dictionary(domain)
+    return dictionary.grown(pl.concat(values)) if values else dictionary
+
+
+def _encode(table: Table, frame: pl.DataFrame, dicts: dict[str, _Dictionary]) -> pl.DataFrame:
+    columns = ID_COLUMNS.get(table, {})
+    frame = conform(table, frame)
+    return frame.with_columns(dicts[domain].codes(frame.get_column(column)).alias(column)
+                              for column, domain in columns.items())
+
+
+def _merged(table: Table, old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
+    """The stored table after ``new`` (coded) is applied, with ``GraphDelta``'s semantics."""
+    keys = list(KEYS[table])
+    if table in ADDITIVE:
+        return merge_additive(table, old, new)
+    if table is Table.ARTIFACTS:
+        return _merge_artifacts(old, new)
+    if table is Table.HAS_CAPABILITY:
+        kept = old.join(new.select("artifact").unique(), on="artifact", how="anti")
+        return pl.concat([kept, new.unique(keys, keep="last")]).sort(["artifact", "position"])
+    if table is Table.SCORES:
+        return new.unique(keys, keep="last").sort("id")
+    if table in (Table.RANK_HISTORY, Table.LEDGER, Table.RUNS):
+        return pl.concat([old, new]).unique(keys, keep="first", maintain_order=True)
+    # node and link tables: upsert by key, the newest row wins
+    return pl.concat([old, new]).unique(keys, keep="last").sort(keys)
 
 
 def _merge_artifacts(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
@@ -466,3 +487,4 @@ def _merge_artifacts(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
     )
     untouched = old.join(catalogued.select("id"), on="id", how="anti")
     return pl.concat([untouched, updated.select(old.columns), stubs.select(old.columns)]).sort("id")
+

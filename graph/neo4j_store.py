@@ -21,7 +21,6 @@ Memory
 
 from __future__ import annotations
 
-import re
 import secrets
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -30,35 +29,34 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from neo4j import GraphDatabase, unit_of_work
+from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError
 
 from graph import cypher
-from graph.errors import InvalidInput, StoreLocked, StoreUnavailable
-from graph.store import STATS_COLUMNS, GraphEdge, GraphNode, Subgraph, grow_neighborhood, lock_owner, owner_is_dead
+from graph.errors import StoreLocked, StoreUnavailable
+from graph.store import lock_owner, owner_is_dead
 from graph.tables import (
     ADDITIVE,
     ARTIFACT_ENDPOINTS,
     KEYS,
+    OPEN_COLUMNS,
     SCHEMAS,
     GraphDelta,
     Table,
+    check_read,
     empty,
+    extra_columns,
     merge_additive,
+    with_columns_of,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Sequence
 
-    from neo4j import BookmarkManager, Driver, ManagedTransaction, Session
+    from neo4j import BookmarkManager, Driver, ManagedTransaction, Session, Transaction
 
     from graph.settings import Settings
 
-_LUCENE_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
-_PLAIN_TERM = re.compile(r"^[a-z0-9]+$")
-_SEARCH_HITS = 1_000
-_SEARCH_WEIGHTS = {"artifact_weight": 1.0, "capability_weight": 0.5, "intent_weight": 0.5}
-_EXACT_BOOST = 1_000.0
 _SCHEMES = frozenset({"bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"})
 """Bolt only: the driver's HTTP Query API (a preview) has no managed transactions to retry."""
 _AWAIT_INDEXES_S = 600
@@ -91,22 +89,6 @@ def bolt_answers(uri: str, user: str, password: str, timeout_s: float = 2.0) -> 
     return True
 
 
-def lucene_query(text: str) -> str | None:
-    """A full-text query for free text: every term escaped, plain terms (3+ chars) also as prefixes.
-
-    User text never reaches Lucene's query syntax unescaped, so ``a:b``, ``"`` or ``(`` search for
-    themselves instead of breaking the parser. None when the text has no term at all.
-    """
-    terms = [t for t in text.casefold().split() if t]
-    clauses: list[str] = []
-    for term in terms:
-        escaped = _LUCENE_SPECIAL.sub(r"\\\1", term)
-        clauses.append(escaped)
-        if len(term) >= 3 and _PLAIN_TERM.match(term):
-            clauses.append(f"{escaped}*")
-    return " OR ".join(clauses) if clauses else None
-
-
 @dataclass(frozen=True)
 class Statement:
     """One write step of a delta: a query and the parameter batches it runs with.
@@ -126,11 +108,18 @@ class Statement:
     endpoints, and rows as lists whose endpoint columns are positions in ``$nodes``."""
     located: pl.DataFrame | None = None
     """``id`` -> ``eid`` for every endpoint, once ``resolved`` has run in the transaction."""
+    params: dict[str, Any] | None = None
+    """Parameters of a statement that runs once (no ``frame``, no ``ids``)."""
 
     def resolved(self, tx: ManagedTransaction, size: int) -> Statement:
         """This statement with its endpoints locked and located, in id order: two writers of
         co-matches then queue on their first shared artifact instead of deadlocking (a deadlock
         with another kind of writer is still possible; Neo4j detects it and the driver retries)."""
+        if self.query == cypher.CLEAR_SCORES:
+            # the open score columns the last run wrote are cleared too, even if this run has fewer
+            before = tx.run(cypher.READ_VERSION).single(strict=True)["score_columns"]
+            cleared = {**dict.fromkeys(before), **(self.params or {}).get("cleared", {})}
+            return replace(self, params={"cleared": cleared})
         if not self.endpoints or self.frame is None or self.frame.height == 0:
             return self
         ids = _unique_ids(self.frame.get_column(c) for c in self.endpoints)
@@ -146,7 +135,7 @@ class Statement:
                 yield {"ids": list(self.ids[start:start + size])}
             return
         if self.frame is None:
-            yield {}
+            yield dict(self.params or {})
             return
         if self.endpoints and self.frame.height > 0 and self.located is None:
             raise ValueError("resolve the statement in its transaction first")
@@ -261,8 +250,11 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
             steps.append(Statement(query, frame=rows, prepare=prepare))
     if Table.SCORES in t:
         scores = t[Table.SCORES].filter(pl.col("id").is_not_null()).unique("id", keep="last").sort("id")
-        steps.append(Statement(cypher.CLEAR_SCORES))
+        extras = extra_columns(Table.SCORES, scores.columns)
+        cleared = dict.fromkeys([c for c in SCHEMAS[Table.SCORES] if c != "id"] + extras)
+        steps.append(Statement(cypher.CLEAR_SCORES, params={"cleared": cleared}))
         steps.append(Statement(cypher.SET_SCORES, frame=scores))
+        steps.append(Statement(cypher.SET_SCORE_COLUMNS, params={"columns": extras}))
 
     # -- relationships -------------------------------------------------------------------------
     steps.append(Statement(cypher.SYNC_PROVIDED_BY_FOR_ARTIFACTS, ids=provided))
@@ -284,21 +276,19 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
             continue
         frame = t[table].drop_nulls(list(KEYS[table]))
         frame = _combined(table, frame) if table in ADDITIVE else frame.unique(KEYS[table])
-        if table is Table.PREFERRED_OVER:
-            frame = frame.group_by("winner", "loser").agg(
-                pl.struct("winner_pos", "loser_pos", "count").sort_by("winner_pos", "loser_pos").alias("cells")
-            )
         located = endpoints if table is Table.CO_MATCHED else ()
         steps.append(Statement(query, frame=frame.sort(list(endpoints)), endpoints=located))
+    if Table.INTENTS in t:
+        steps.append(Statement(cypher.DROP_EMPTY_INTENTS, ids=_unique_ids([t[Table.INTENTS].get_column("id")])))
     return [s for s in steps if s.ids is None or len(s.ids) > 0]
 
 
 def _combined(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
-    """Rows of an additive table with duplicate keys combined (summed, or max), as the embedded store does."""
+    """Rows of an additive table with duplicate keys combined, as the embedded store combines them."""
     return merge_additive(table, empty(table), frame)
 
 
-def _frame(table: Table, rows: Sequence[Sequence[Any]]) -> pl.DataFrame:
+def _frame(table: Table, rows: Sequence[Sequence[Any]], extras: Sequence[str] = ()) -> pl.DataFrame:
     """A table's frame from row lists in ``SCHEMAS`` column order (dates ISO text, datetimes epoch µs).
 
     Rows are transposed by ``zip`` in C and each column is built and cast by polars in one go, so
@@ -306,10 +296,11 @@ def _frame(table: Table, rows: Sequence[Sequence[Any]]) -> pl.DataFrame:
     Browser) reads as null instead of failing every read of the table. Each column is built in its
     schema type, so the frame needs no ``conform`` (a select that costs ~0.2 ms per small read).
     """
+    columns = {**SCHEMAS[table], **dict.fromkeys(extras, OPEN_COLUMNS.get(table, pl.Float64()))}
     if not rows:
-        return empty(table)
+        return pl.DataFrame(schema=columns)
     series: list[pl.Series] = []
-    for (name, dtype), values in zip(SCHEMAS[table].items(), zip(*rows, strict=True), strict=True):
+    for (name, dtype), values in zip(columns.items(), zip(*rows, strict=True), strict=True):
         if isinstance(dtype, pl.Date):
             column = pl.Series(name, values, dtype=pl.String).str.to_date("%Y-%m-%d")
         elif isinstance(dtype, pl.Datetime):
@@ -320,7 +311,7 @@ def _frame(table: Table, rows: Sequence[Sequence[Any]]) -> pl.DataFrame:
     return pl.DataFrame(series)
 
 
-def _collected(tx: ManagedTransaction, query: str, params: dict[str, Any] | None = None) -> list[Any]:
+def _collected(tx: ManagedTransaction | Transaction, query: str, params: dict[str, Any] | None = None) -> list[Any]:
     """The one value of a query that returns ``collect(...)``: decoding one big list is ~10x
     faster in the Python driver than decoding as many records."""
     record = tx.run(query, params or {}).single(strict=True)
@@ -411,21 +402,6 @@ class Neo4jStore:
         except (DriverError, Neo4jError) as e:
             raise self._wrap("migration", e) from e
 
-    def _read(self, work: Callable[[ManagedTransaction], Any], *, bulk: bool = False) -> Any:
-        """Run ``work`` in a managed read transaction.
-
-        Reads whose size a user controls (filtered tables, search, traversals) get
-        ``neo4j_timeout_s``; bulk reads of whole tables (scoring, ingest) only the server's
-        ``db.transaction.timeout``, since millions of rows legitimately take longer.
-        """
-        if not bulk:
-            work = unit_of_work(timeout=self.settings.neo4j_timeout_s)(work)
-        try:
-            with self._session() as session:
-                return session.execute_read(work)
-        except (DriverError, Neo4jError) as e:
-            raise self._wrap("read", e) from e
-
     # -- writes ----------------------------------------------------------------------------------
     def apply(self, delta: GraphDelta) -> None:
         """Apply the delta in one write transaction (see the module docstring).
@@ -509,207 +485,97 @@ class Neo4jStore:
 
     def version(self) -> str:
         """The token the last write set (see ``cypher.BUMP_VERSION``); ``""`` before any write."""
-
-        def work(tx: ManagedTransaction) -> str:
-            record = tx.run(cypher.READ_VERSION).single(strict=True)
-            return str(record["token"] or "")
-
-        return str(self._read(work))
+        with self.reader() as view:
+            return view.version
 
     # -- reads -----------------------------------------------------------------------------------
-    def table(self, table: Table, ids: Sequence[str] | None = None, *,
-              capabilities: Sequence[str] | None = None) -> pl.DataFrame:
+    @contextmanager
+    def reader(self, *, bulk: bool = False) -> Iterator[Neo4jReader]:
+        """A read transaction: every read through the view sees one committed state of the graph.
+
+        Interactive reads get ``neo4j_timeout_s``; ``bulk`` reads of whole tables (scoring,
+        ingest) only the server's ``db.transaction.timeout``, since millions of rows take longer.
+        """
+        timeout = None if bulk else self.settings.neo4j_timeout_s
+        try:
+            with self._session() as session, session.begin_transaction(timeout=timeout) as tx:
+                yield Neo4jReader(tx, self.settings.neo4j_batch_size)
+        except (DriverError, Neo4jError) as e:
+            raise self._wrap("read", e) from e
+
+    def table(self, table: Table, ids: Sequence[str] | None = None, *, by: str | None = None,
+              columns: Sequence[str] | None = None) -> pl.DataFrame:
+        with self.reader(bulk=ids is None) as view:
+            return view.table(table, ids, by=by, columns=columns)
+
+
+class Neo4jReader:
+    """A :class:`graph.store.Reader` over one read transaction."""
+
+    def __init__(self, tx: Transaction, page_size: int) -> None:
+        self.tx = tx
+        self.page_size = page_size
+        self._version: tuple[str, list[str]] | None = None
+
+    def _meta(self) -> tuple[str, list[str]]:
+        if self._version is None:
+            record = self.tx.run(cypher.READ_VERSION).single(strict=True)
+            self._version = (str(record["token"] or ""), [str(c) for c in record["score_columns"]])
+        return self._version
+
+    @property
+    def version(self) -> str:
+        return self._meta()[0]
+
+    def _params(self, table: Table, params: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """The query's parameters, with the open score columns where the scores table is read."""
+        extras = self._meta()[1] if table is Table.SCORES else []
+        return ({**params, "score_columns": extras} if table is Table.SCORES else params), extras
+
+    def _read(self, table: Table, query: str, params: dict[str, Any]) -> pl.DataFrame:
+        full, extras = self._params(table, params)
+        return _frame(table, _collected(self.tx, query, full), extras)
+
+    def table(self, table: Table, ids: Sequence[str] | None = None, *, by: str | None = None,
+              columns: Sequence[str] | None = None) -> pl.DataFrame:
+        check_read(table, ids, by, columns)
         read = cypher.TABLE_READS[table]
-        if capabilities is not None:
-            if read.by_capabilities is None or ids is not None:
-                raise ValueError(f"table {table.value} cannot be filtered on capabilities here")
-            wanted = sorted({str(c) for c in capabilities})
-            if not wanted:
-                return empty(table)
-            query, params = read.by_capabilities, {"ids": wanted}
-        elif ids is not None:
-            if read.by_ids is None or table not in ARTIFACT_ENDPOINTS:
-                raise ValueError(f"table {table.value} has no artifact column to filter on")
+        if ids is not None:
             wanted = sorted({str(i) for i in ids})
-            if not wanted:
-                return empty(table)
-            query, params = read.by_ids, {"ids": wanted}
+            query = read.lookup(by) if by is not None else read.by_ids
+            frame = self._read(table, query, {"ids": wanted}) if wanted and query else empty(table)
         elif read.whole is not None:
-            query, params = read.whole, {}
+            frame = self._read(table, read.whole, {})
         else:
-            return self._paged(table, read)
-
-        def work(tx: ManagedTransaction) -> pl.DataFrame:
-            return _frame(table, _collected(tx, query, params))
-
-        result: pl.DataFrame = self._read(work, bulk=ids is None and capabilities is None)
-        return result
+            frame = self._paged(table, read)
+        return with_columns_of(table, frame, columns) if columns is not None else frame
 
     def tables(self, tables: Sequence[Table], ids: Sequence[str]) -> dict[Table, pl.DataFrame]:
         """Several tables by artifact id in one query (``cypher.read_together``): one round trip
         where reading them one by one costs one each (~2 ms apiece here)."""
         order = tuple(dict.fromkeys(tables))
         for table in order:
-            if cypher.TABLE_READS[table].by_ids is None or table not in ARTIFACT_ENDPOINTS:
-                raise ValueError(f"table {table.value} has no artifact column to filter on")
+            check_read(table, ids, None, None)
         wanted = sorted({str(i) for i in ids})
         if not wanted or not order:
             return {table: empty(table) for table in order}
-        query = cypher.read_together(order)
-
-        def work(tx: ManagedTransaction) -> dict[Table, pl.DataFrame]:
-            record = tx.run(query, {"ids": wanted}).single(strict=True)
-            return {table: _frame(table, list(record[n])) for n, table in enumerate(order)}
-
-        result: dict[Table, pl.DataFrame] = self._read(work)
-        return result
+        extras = self._meta()[1] if Table.SCORES in order else []
+        record = self.tx.run(cypher.read_together(order), {"ids": wanted, "score_columns": extras}).single(strict=True)
+        return {table: _frame(table, list(record[n]), extras if table is Table.SCORES else ())
+                for n, table in enumerate(order)}
 
     def _paged(self, table: Table, read: cypher.TableRead) -> pl.DataFrame:
-        """A big table page by page of anchor ids (keyset pagination), all in one read transaction."""
+        """A big table page by page of anchor ids (keyset pagination), in this one transaction."""
         if read.anchors is None or read.page is None:
             raise ValueError(f"table {table.value} has no paged read")
-        anchors_query, page_query = read.anchors, read.page
-        page_size = self.settings.neo4j_batch_size
-
-        def work(tx: ManagedTransaction) -> pl.DataFrame:
-            frames: list[pl.DataFrame] = []
-            after = ""
-            while True:
-                anchors = _collected(tx, anchors_query, {"after": after, "page": page_size})
-                if not anchors:
-                    break
-                frames.append(_frame(table, _collected(tx, page_query, {"ids": anchors})))
-                if len(anchors) < page_size:
-                    break
-                after = max(anchors)
-            return pl.concat(frames, how="vertical") if frames else empty(table)
-
-        result: pl.DataFrame = self._read(work, bulk=True)
-        return result
-
-    def artifact_stats(self) -> pl.DataFrame:
-        """Per-artifact aggregates by Cypher (one consistent read transaction), joined in polars.
-
-        Each query is one aggregate over one relationship type; joining a dozen small frames in
-        polars is faster than one Cypher query chaining a dozen OPTIONAL MATCHes.
-        """
-        text = {"id", "provider", "last_matched"}
-        queries = {
-            "artifacts": (cypher.STATS_ARTIFACTS, ("id", "provider")),
-            "family": (cypher.STATS_PROVIDER_FAMILY, ("provider", "provider_family")),
-            "matched": (cypher.STATS_MATCHED, ("id", "times_matched", "clicks", "intents")),
-            "co": (cypher.STATS_CO_MATCHED, ("id", "co_matched_degree", "co_matched_weight")),
-            "derived": (cypher.STATS_DERIVED_WORKS, ("id", "derived_works")),
-            "integrations": (cypher.STATS_INTEGRATIONS, ("id", "integrations")),
-            "capabilities": (cypher.STATS_CAPABILITIES, ("id", "capabilities")),
-            "peers": (cypher.STATS_CAPABILITY_PEERS, ("id", "capability_peers")),
-            "wins": (cypher.STATS_WINS, ("id", "wins")),
-            "losses": (cypher.STATS_LOSSES, ("id", "losses")),
-            "last": (cypher.STATS_LAST_MATCHED, ("id", "last_matched")),
-        }
-
-        def work(tx: ManagedTransaction) -> dict[str, pl.DataFrame]:
-            return {
-                key: pl.DataFrame(
-                    _collected(tx, query),
-                    schema={name: pl.String if name in text else pl.Int64 for name in names},
-                    orient="row",
-                )
-                for key, (query, names) in queries.items()
-            }
-
-        parts: dict[str, pl.DataFrame] = self._read(work, bulk=True)
-        out = parts["artifacts"]
-        for key in ("matched", "co", "derived", "integrations", "capabilities", "peers", "wins", "losses", "last"):
-            out = out.join(parts[key], on="id", how="left")
-        out = out.join(parts["family"], on="provider", how="left")
-        counts = [c for c in STATS_COLUMNS if c not in ("id", "last_matched")]
-        return (
-            out.with_columns([pl.col(c).fill_null(0).cast(pl.Int64) for c in counts])
-            .with_columns(
-                pl.col("provider_family").clip(lower_bound=1),
-                pl.col("last_matched").str.to_date("%Y-%m-%d"),
-            )
-            .select(list(STATS_COLUMNS))
-            .sort("id")
-        )
-
-    def search_text(self, text: str, limit: int) -> pl.DataFrame:
-        schema = {"id": pl.String, "score": pl.Float64}
-        query = lucene_query(text)
-        if query is None or limit < 1:
-            return pl.DataFrame(schema=schema)
-        params: dict[str, Any] = {
-            "index": cypher.FULLTEXT_INDEX,
-            "query": query,
-            "hits": max(_SEARCH_HITS, limit),
-            "exact": text.casefold().strip(),
-            "exact_boost": _EXACT_BOOST,
-            "limit": int(limit),
-            **_SEARCH_WEIGHTS,
-        }
-
-        def work(tx: ManagedTransaction) -> list[tuple[str, float]]:
-            return [(record[0], record[1]) for record in tx.run(cypher.SEARCH_TEXT, params)]
-
-        rows: list[tuple[str, float]] = self._read(work)
-        return pl.DataFrame(rows, schema=schema, orient="row")
-
-    # -- traversals ------------------------------------------------------------------------------
-    def _expand(self, tx: ManagedTransaction, frontier: set[str], per_node: int) -> pl.DataFrame:
-        """The frontier's strongest edges, ordered and capped per node as the embedded store does."""
-        rows = [tuple(r) for r in tx.run(cypher.NEIGHBOR_EDGES, {"ids": sorted(frontier), "per_node": per_node})]
-        edges = pl.DataFrame(
-            rows, schema={"src": pl.String, "dst": pl.String, "type": pl.String, "weight": pl.Float64}, orient="row"
-        )
-        return (
-            edges.sort(["weight", "dst", "src", "type"], descending=[True, False, False, False])
-            .group_by("src", maintain_order=True)
-            .head(per_node)
-        )
-
-    def neighborhood(self, artifact_id: str, depth: int, limit: int) -> Subgraph:
-        def work(tx: ManagedTransaction) -> Subgraph:
-            graph = grow_neighborhood(artifact_id, depth, limit,
-                                      lambda frontier: self._expand(tx, frontier, per_node=limit))
-            ids = list(graph.nodes)
-            info = {row[0]: row for row in tx.run(cypher.NODE_INFO, {"ids": ids})}
-            nodes = [
-                GraphNode(
-                    id=node,
-                    label="Artifact",
-                    name=(info[node][1] or node) if node in info else node,
-                    type=info[node][2] if node in info else None,
-                    rank=info[node][3] if node in info else None,
-                )
-                for node in ids
-            ]
-            edges = [
-                GraphEdge(source=u, target=v, type=data["type"], weight=data["weight"])
-                for u, v, data in graph.edges(data=True)
-            ]
-            return Subgraph(center=artifact_id, nodes=nodes, edges=edges)
-
-        result: Subgraph = self._read(work)
-        return result
-
-    def path(self, a: str, b: str, max_depth: int) -> list[str]:
-        """The fewest-hop chain by ``shortestPath``, bounded by ``max_depth`` (at most ``MATCHGRAPH_MAX_DEPTH``)."""
-        if a == b:
-            return [a]
-        if type(max_depth) is not int:
-            raise InvalidInput(f"max_depth must be an integer, got {max_depth!r}")
-        if max_depth < 1:
-            return []
-        ceiling = min(self.settings.max_depth, cypher.MAX_PATH_HOPS)
-        if max_depth > ceiling:
-            raise InvalidInput(f"max_depth must be at most {ceiling}, got {max_depth}")
-        query = cypher.shortest_path_query(max_depth)
-
-        def work(tx: ManagedTransaction) -> list[str]:
-            record = tx.run(query, {"a": a, "b": b}).single()
-            return list(record[0]) if record is not None else []
-
-        result: list[str] = self._read(work)
-        return result
-
+        frames: list[pl.DataFrame] = []
+        after = ""
+        while True:
+            anchors = _collected(self.tx, read.anchors, {"after": after, "page": self.page_size})
+            if not anchors:
+                break
+            frames.append(self._read(table, read.page, {"ids": anchors}))
+            if len(anchors) < self.page_size:
+                break
+            after = max(anchors)
+        return pl.concat(frames, how="vertical") if frames else empty(table)

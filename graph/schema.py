@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,199}$"
 _ID_RE = re.compile(ID_PATTERN)
+TYPED_ID_PATTERN = ID_PATTERN.replace("a-z0-9", "A-Za-z0-9")
+"""An id as people may type it (in a URL, on the command line): upper case is folded on lookup."""
 _SLUG_DROP = re.compile(r"[^a-z0-9.]+")
 _SPACE = re.compile(r"\s+")
 MAX_INTENT_CHARS = 256

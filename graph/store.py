@@ -1,8 +1,13 @@
-"""The ``GraphStore`` protocol, the shapes it returns, and how a store is chosen.
+"""The ``GraphStore`` protocol: what a store holds and fetches, and how one is chosen.
 
-Two implementations stand behind it: :mod:`graph.embedded` (NetworkX + Parquet on disk, the
-default) and :mod:`graph.neo4j_store` (selected by ``NEO4J_URI``). The query engine and the ingest
-path talk only to this protocol, and one contract suite runs against both.
+A store is narrow on purpose. It applies deltas atomically, reads tables (whole, or the rows of
+some artifacts, or the rows matching a few values of an indexed column, with only the columns
+asked for), names the version of the graph it holds, takes the writers' lock, and can be cleared.
+Everything that ranks, scores or assembles an answer lives once, in ``queries/``, on top of these
+reads, so both stores give the same answers by construction; one contract suite runs on both.
+
+Two implementations stand behind it: :mod:`graph.embedded` (polars tables in Parquet snapshots,
+the default) and :mod:`graph.neo4j_store` (selected by ``NEO4J_URI``).
 """
 
 from __future__ import annotations
@@ -11,13 +16,10 @@ import os
 import secrets
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
-
-import networkx as nx
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
     from contextlib import AbstractContextManager
 
     import polars as pl
@@ -25,50 +27,33 @@ if TYPE_CHECKING:
     from graph.settings import Settings
     from graph.tables import GraphDelta, Table
 
-STATS_COLUMNS = (
-    "id",
-    "times_matched",
-    "clicks",
-    "intents",
-    "co_matched_degree",
-    "co_matched_weight",
-    "derived_works",
-    "integrations",
-    "capabilities",
-    "provider_family",
-    "capability_peers",
-    "wins",
-    "losses",
-    "last_matched",
-)
-"""Per-artifact aggregates every store computes the same way (polars here, Cypher on Neo4j).
 
-``capability_peers`` sums, over the artifact's capabilities, how many *other* artifacts that appear
-in the match graph (have a co-match) share that capability: reach through shared capabilities.
-"""
+@runtime_checkable
+class Reader(Protocol):
+    """A read view of ONE version of the graph: every read through it sees the same data.
 
+    On the embedded store it is a snapshot pinned for as long as the view is open; on Neo4j a read
+    transaction. Answers computed through one reader are consistent, and ``version`` names them.
+    """
 
-class GraphNode(BaseModel):
-    id: str
-    label: Literal["Artifact", "Capability", "Intent", "Provider"]
-    name: str
-    type: str | None = None
-    rank: int | None = None
+    @property
+    def version(self) -> str:
+        """The version these reads see (``""`` for a store never written)."""
+        ...
 
+    def table(self, table: Table, ids: Sequence[str] | None = None, *, by: str | None = None,
+              columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """A table's rows, in the schema of :mod:`graph.tables`, restricted to ``columns`` if given.
 
-class GraphEdge(BaseModel):
-    source: str
-    target: str
-    type: str
-    weight: float
+        ``ids`` alone: the rows touching those artifacts (any column of ``ARTIFACT_ENDPOINTS``).
+        ``ids`` with ``by``: the rows whose column ``by`` (one of ``LOOKUPS[table]``) holds one of
+        the values. Neither: the whole table. Row order is not part of the contract.
+        """
+        ...
 
-
-class Subgraph(BaseModel):
-    """Nodes and edges around a centre, small enough to draw and to send over HTTP."""
-
-    center: str
-    nodes: list[GraphNode]
-    edges: list[GraphEdge]
+    def tables(self, tables: Sequence[Table], ids: Sequence[str]) -> dict[Table, pl.DataFrame]:
+        """``table(t, ids)`` for several tables at once (one round trip on Neo4j)."""
+        ...
 
 
 @runtime_checkable
@@ -76,8 +61,8 @@ class GraphStore(Protocol):
     """What the rest of matchgraph needs of a store.
 
     Writes go through :meth:`apply` only, which is atomic: after a crash the store holds the graph
-    as it was before the call or after it. Reads return polars frames in the schemas of
-    :mod:`graph.tables`.
+    as it was before the call or after it. Reads go through a :meth:`reader`; ``table`` is a
+    one-read shorthand for ``with store.reader() as r: r.table(...)``.
     """
 
     kind: str
@@ -85,35 +70,18 @@ class GraphStore(Protocol):
     """How many searches' aggregates one ``apply`` may carry (None: no limit). Neo4j holds a
     transaction in its heap, so big log files are written in parts there."""
 
+    def reader(self, *, bulk: bool = False) -> AbstractContextManager[Reader]:
+        """A read view pinned to the version current when it opens. ``bulk`` marks a view that
+        reads whole tables (scoring): no interactive time limit applies to it."""
+        ...
+
+    def table(self, table: Table, ids: Sequence[str] | None = None, *, by: str | None = None,
+              columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """One read of the current version (see :meth:`Reader.table`)."""
+        ...
+
     def apply(self, delta: GraphDelta) -> None:
-        """Apply every table of ``delta`` in one atomic write."""
-        ...
-
-    def table(self, table: Table, ids: Sequence[str] | None = None, *,
-              capabilities: Sequence[str] | None = None) -> pl.DataFrame:
-        """A whole table, or the rows touching the artifacts ``ids`` (see ``ARTIFACT_ENDPOINTS``), or
-        the ``has_capability`` / ``capabilities`` rows of the ``capabilities`` (not with ``ids``)."""
-        ...
-
-    def tables(self, tables: Sequence[Table], ids: Sequence[str]) -> dict[Table, pl.DataFrame]:
-        """``table(t, ids)`` for each of ``tables``, read together: one query on Neo4j, where each
-        read is a round trip, so a profile page costs one instead of eight."""
-        ...
-
-    def artifact_stats(self) -> pl.DataFrame:
-        """One row per artifact with the aggregates of ``STATS_COLUMNS``."""
-        ...
-
-    def search_text(self, text: str, limit: int) -> pl.DataFrame:
-        """Artifacts whose name, description, capabilities or intents match ``text``: ``id``, ``score``."""
-        ...
-
-    def neighborhood(self, artifact_id: str, depth: int, limit: int) -> Subgraph:
-        """Artifacts within ``depth`` hops (co-match, lineage, integration), strongest edges first."""
-        ...
-
-    def path(self, a: str, b: str, max_depth: int) -> list[str]:
-        """The fewest-hop chain of artifact ids from ``a`` to ``b``, or ``[]`` when none is that short."""
+        """Apply every table of ``delta`` in one atomic write that also changes the version."""
         ...
 
     def version(self) -> str:
@@ -160,30 +128,6 @@ def owner_is_dead(owner: str) -> bool:
         return any(line.startswith("State:") and "Z" in line.split()[1] for line in status.read_text().splitlines())
     except OSError:
         return False
-
-
-def grow_neighborhood(center: str, depth: int, limit: int,
-                      expand: Callable[[set[str]], pl.DataFrame]) -> nx.Graph:
-    """Breadth-first growth shared by both stores: ``expand`` gives a frontier's strongest edges.
-
-    ``expand`` returns ``src, dst, type, weight`` rows, best first per ``src``; growth stops at
-    ``depth`` hops or ``limit`` nodes, whichever comes first.
-    """
-    graph: nx.Graph = nx.Graph()
-    graph.add_node(center)
-    frontier = {center}
-    for _ in range(depth):
-        if not frontier or graph.number_of_nodes() >= limit:
-            break
-        new_nodes: set[str] = set()
-        for src, dst, typ, weight in expand(frontier).iter_rows():
-            if dst not in graph and graph.number_of_nodes() >= limit:
-                continue
-            if dst not in graph:
-                new_nodes.add(dst)
-            graph.add_edge(src, dst, type=typ, weight=weight)
-        frontier = new_nodes
-    return graph
 
 
 def open_store(settings: Settings) -> GraphStore:

@@ -8,12 +8,17 @@ grow by addition, which is what makes ingestion incremental and order-independen
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from graph.schema import SIGNALS
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class Table(StrEnum):
@@ -66,25 +71,21 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
     },
     Table.DERIVED_FROM: {"src": Str(), "dst": Str()},
     Table.INTEGRATES_WITH: {"src": Str(), "dst": Str()},
-    Table.INTENTS: {"id": Str(), "searches": I64(), "last_day": pl.Date()},
+    Table.INTENTS: {"id": Str(), "searches": I64()},
     Table.MATCHED: {"intent": Str(), "artifact": Str(), "count": I64(), "clicks": I64(), "position_sum": I64()},
     Table.CO_MATCHED: {"a": Str(), "b": Str(), "count": I64()},
     Table.PREFERRED_OVER: {
         "winner": Str(),
         "loser": Str(),
-        "winner_pos": I64(),
-        "loser_pos": I64(),
         "count": I64(),
+        "winner_pos": pl.List(I64()),
+        "loser_pos": pl.List(I64()),
+        "counts": pl.List(I64()),
     },
     Table.DAILY: {"artifact": Str(), "day": pl.Date(), "matched": I64(), "clicks": I64(), "sessions": I64()},
     Table.SCORES: {
         "id": Str(),
         "rank": I64(),
-        "adoption": F64(),
-        "quality": F64(),
-        "ecosystem": F64(),
-        "match_graph": F64(),
-        "freshness": F64(),
         "quality_rating": F64(),
         "quality_lo": F64(),
         "quality_hi": F64(),
@@ -117,6 +118,13 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
     },
 }
 
+OPEN_COLUMNS: dict[Table, pl.DataType] = {Table.SCORES: F64()}
+"""Tables that hold further columns of one type besides their fixed schema: the scores table holds
+one ``Float64`` column per sub-score, named by ``queries.subscores.REGISTRY``, so a new sub-score
+needs no change here."""
+COLUMN_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+"""What an open column may be called: its name becomes a Parquet column and a Neo4j property."""
+
 KEYS: dict[Table, tuple[str, ...]] = {
     Table.ARTIFACTS: ("id",),
     Table.PROVIDERS: ("id",),
@@ -127,7 +135,7 @@ KEYS: dict[Table, tuple[str, ...]] = {
     Table.INTENTS: ("id",),
     Table.MATCHED: ("intent", "artifact"),
     Table.CO_MATCHED: ("a", "b"),
-    Table.PREFERRED_OVER: ("winner", "loser", "winner_pos", "loser_pos"),
+    Table.PREFERRED_OVER: ("winner", "loser"),
     Table.DAILY: ("artifact", "day"),
     Table.SCORES: ("id",),
     Table.RANK_HISTORY: ("run", "id"),
@@ -135,14 +143,16 @@ KEYS: dict[Table, tuple[str, ...]] = {
     Table.RUNS: ("run",),
 }
 
-ADDITIVE: dict[Table, dict[str, str]] = {
-    Table.INTENTS: {"searches": "sum", "last_day": "max"},
-    Table.MATCHED: {"count": "sum", "clicks": "sum", "position_sum": "sum"},
-    Table.CO_MATCHED: {"count": "sum"},
-    Table.PREFERRED_OVER: {"count": "sum"},
-    Table.DAILY: {"matched": "sum", "clicks": "sum", "sessions": "sum"},
+ADDITIVE: dict[Table, tuple[str, ...]] = {
+    Table.INTENTS: ("searches",),
+    Table.MATCHED: ("count", "clicks", "position_sum"),
+    Table.CO_MATCHED: ("count",),
+    Table.PREFERRED_OVER: ("count", "counts"),
+    Table.DAILY: ("matched", "clicks", "sessions"),
 }
-"""Tables whose rows merge by combining their measures per key ("sum" or "max")."""
+"""Tables whose rows merge by adding their measures per key. ``preferred_over`` adds too, cell by
+cell (see :func:`merge_preferences`); every measure is a sum, so a file's contribution can be
+subtracted again exactly."""
 
 ARTIFACT_ENDPOINTS: dict[Table, tuple[str, ...]] = {
     Table.ARTIFACTS: ("id",),
@@ -158,13 +168,47 @@ ARTIFACT_ENDPOINTS: dict[Table, tuple[str, ...]] = {
 }
 """For each table, the columns holding artifact ids: ``GraphStore.table(..., ids=)`` filters on them."""
 
+LOOKUPS: dict[Table, tuple[str, ...]] = {
+    Table.PROVIDERS: ("id",),
+    Table.CAPABILITIES: ("id",),
+    Table.HAS_CAPABILITY: ("capability",),
+    Table.INTENTS: ("id",),
+    Table.MATCHED: ("intent",),
+}
+"""Other columns a read may filter on (``table(t, values, by=column)``): every store answers
+exactly these lookups, and answers them without reading the whole table."""
+
+
+def check_read(table: Table, ids: object, by: str | None, columns: object) -> None:
+    """The same argument errors on every store, before it reads anything."""
+    if by is not None:
+        if by not in LOOKUPS.get(table, ()):
+            raise ValueError(f"table {table.value} cannot be filtered on {by!r}")
+        if ids is None:
+            raise ValueError("a lookup by column needs the values to look up")
+    elif ids is not None and table not in ARTIFACT_ENDPOINTS:
+        raise ValueError(f"table {table.value} has no artifact column to filter on")
+    if columns is not None:
+        unknown = [c for c in columns if c not in SCHEMAS[table] and not extra_columns(table, [c])]  # type: ignore[attr-defined]
+        if unknown:
+            raise ValueError(f"table {table.value} has no columns {unknown}")
+
 
 def empty(table: Table) -> pl.DataFrame:
     return pl.DataFrame(schema=SCHEMAS[table])
 
 
+def extra_columns(table: Table, columns: Sequence[str]) -> list[str]:
+    """The columns of ``columns`` that an open table keeps beyond its fixed schema."""
+    if table not in OPEN_COLUMNS:
+        return []
+    fixed = SCHEMAS[table]
+    return [c for c in columns if c not in fixed and COLUMN_NAME.match(c)]
+
+
 def conform(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
-    """Select and cast ``frame`` to the table's schema, adding missing columns as nulls."""
+    """Select and cast ``frame`` to the table's schema, adding missing columns as nulls (an open
+    table also keeps its extra columns, cast to the open type)."""
     schema = SCHEMAS[table]
     if frame.width == 0:
         return empty(table)
@@ -172,15 +216,63 @@ def conform(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
         (pl.col(name) if name in frame.columns else pl.lit(None)).cast(dtype).alias(name)
         for name, dtype in schema.items()
     ]
+    columns += [pl.col(name).cast(OPEN_COLUMNS[table]) for name in extra_columns(table, frame.columns)]
     return frame.select(columns)
 
 
+def with_columns_of(table: Table, frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """``frame`` restricted to ``columns``; an open table's column that no row holds yet reads as nulls."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        frame = frame.with_columns(pl.lit(None, OPEN_COLUMNS[table]).alias(c) for c in missing)
+    return frame.select(list(columns))
+
+
+def preference_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Per-pair preference rows as one row per (winner, loser, winner_pos, loser_pos) cell.
+
+    The id columns keep their type (a store may hold them as integer codes)."""
+    cells = frame.select("winner", "loser", "winner_pos", "loser_pos", pl.col("counts").alias("count"))
+    return cells.explode(["winner_pos", "loser_pos", "count"]).with_columns(
+        pl.col("winner_pos").cast(I64), pl.col("loser_pos").cast(I64), pl.col("count").cast(I64))
+
+
+def preference_pairs(cells: pl.DataFrame) -> pl.DataFrame:
+    """Cells summed per (winner, loser, positions) and gathered into one row per ordered pair,
+    cells in position order, ``count`` their total; cells that add up to zero are dropped."""
+    summed = (
+        cells.group_by("winner", "loser", "winner_pos", "loser_pos").agg(pl.col("count").sum())
+        .filter(pl.col("count") != 0)
+        .sort("winner", "loser", "winner_pos", "loser_pos")
+    )
+    return summed.group_by("winner", "loser", maintain_order=True).agg(
+        pl.col("count").sum().alias("total"), "winner_pos", "loser_pos", pl.col("count").alias("counts"),
+    ).select("winner", "loser", pl.col("total").alias("count"), "winner_pos", "loser_pos", "counts")
+
+
 def merge_additive(table: Table, old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
-    """Combine two frames of an additive table: measures add (or take the max) per key."""
+    """Combine two frames of an additive table: measures add per key, rows sorted by key.
+
+    Both frames have the same column types (conformed, or coded alike by a store).
+
+    Rows whose measures all add up to zero disappear, so adding a contribution and then its
+    negation (``negated``) leaves the table as it was.
+    """
+    if table is Table.PREFERRED_OVER:
+        return preference_pairs(pl.concat([preference_cells(old), preference_cells(new)]))
     keys = list(KEYS[table])
-    aggs = [getattr(pl.col(col), how)().alias(col) for col, how in ADDITIVE[table].items()]
-    both = pl.concat([old, conform(table, new)], how="vertical")
-    return both.group_by(keys, maintain_order=False).agg(aggs).sort(keys).select(list(SCHEMAS[table]))
+    measures = ADDITIVE[table]
+    both = pl.concat([old, new], how="vertical")
+    summed = both.group_by(keys, maintain_order=False).agg([pl.col(c).sum() for c in measures])
+    nonzero = pl.any_horizontal([pl.col(c) != 0 for c in measures])
+    return summed.filter(nonzero).sort(keys).select(list(SCHEMAS[table]))
+
+
+def negated(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+    """An additive table's rows with every measure negated: merging it subtracts the rows."""
+    if table is Table.PREFERRED_OVER:
+        return frame.with_columns(-pl.col("count"), pl.col("counts").list.eval(-pl.element()))
+    return frame.with_columns([-pl.col(c) for c in ADDITIVE[table]])
 
 
 @dataclass

@@ -2,16 +2,17 @@
 
 For a frame of searches (``ingest.logs.SEARCH_SCHEMA``):
 
-* ``intents``: searches per normalized query, and the last day it was searched;
+* ``intents``: searches per normalized query;
 * ``matched``: per (intent, artifact), searches listing it, clicks on it, sum of its positions;
 * ``daily``: per (artifact, day), searches listing it, clicks on it and the distinct sessions that
   listed it (a search without a session is a session of its own). Sessions are distinct within
   one aggregated block (``ingest.pipeline.SESSION_BLOCK`` lines of one file) and add across
   blocks, so a session whose searches fall in two blocks or files on the same day counts twice;
 * ``co_matched``: per unordered pair in the top ``TOP_K`` of one search, the searches listing both;
-* ``preferred_over``: per (chosen, shown-but-not-chosen, their positions), the number of searches
-  where a person chose the first from the top ``TOP_K`` while the second was shown there too
-  (the rank-breaking of a choice from a shown list; positions kept so scoring can fit position bias);
+* ``preferred_over``: per ordered pair (chosen, shown but not chosen), the number of searches where
+  a person chose the first from the top ``TOP_K`` while the second was shown there too (the
+  rank-breaking of a choice from a shown list), with the counts per pair of positions, so scoring
+  can fit position bias;
 * ``artifacts``: stub rows for every id seen, so nothing a log names is dropped.
 
 Artifact ids are mapped to integer codes (in sorted order, so code order is id order) before the
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from graph.tables import ADDITIVE, GraphDelta, Table, conform, empty, merge_additive
+from graph.tables import ADDITIVE, GraphDelta, Table, conform, empty, merge_additive, preference_pairs
 
 TOP_K = 10
 
@@ -66,9 +67,7 @@ def aggregate_searches(searches: pl.DataFrame) -> dict[Table, pl.DataFrame]:
     ids = pl.concat([shown.select("artifact"), clicked.select("artifact")]).unique().sort("artifact")
     ids = ids.with_row_index("code")
 
-    intents = s.group_by("intent").agg(pl.len().alias("searches"), pl.col("day").max().alias("last_day")).rename(
-        {"intent": "id"}
-    )
+    intents = s.group_by("intent").agg(pl.len().alias("searches")).rename({"intent": "id"})
     match_counts = shown.group_by("intent", "artifact").agg(
         pl.len().alias("count"), pl.col("pos").sum().alias("position_sum")
     )
@@ -96,7 +95,7 @@ def aggregate_searches(searches: pl.DataFrame) -> dict[Table, pl.DataFrame]:
         .agg(pl.len().alias("count"))
         .rename({"pos": "winner_pos", "pos_l": "loser_pos"})
     )
-    prefs = _decode(prefs, ids, {"code": "winner", "code_l": "loser"})
+    prefs = preference_pairs(_decode(prefs, ids, {"code": "winner", "code_l": "loser"}))
 
     stubs = ids.select(pl.col("artifact").alias("id"), pl.col("artifact").alias("name"),
                        pl.lit(False).alias("catalogued"))

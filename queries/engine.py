@@ -1,4 +1,10 @@
-"""The read side: show, top, search, alternatives and compare, over any :class:`GraphStore`."""
+"""The read side: show, top, search, alternatives, compare, neighbourhoods and paths.
+
+A :class:`QueryEngine` answers over ONE :class:`graph.store.Reader`, so every answer comes from a
+single version of the graph, named by ``engine.version``. Every method reads through the reader's
+indexed lookups (by artifact id, or by an indexed column); only ``top``, ``runs`` and the search
+index read whole tables, and the search index is built once per version.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from graph.errors import InvalidInput, NotFound, NotScored
 from graph.schema import SIGNALS, ArtifactType
 from graph.tables import Table
 from queries import verdict as rules
+from queries import walk
 from queries.models import (
     Alternative,
     ArtifactDetail,
@@ -18,32 +25,41 @@ from queries.models import (
     CapabilityView,
     Comparison,
     Explanation,
+    GraphEdge,
+    GraphNode,
     HistoryPoint,
+    Page,
     PathAnswer,
     PathStep,
     QualityView,
     RunView,
     SearchHit,
+    Subgraph,
     SubScores,
 )
-from queries.scoring import SUBSCORES, explain
+from queries.scoring import explain
+from queries.search import IndexCache, SearchIndex
+from queries.subscores import NAMES
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from graph.store import GraphStore, Subgraph
+    from graph.settings import Settings
+    from graph.store import Reader
 
-_SCORE_COLS = ["rank", *SUBSCORES, "quality_rating", "quality_lo", "quality_hi", "comparisons", "low_confidence",
+_SCORE_COLS = ["rank", *NAMES, "quality_rating", "quality_lo", "quality_hi", "comparisons", "low_confidence",
                "evidence"]
+SEARCH_CANDIDATES = 1_000
 _ROW_TABLES = (Table.ARTIFACTS, Table.SCORES, Table.MATCHED, Table.HAS_CAPABILITY)
-"""What an artifact's row is made of. ``show`` and ``alternatives`` read their other tables in the
-same ``store.tables`` call: on Neo4j every call is a round trip, so a ``compare`` makes 6-8, not 34."""
+"""What an artifact's row is made of, read together (one round trip on Neo4j)."""
 
 
 def _joined(frames: dict[Table, pl.DataFrame]) -> pl.DataFrame:
     """One row per artifact: its fields, scores, match totals and capability count."""
     arts = frames[Table.ARTIFACTS]
-    scores = frames[Table.SCORES].select("id", *_SCORE_COLS)
+    scores = frames[Table.SCORES]
+    missing = [c for c in _SCORE_COLS if c not in scores.columns]
+    scores = scores.with_columns(pl.lit(None, pl.Float64).alias(c) for c in missing).select("id", *_SCORE_COLS)
     matched = frames[Table.MATCHED].group_by("artifact").agg(
         pl.col("count").sum().alias("times_matched"), pl.col("clicks").sum().alias("clicks")
     )
@@ -57,36 +73,59 @@ def _joined(frames: dict[Table, pl.DataFrame]) -> pl.DataFrame:
     )
 
 
-class QueryEngine:
-    """Answers questions about the graph; every method reads through the store protocol only."""
+def canonical_id(text: str) -> str:
+    """How an id typed by a person is looked up: trimmed and lower-cased."""
+    return text.strip().lower()
 
-    def __init__(self, store: GraphStore, *, max_limit: int = 200) -> None:
-        self.store = store
-        self.max_limit = max_limit
+
+class QueryEngine:
+    """Answers questions about one version of the graph; every method reads through ``reader``."""
+
+    def __init__(self, reader: Reader, settings: Settings, indexes: IndexCache | None = None) -> None:
+        self.reader = reader
+        self.settings = settings
+        self.indexes = indexes or IndexCache(keep=1)
+
+    @property
+    def version(self) -> str:
+        return self.reader.version
+
+    # -- bounds ----------------------------------------------------------------------------------
+    def check_page(self, limit: int, offset: int = 0) -> None:
+        """The one page rule: ``1 <= limit <= MATCHGRAPH_MAX_LIMIT``, ``0 <= offset <= MATCHGRAPH_MAX_OFFSET``."""
+        most = self.settings.max_limit
+        if limit < 1 or limit > most:
+            raise InvalidInput(f"limit must be between 1 and {most}, got {limit}")
+        if offset < 0 or offset > self.settings.max_offset:
+            raise InvalidInput(f"offset must be between 0 and {self.settings.max_offset}, got {offset}")
+
+    def _depth(self, depth: int) -> int:
+        ceiling = self.settings.max_depth
+        if depth < 1 or depth > ceiling:
+            raise InvalidInput(f"depth must be between 1 and {ceiling}, got {depth}")
+        return depth
 
     # -- lookups ---------------------------------------------------------------------------------
-    def _limit(self, limit: int, offset: int = 0) -> int:
-        if limit < 1 or limit > self.max_limit:
-            raise InvalidInput(f"limit must be between 1 and {self.max_limit}, got {limit}")
-        if offset < 0:
-            raise InvalidInput(f"offset must not be negative, got {offset}")
-        return limit
+    def search_index(self) -> SearchIndex:
+        return self.indexes.get(self.reader)
 
     def suggest(self, text: str, n: int = 3) -> list[str]:
-        ids = self.store.table(Table.ARTIFACTS).get_column("id")
-        key = text.lower()
+        ids = self.search_index().docs.get_column("id")
+        key = canonical_id(text)
         prefix = ids.filter(ids.str.starts_with(key[:3])).to_list() if len(key) >= 3 else []
         pool = prefix if len(prefix) >= n else ids.to_list()
         return difflib.get_close_matches(key, pool, n=n, cutoff=0.5)
 
     def _rows(self, ids: Sequence[str]) -> pl.DataFrame:
-        return _joined(self.store.tables(_ROW_TABLES, ids))
+        return _joined(self.reader.tables(_ROW_TABLES, ids))
+
+    def _not_found(self, artifact_id: str) -> NotFound:
+        return NotFound(f"no artifact with id {artifact_id!r}", suggestions=self.suggest(artifact_id))
 
     def _row(self, artifact_id: str) -> dict[str, Any]:
-        key = artifact_id.strip().lower()
-        rows = self._rows([key])
+        rows = self._rows([canonical_id(artifact_id)])
         if rows.height == 0:
-            raise NotFound(f"no artifact with id {artifact_id!r}", suggestions=self.suggest(key))
+            raise self._not_found(artifact_id)
         return rows.row(0, named=True)
 
     @staticmethod
@@ -94,7 +133,7 @@ class QueryEngine:
         return {
             "id": row["id"], "name": row["name"], "type": row["type"], "pricing": row["pricing"],
             "rank": row["rank"],
-            "scores": SubScores(**{k: (round(row[k], 2) if row[k] is not None else None) for k in SUBSCORES}),
+            "scores": SubScores(**{k: (round(row[k], 2) if row[k] is not None else None) for k in NAMES}),
             "times_matched": row["times_matched"], "capabilities_count": row["capabilities_count"],
         }
 
@@ -104,15 +143,14 @@ class QueryEngine:
 
     # -- show ------------------------------------------------------------------------------------
     def show(self, artifact_id: str) -> ArtifactDetail:
-        key = artifact_id.strip().lower()
-        frames = self.store.tables((*_ROW_TABLES, Table.DERIVED_FROM, Table.INTEGRATES_WITH), [key])
+        key = canonical_id(artifact_id)
+        frames = self.reader.tables((*_ROW_TABLES, Table.DERIVED_FROM, Table.INTEGRATES_WITH), [key])
         rows = _joined(frames)
         if rows.height == 0:
-            raise NotFound(f"no artifact with id {artifact_id!r}", suggestions=self.suggest(key))
+            raise self._not_found(artifact_id)
         row = rows.row(0, named=True)
-        key = row["id"]
         has_cap = frames[Table.HAS_CAPABILITY].sort("position")
-        cap_nodes = self.store.table(Table.CAPABILITIES, capabilities=has_cap.get_column("capability").to_list())
+        cap_nodes = self.reader.table(Table.CAPABILITIES, has_cap.get_column("capability").to_list(), by="id")
         caps = has_cap.join(cap_nodes, left_on="capability", right_on="id", how="left")
         derived = frames[Table.DERIVED_FROM]
         links = frames[Table.INTEGRATES_WITH]
@@ -147,67 +185,77 @@ class QueryEngine:
         row = self._row(artifact_id)
         if row["rank"] is None:
             raise NotScored(f"{row['id']} has not been scored yet", hint="run `matchgraph score`")
-        data = explain(row)
-        return Explanation(id=row["id"], **data)
+        return Explanation(id=row["id"], **explain(row))
 
-    def history(self, artifact_id: str) -> list[HistoryPoint]:
+    def history(self, artifact_id: str, limit: int | None = None, offset: int = 0) -> Page[HistoryPoint]:
+        """The artifact's rank at every scoring run, oldest first (a page of ``MATCHGRAPH_MAX_LIMIT``
+        points by default)."""
+        limit = self.settings.max_limit if limit is None else limit
+        self.check_page(limit, offset)
         key = self._row(artifact_id)["id"]
-        hist = self.store.table(Table.RANK_HISTORY, [key]).sort("scored_at")
-        return [HistoryPoint(run=r["run"], scored_at=r["scored_at"].isoformat(), rank=r["rank"])
-                for r in hist.iter_rows(named=True)]
+        hist = self.reader.table(Table.RANK_HISTORY, [key]).sort("scored_at", "run").slice(offset, limit + 1)
+        points = [HistoryPoint(run=r["run"], scored_at=r["scored_at"].isoformat(), rank=r["rank"])
+                  for r in hist.iter_rows(named=True)]
+        return Page[HistoryPoint].of(points, offset, limit)
 
     # -- top and search ----------------------------------------------------------------------------
-    def top(self, type_: str | None = None, limit: int = 10, offset: int = 0) -> list[ArtifactSummary]:
+    def top(self, type_: str | None = None, limit: int = 10, offset: int = 0) -> Page[ArtifactSummary]:
         """The best-ranked catalogued artifacts (stubs known only from logs are left out)."""
-        limit = self._limit(limit, offset)
+        self.check_page(limit, offset)
         if type_ is not None and type_ not in {t.value for t in ArtifactType}:
             raise InvalidInput(f"unknown type {type_!r}; one of: {', '.join(t.value for t in ArtifactType)}")
-        arts = self.store.table(Table.ARTIFACTS).filter(pl.col("catalogued")).select("id", "type")
+        arts = self.reader.table(Table.ARTIFACTS, columns=["id", "type", "catalogued"]).filter(pl.col("catalogued"))
         if type_:
             arts = arts.filter(pl.col("type") == type_)
         ranked = (
-            arts.join(self.store.table(Table.SCORES).select("id", "rank", "adoption"), on="id")
-            .sort(["rank", "adoption", "id"], descending=[True, True, False])
-            .slice(offset, limit)
+            arts.join(self.reader.table(Table.SCORES, columns=["id", "rank", "adoption"]), on="id")
+            .sort(["rank", "adoption", "id"], descending=[True, True, False], nulls_last=True)
+            .slice(offset, limit + 1)
         )
         ids = ranked.get_column("id").to_list()
         found = self.summaries(ids)
-        return [found[i] for i in ids]
+        return Page[ArtifactSummary].of([found[i] for i in ids], offset, limit)
 
-    def search(self, text: str, limit: int = 10, max_chars: int = 256, offset: int = 0) -> list[SearchHit]:
-        """Text relevance first, then rank; ``offset + limit`` may not pass the engine's limit."""
-        limit = self._limit(limit)
-        if offset < 0 or offset + limit > self.max_limit:
-            raise InvalidInput(f"offset + limit must be between 0 and {self.max_limit}, got {offset + limit}")
+    def search(self, text: str, limit: int = 10, offset: int = 0) -> Page[SearchHit]:
+        """Text relevance first, then rank, then id."""
+        self.check_page(limit, offset)
         if not text.strip():
             raise InvalidInput("the search text is empty")
-        if len(text) > max_chars:
-            raise InvalidInput(f"the search text is longer than {max_chars} characters")
-        # Text relevance first, then the rank among equally relevant hits: fetch a wider candidate set.
-        hits = self.store.search_text(text, min((offset + limit) * 5, 1_000))
-        ids = hits.get_column("id").to_list()
-        found = self.summaries(ids)
-        ordered = sorted(
-            ((i, score) for i, score in hits.iter_rows() if i in found),
-            key=lambda item: (-item[1], -(found[item[0]].rank or -1), item[0]),
-        )
-        return [SearchHit(**found[i].model_dump(), relevance=round(score, 4))
-                for i, score in ordered[offset:offset + limit]]
+        if len(text) > self.settings.max_query_chars:
+            raise InvalidInput(f"the search text is longer than {self.settings.max_query_chars} characters")
+        # relevance first, then rank among equally relevant hits: every hit tied with the last one
+        # the page needs is a candidate (up to a bound, past which ties are settled by id)
+        hits = self.search_index().hits(text, SEARCH_CANDIDATES)
+        needed = offset + limit + 1
+        if hits.height > needed:
+            floor = hits.get_column("score")[needed - 1]
+            hits = hits.filter(pl.col("score") >= floor)
+        found = self.summaries(hits.get_column("id").to_list())
+        def order(item: tuple[str, float]) -> tuple[float, int, str]:
+            rank = found[item[0]].rank
+            return -item[1], -(rank if rank is not None else -1), item[0]
+
+        ordered = sorted(((i, score) for i, score in hits.iter_rows() if i in found), key=order)
+        items = [SearchHit(**found[i].model_dump(), relevance=round(score, 4))
+                 for i, score in ordered[offset:offset + limit + 1]]
+        return Page[SearchHit].of(items, offset, limit)
 
     # -- alternatives and compare -----------------------------------------------------------------
-    def alternatives(self, artifact_id: str, limit: int = 5, exclude: Sequence[str] = ()) -> list[Alternative]:
+    def alternatives(self, artifact_id: str, limit: int = 5, offset: int = 0,
+                     exclude: Sequence[str] = ()) -> Page[Alternative]:
         """Artifacts people met in the same searches, most strongly co-matched first.
 
         Strength is the co-match count over the smaller of the two artifacts' match counts, ties
-        broken by rank. Where the match graph knows too few, artifacts of the same type that share
-        capabilities fill the list, by rank.
+        broken by count, rank and id. Where the match graph knows too few, artifacts of the same
+        type that share capabilities fill the list, by shared capabilities, rank and id.
         """
-        limit = self._limit(limit)
-        key = artifact_id.strip().lower()
-        frames = self.store.tables((*_ROW_TABLES, Table.CO_MATCHED), [key])
+        self.check_page(limit, offset)
+        want = offset + limit + 1
+        key = canonical_id(artifact_id)
+        frames = self.reader.tables((*_ROW_TABLES, Table.CO_MATCHED), [key])
         found = _joined(frames)
         if found.height == 0:
-            raise NotFound(f"no artifact with id {artifact_id!r}", suggestions=self.suggest(key))
+            raise self._not_found(artifact_id)
         row = found.row(0, named=True)
         key = row["id"]
         skip = {key, *exclude}
@@ -224,24 +272,22 @@ class QueryEngine:
         out = [
             Alternative(**self._summary_fields(r), co_matched=r["count"],
                         reason=f"matched together in {r['count']} searches")
-            for r in rows.head(limit).iter_rows(named=True)
+            for r in rows.head(want).iter_rows(named=True)
         ]
-        if len(out) < limit:
-            out.extend(self._capability_peers(key, row["type"], limit - len(out), skip | {a.id for a in out}))
-        return out
+        if len(out) < want:
+            out.extend(self._capability_peers(key, row["type"], want - len(out), skip | {a.id for a in out}))
+        return Page[Alternative].of(out[offset:], offset, limit)
 
     def _capability_peers(self, key: str, type_: str | None, limit: int, skip: set[str]) -> list[Alternative]:
-        mine = self.store.table(Table.HAS_CAPABILITY, [key]).get_column("capability").to_list()
+        mine = self.reader.table(Table.HAS_CAPABILITY, [key]).get_column("capability").to_list()
         if not mine:
             return []
         shared = (
-            self.store.table(Table.HAS_CAPABILITY, capabilities=mine)
-            .filter(pl.col("capability").is_in(mine) & ~pl.col("artifact").is_in(list(skip)))
+            self.reader.table(Table.HAS_CAPABILITY, mine, by="capability")
+            .filter(~pl.col("artifact").is_in(list(skip)))
             .group_by("artifact").agg(pl.len().alias("shared"))
         )
-        rows = self._rows(shared.get_column("artifact").to_list()).join(
-            shared, left_on="id", right_on="artifact"
-        )
+        rows = self._rows(shared.get_column("artifact").to_list()).join(shared, left_on="id", right_on="artifact")
         if type_:
             rows = rows.filter(pl.col("type") == type_)
         rows = rows.sort(["shared", "rank", "id"], descending=[True, True, False], nulls_last=True).head(limit)
@@ -259,7 +305,7 @@ class QueryEngine:
             raise NotScored(f"not scored yet: {', '.join(unscored)}", hint="run `matchgraph score`")
         alts: dict[str, Alternative] = {}
         for side in (left, right):
-            for alt in self.alternatives(side.id, limit=alternatives, exclude=(left.id, right.id)):
+            for alt in self.alternatives(side.id, limit=alternatives, exclude=(left.id, right.id)).items:
                 alts.setdefault(alt.id, alt)
         best = sorted(alts.values(), key=lambda x: (-(x.rank or 0), x.id))[:alternatives]
         return Comparison(
@@ -267,51 +313,48 @@ class QueryEngine:
             verdict=rules.verdict(left, right), leads=rules.leads(left, right), alternatives=best,
         )
 
-
     # -- the match graph's shape ----------------------------------------------------------------
-    def _depth(self, depth: int, max_depth: int) -> int:
-        if depth < 1 or depth > max_depth:
-            raise InvalidInput(f"depth must be between 1 and {max_depth}, got {depth}")
-        return depth
-
-    def neighborhood(self, artifact_id: str, depth: int = 1, limit: int = 30, *, max_depth: int = 3,
-                     max_nodes: int = 100) -> Subgraph:
-        """The artifacts within ``depth`` hops, strongest edges first, at most ``limit`` nodes."""
-        depth = self._depth(depth, max_depth)
-        if limit < 2 or limit > max_nodes:
-            raise InvalidInput(f"limit must be between 2 and {max_nodes}, got {limit}")
+    def neighborhood(self, artifact_id: str, depth: int = 1, limit: int = 30) -> Subgraph:
+        """The artifacts within ``depth`` hops, strongest edges first, at most ``limit`` nodes, and
+        every edge among them (see :func:`queries.walk.neighbourhood`)."""
+        depth = self._depth(depth)
+        most = self.settings.max_neighborhood_nodes
+        if limit < 2 or limit > most:
+            raise InvalidInput(f"limit must be between 2 and {most}, got {limit}")
         key = self._row(artifact_id)["id"]
-        return self.store.neighborhood(key, depth, limit)
+        chosen, edges = walk.neighbourhood(self.reader, key, depth, limit)
+        info = self.reader.tables((Table.ARTIFACTS, Table.SCORES), list(chosen))
+        names = dict(info[Table.ARTIFACTS].select("id", "name").iter_rows())
+        types = dict(info[Table.ARTIFACTS].select("id", "type").iter_rows())
+        ranks = dict(info[Table.SCORES].select("id", "rank").iter_rows())
+        nodes = [GraphNode(id=i, label="Artifact", name=names.get(i) or i, type=types.get(i), rank=ranks.get(i),
+                           depth=d) for i, d in sorted(chosen.items(), key=lambda item: (item[1], item[0]))]
+        return Subgraph(center=key, depth=depth, nodes=nodes,
+                        edges=[GraphEdge(**e) for e in edges.iter_rows(named=True)])
 
-    def path(self, a: str, b: str, max_depth: int = 3, *, depth_ceiling: int = 3) -> PathAnswer:
+    def path(self, a: str, b: str, max_depth: int = 3) -> PathAnswer:
         """The fewest-hop chain from ``a`` to ``b``; each step names the edge that makes it (a
         co-match, the strongest, before lineage and integration)."""
-        max_depth = self._depth(max_depth, depth_ceiling)
+        max_depth = self._depth(max_depth)
         source, target = self._row(a)["id"], self._row(b)["id"]
-        ids = self.store.path(source, target, max_depth)
+        ids = walk.shortest_path(self.reader, source, target, max_depth)
         if not ids:
             return PathAnswer(source=source, target=target, max_depth=max_depth, connected=False, hops=None,
                               nodes=[], steps=[])
-        edges = pl.concat([
-            self.store.table(Table.CO_MATCHED, ids).select(
-                pl.col("a").alias("src"), pl.col("b").alias("dst"), pl.lit("CO_MATCHED").alias("type"),
-                pl.col("count").cast(pl.Float64).alias("weight")),
-            *[self.store.table(t, ids).select("src", "dst", pl.lit(t.name).alias("type"), pl.lit(1.0).alias("weight"))
-              for t in (Table.DERIVED_FROM, Table.INTEGRATES_WITH)],
-        ])
+        edges = walk.edges_of(self.reader, ids)
         best: dict[frozenset[str], PathStep] = {}
-        for src, dst, typ, weight in edges.sort("weight", descending=True).iter_rows():
+        ranked = edges.with_columns(pl.col("type").replace_strict(walk.EDGE_ORDER, return_dtype=pl.Int64)
+                                    .alias("_kind")).sort(["_kind", "weight"], descending=[False, True])
+        for src, dst, typ, weight, _ in ranked.iter_rows():
             best.setdefault(frozenset((src, dst)), PathStep(source=src, target=dst, type=typ, weight=weight))
-        steps = []
-        for u, v in zip(ids, ids[1:], strict=False):
-            edge = best[frozenset((u, v))]
-            steps.append(PathStep(source=u, target=v, type=edge.type, weight=edge.weight))
+        steps = [PathStep(source=u, target=v, type=best[frozenset((u, v))].type, weight=best[frozenset((u, v))].weight)
+                 for u, v in zip(ids, ids[1:], strict=False)]
         found = self.summaries(ids)
         return PathAnswer(source=source, target=target, max_depth=max_depth, connected=True, hops=len(ids) - 1,
                           nodes=[found[i] for i in ids], steps=steps)
 
-    def runs(self, limit: int = 20, offset: int = 0) -> list[RunView]:
+    def runs(self, limit: int = 20, offset: int = 0) -> Page[RunView]:
         """The recorded nightly runs, newest first."""
-        limit = self._limit(limit, offset)
-        runs = self.store.table(Table.RUNS).sort(["started_at", "run"], descending=True).slice(offset, limit)
-        return [RunView(**row) for row in runs.iter_rows(named=True)]
+        self.check_page(limit, offset)
+        runs = self.reader.table(Table.RUNS).sort(["started_at", "run"], descending=True).slice(offset, limit + 1)
+        return Page[RunView].of([RunView(**row) for row in runs.iter_rows(named=True)], offset, limit)

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, Literal, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
+
+from queries.subscores import REGISTRY
 
 T = TypeVar("T")
 
+if TYPE_CHECKING:
+    class SubScores(BaseModel):
+        """Each registered sub-score's value (0-100) or null."""
 
-class SubScores(BaseModel):
-    adoption: float | None
-    quality: float | None
-    ecosystem: float | None
-    match_graph: float | None
-    freshness: float | None
+        def __getattr__(self, name: str) -> float | None: ...
+else:
+    SubScores = create_model(
+        "SubScores",
+        __doc__="Each sub-score's value, 0-100 (null when not scored); fields from queries.subscores.REGISTRY.",
+        **{s.name: (float | None, Field(description=f"{s.label}: {s.summary}.")) for s in REGISTRY},
+    )
 
 
 class ArtifactSummary(BaseModel):
@@ -115,6 +121,32 @@ class Page(BaseModel, Generic[T]):
                    next_offset=offset + limit if len(items) > limit else None)
 
 
+class GraphNode(BaseModel):
+    id: str
+    label: Literal["Artifact", "Capability", "Intent", "Provider"]
+    name: str
+    type: str | None = None
+    rank: int | None = None
+    depth: int = Field(description="Hops from the centre (0 for the centre itself).")
+
+
+class GraphEdge(BaseModel):
+    source: str
+    target: str
+    type: str
+    weight: float
+
+
+class Subgraph(BaseModel):
+    """Nodes and edges around a centre, small enough to draw and to send over HTTP: every edge
+    between two of the nodes is included, not only the ones the walk followed."""
+
+    center: str
+    depth: int
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+
+
 class PathStep(BaseModel):
     source: str
     target: str
@@ -148,28 +180,3 @@ class RunView(BaseModel):
     duration_s: float
     rescored: bool
     rejects: str | None
-
-
-class FileResult(BaseModel):
-    source: str
-    sha256: str
-    status: str
-    read: int
-    ingested: int
-    rejected: int
-
-
-class IngestResult(BaseModel):
-    kind: str
-    read: int
-    ingested: int
-    rejected: int
-    rejects: str | None
-    files: list[FileResult]
-
-
-class ScoreResult(BaseModel):
-    run: str
-    artifacts: int
-    as_of: date
-    low_confidence: int

@@ -43,10 +43,10 @@ def connect_neo4j(home: Path) -> GraphStore:
         pytest.skip(f"Neo4j is not reachable: {e}")
 
 
-@pytest.fixture(params=["networkx", pytest.param("neo4j", marks=pytest.mark.integration)])
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.integration)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
     """An empty store of each kind."""
-    if request.param == "networkx":
+    if request.param == "embedded":
         s: GraphStore = EmbeddedStore(tmp_path / "home")
     else:
         s = connect_neo4j(tmp_path / "home")
@@ -77,8 +77,7 @@ SAMPLES_AS_OF = date(2026, 2, 1)
 def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home holding the shipped samples after one nightly run (one recorded run, scored as of
     SAMPLES_AS_OF), shared read-only by the API, page and browser tests."""
-    from api.nightly import run_nightly
-    from queries.scoring import ScoringConfig
+    from api.application import MatchGraph
     from tests.fixtures import api_settings
 
     root = tmp_path_factory.mktemp("samples")
@@ -89,8 +88,8 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = root / "home"
     store = EmbeddedStore(home)
     try:
-        report = run_nightly(store, api_settings(home), root / "catalog", root / "logs",
-                             ScoringConfig(as_of=SAMPLES_AS_OF), say=lambda _line: None)
+        report = MatchGraph(api_settings(home), store).nightly(root / "catalog", root / "logs",
+                                                               say=lambda _line: None, as_of=SAMPLES_AS_OF)
     finally:
         store.close()
     assert report.ingested == 25_216

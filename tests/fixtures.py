@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from graph.store import GraphStore
+    from queries.engine import QueryEngine
 
 CATALOG: list[dict[str, Any]] = [
     {"id": "flux-1-pro", "name": "FLUX.1 Pro", "type": "model", "pricing": "free", "provider": "Black Forest Labs",
@@ -70,6 +71,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def snapshot_engine(home: Path, **settings: object) -> QueryEngine:
+    """A query engine over the current snapshot of the embedded store at ``home`` (a snapshot, unlike
+    a Neo4j transaction, stays readable after its view closes, so tests may keep the engine)."""
+    from graph.embedded import EmbeddedStore
+    from queries.engine import QueryEngine
+
+    with EmbeddedStore(home).reader() as view:
+        return QueryEngine(view, api_settings(home, **settings))
 
 
 def load_fixture(stores: Sequence[GraphStore], folder: Path) -> None:

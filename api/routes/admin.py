@@ -2,37 +2,26 @@
 
 An upload streams to ``<home>/uploads`` (never held in memory, cut off at
 ``MATCHGRAPH_MAX_UPLOAD_BYTES``), is kept there under its hash, and goes through the same ingest
-path as the CLI: ledger (the same bytes twice change nothing), rejects file, one atomic write per
-file. Both actions hold the store's run lock, so they never overlap a nightly run: 409 if one is going.
+path as the CLI: ledger (the same bytes twice change nothing), rejects file, atomic writes. Both
+actions take the writer lock, so they never overlap a nightly run or another writer: 409 if one
+is going.
 """
-
-from __future__ import annotations
 
 import hashlib
 import os
 import secrets
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Literal
+from pathlib import Path
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import SettingsDep, StoreDep, require_admin
-from api.nightly import LOCK_NAME
+from api.deps import application, require_admin
 from api.problems import problem_responses
+from api.results import IngestResult, ScoreResult
 from graph.errors import InvalidInput, TooLarge
-from ingest.pipeline import ingest_catalogs, ingest_logs
-from queries.models import FileResult, IngestResult, ScoreResult
-from queries.scoring import ScoringConfig, load_weights, score
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from graph.settings import Settings
-    from graph.store import GraphStore
-    from ingest.pipeline import IngestReport
-
-router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)])
+from graph.settings import Settings
 
 ADMIN_PROBLEMS = problem_responses(401, 403, 409, 413, 422, 503)
 FILENAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
@@ -64,45 +53,35 @@ async def _receive(request: Request, folder: Path, filename: str, max_bytes: int
         part.unlink(missing_ok=True)
 
 
-def _ingest(store: GraphStore, settings: Settings, kind: str, path: Path, fmt: str | None) -> IngestReport:
-    with store.run_lock(LOCK_NAME, settings.run_lock_ttl_s):
-        run = ingest_catalogs if kind == "catalog" else ingest_logs
-        return run(store, [path], settings, fmt)
+def router(settings: Settings) -> APIRouter:
+    del settings  # the upload limit is read per request: it bounds a body, not a parameter
+    api = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[Depends(require_admin)])
 
+    @api.post("/ingest", operation_id="adminIngest", response_model=IngestResult, responses=ADMIN_PROBLEMS)
+    async def ingest(
+        request: Request,
+        kind: Annotated[Literal["catalog", "logs"], Query(description="What the file holds.")],
+        filename: Annotated[str, Query(pattern=FILENAME, description="The file's name; its extension tells the "
+                                       "format (`.jsonl`, `.jsonl.gz`, `.csv`, `.parquet`, ...).")],
+        fmt: Annotated[str | None, Query(alias="format", max_length=40,
+                                         description="Force a format (as `matchgraph ingest --format`).")] = None,
+    ) -> IngestResult:
+        """Ingest one catalog or search-log file sent as the request body. Re-sending the same bytes
+        changes nothing; rows that cannot be used go to the rejects file named in the answer."""
+        mg = application(request)
+        path = await _receive(request, mg.settings.home / "uploads", filename, mg.settings.max_upload_bytes)
+        run = mg.ingest_catalogs if kind == "catalog" else mg.ingest_logs
+        report = await run_in_threadpool(run, [path], fmt)
+        return IngestResult.of(report)
 
-@router.post("/ingest", operation_id="adminIngest", response_model=IngestResult, responses=ADMIN_PROBLEMS)
-async def ingest(
-    request: Request, store: StoreDep, settings: SettingsDep,
-    kind: Annotated[Literal["catalog", "logs"], Query(description="What the file holds.")],
-    filename: Annotated[str, Query(pattern=FILENAME, description="The file's name; its extension tells the "
-                                   "format (`.jsonl`, `.jsonl.gz`, `.csv`, `.parquet`, ...).")],
-    fmt: Annotated[str | None, Query(alias="format", max_length=40,
-                                     description="Force a format (as `matchgraph ingest --format`).")] = None,
-) -> IngestResult:
-    """Ingest one catalog or search-log file sent as the request body. Re-sending the same bytes
-    changes nothing; rows that cannot be used go to the rejects file named in the answer."""
-    path = await _receive(request, settings.home / "uploads", filename, settings.max_upload_bytes)
-    report = await run_in_threadpool(_ingest, store, settings, kind, path, fmt)
-    return IngestResult(
-        kind=report.kind, read=report.read, ingested=report.ingested, rejected=report.rejected,
-        rejects=str(report.rejects_path) if report.rejects_path else None,
-        files=[FileResult(**f.__dict__) for f in report.files],
-    )
+    @api.post("/score", operation_id="adminScore", response_model=ScoreResult, responses=ADMIN_PROBLEMS)
+    async def rescore(
+        request: Request,
+        as_of: Annotated[date | None, Query(description="Score as of this day (default: the last day "
+                                                        "seen in the logs).")] = None,
+    ) -> ScoreResult:
+        """Recompute every artifact's sub-scores and rank now (the nightly job does this by itself)."""
+        report = await run_in_threadpool(application(request).score, as_of)
+        return ScoreResult.of(report)
 
-
-@router.post("/score", operation_id="adminScore", response_model=ScoreResult, responses=ADMIN_PROBLEMS)
-async def rescore(
-    store: StoreDep, settings: SettingsDep,
-    as_of: Annotated[date | None, Query(description="Score as of this day (default: today).")] = None,
-) -> ScoreResult:
-    """Recompute every artifact's sub-scores and rank now (the nightly job does this by itself)."""
-    config = ScoringConfig(half_life_days=settings.half_life_days, as_of=as_of,
-                           weights=load_weights(settings.weights_file))
-
-    def work() -> ScoreResult:
-        with store.run_lock(LOCK_NAME, settings.run_lock_ttl_s):
-            report = score(store, config)
-        return ScoreResult(run=report.run, artifacts=report.artifacts, as_of=report.as_of,
-                           low_confidence=report.low_confidence)
-
-    return await run_in_threadpool(work)
+    return api

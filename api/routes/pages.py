@@ -1,11 +1,9 @@
-"""The server-rendered pages: comparison, profile, search, neighborhood, and a home page.
+"""The server-rendered pages: comparison, profile, search, neighbourhood, and a home page.
 
-Every page is a Jinja2 template over the same query engine answers the JSON API serves, cached
-the same way. No script and no external asset: styles come from ``/static``, the neighborhood is
-inline SVG.
+Every page is a Jinja2 template over the same query engine answers the JSON API serves, computed
+over one version of the graph and cached the same way. No script and no external asset: styles
+come from ``/static``, the neighbourhood is inline SVG.
 """
-
-from __future__ import annotations
 
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -16,36 +14,23 @@ from fastapi.responses import RedirectResponse, Response
 from api.deps import Answers
 from api.graphview import EDGE_COLORS, draw
 from graph.errors import InvalidInput, NotFound, NotScored
-from queries.page import ROW_LABELS, ROWS
-from queries.scoring import SUBSCORES
-
-router = APIRouter(tags=["pages"], include_in_schema=False)
+from graph.settings import Settings
+from queries.engine import QueryEngine, canonical_id
+from queries.subscores import COMPARED, LABELS, NAMES
 
 HTML = "text/html; charset=utf-8"
-SUBSCORE_LABELS = {**ROW_LABELS, "freshness": "Freshness"}
 
 
 def _render(request: Request, name: str, **context: Any) -> bytes:
     template = request.app.state.templates.env.get_template(name)
-    html: str = template.render(subscores=SUBSCORES, labels=SUBSCORE_LABELS, **context)
+    html: str = template.render(subscores=NAMES, labels=LABELS, **context)
     return html.encode()
 
 
-@router.get("/", name="home")
-async def home(request: Request) -> Response:
-    answers = await Answers.of(request)
-    engine = answers.engine
-
-    def compute() -> bytes:
-        return _render(request, "home.html", title="matchgraph", top=engine.top(None, limit=10))
-
-    return await answers.respond("page:home", compute, HTML)
-
-
-def split_pair(engine: Any, pair: str) -> tuple[str, str]:
+def split_pair(engine: QueryEngine, pair: str) -> tuple[str, str]:
     """``a-vs-b`` into two known ids. Ids may contain ``-vs-`` themselves, so every split is tried
     and the first whose two sides both exist wins."""
-    text = pair.strip().lower()
+    text = canonical_id(pair)
     splits = []
     start = text.find("-vs-")
     while start > 0:
@@ -62,36 +47,14 @@ def split_pair(engine: Any, pair: str) -> tuple[str, str]:
     raise NotFound(f"no artifact with id {missing!r}", suggestions=engine.suggest(missing))
 
 
-@router.get("/compare/{pair}", name="compare_page")
-async def compare_page(request: Request, pair: str) -> Response:
-    answers = await Answers.of(request)
-    engine = answers.engine
-
-    def compute() -> bytes:
-        a, b = split_pair(engine, pair)
-        cmp = engine.compare(a, b)
-        return _render(request, "compare.html", title=f"{cmp.a.name} vs {cmp.b.name}", cmp=cmp, rows=ROWS)
-
-    return await answers.respond(f"page:compare:{pair}", compute, HTML)
-
-
-@router.get("/a/{artifact_id}", name="profile_page")
-async def profile_page(request: Request, artifact_id: str) -> Response:
-    answers = await Answers.of(request)
-    engine = answers.engine
-
-    def compute() -> bytes:
-        detail = engine.show(artifact_id)
-        try:
-            why = engine.explain(detail.id)
-        except NotScored:
-            why = None
-        history = engine.history(detail.id)
-        alts = engine.alternatives(detail.id, limit=5)
-        return _render(request, "profile.html", title=detail.name, a=detail, why=why, history=history, alts=alts,
-                       sparkline=_sparkline([p.rank for p in history]))
-
-    return await answers.respond(f"page:artifact:{artifact_id}", compute, HTML)
+def _canonical(request: Request, given: str) -> RedirectResponse | None:
+    """A permanent redirect to the lower-case address when ``given`` is not canonical."""
+    wanted = canonical_id(given)
+    if wanted == given:
+        return None
+    path = request.url.path.replace(quote(given, safe=""), quote(wanted, safe=""), 1)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(path + query, status_code=308)
 
 
 def _sparkline(ranks: list[int], width: int = 240, height: int = 48) -> str:
@@ -102,43 +65,80 @@ def _sparkline(ranks: list[int], width: int = 240, height: int = 48) -> str:
     return " ".join(f"{i * step:.1f},{height - r / 100 * height:.1f}" for i, r in enumerate(ranks))
 
 
-@router.get("/a/{artifact_id}/neighborhood", name="neighborhood_page")
-async def neighborhood_page(
-    request: Request, artifact_id: str,
-    depth: Annotated[int, Query(ge=1, le=10)] = 1,
-) -> Response:
-    answers = await Answers.of(request)
-    engine, settings = answers.engine, answers.settings
+def router(settings: Settings) -> APIRouter:
+    pages = APIRouter(tags=["pages"], include_in_schema=False)
+    depth_q = Query(ge=1, le=settings.max_depth)
 
-    def compute() -> bytes:
-        detail = engine.show(artifact_id)
-        sub = engine.neighborhood(detail.id, depth, min(30, settings.max_neighborhood_nodes),
-                                  max_depth=settings.max_depth, max_nodes=settings.max_neighborhood_nodes)
-        return _render(request, "neighborhood.html", title=f"{detail.name}: neighborhood", a=detail, sub=sub,
-                       drawing=draw(sub), depth=depth, max_depth=settings.max_depth, colors=EDGE_COLORS)
+    @pages.get("/", name="home")
+    async def home(request: Request) -> Response:
+        def compute(q: QueryEngine) -> bytes:
+            return _render(request, "home.html", title="matchgraph", top=q.top(None, limit=10).items)
 
-    return await answers.respond(f"page:neighborhood:{artifact_id}:{depth}", compute, HTML)
+        return await Answers(request).respond("page:home", compute, HTML)
 
+    @pages.get("/compare/{pair}", name="compare_page")
+    async def compare_page(request: Request, pair: str) -> Response:
+        moved = _canonical(request, pair)
+        if moved is not None:
+            return moved
 
-@router.get("/search", name="search_page")
-async def search_page(
-    request: Request,
-    q: Annotated[str, Query(max_length=4_096)] = "",
-) -> Response:
-    text = q.strip()
+        def compute(q: QueryEngine) -> bytes:
+            a, b = split_pair(q, pair)
+            cmp = q.compare(a, b)
+            return _render(request, "compare.html", title=f"{cmp.a.name} vs {cmp.b.name}", cmp=cmp, rows=COMPARED)
 
-    answers = await Answers.of(request)
-    engine, settings = answers.engine, answers.settings
+        return await Answers(request).respond(f"page:compare:{pair}", compute, HTML)
 
-    def compute() -> bytes:
-        hits = engine.search(text, limit=20, max_chars=settings.max_query_chars) if text else []
-        return _render(request, "search.html", title=f"Search: {text}" if text else "Search", q=text, hits=hits)
+    @pages.get("/a/{artifact_id}", name="profile_page")
+    async def profile_page(request: Request, artifact_id: str) -> Response:
+        moved = _canonical(request, artifact_id)
+        if moved is not None:
+            return moved
 
-    return await answers.respond(f"page:search:{text}", compute, HTML)
+        def compute(q: QueryEngine) -> bytes:
+            detail = q.show(artifact_id)
+            try:
+                why = q.explain(detail.id)
+            except NotScored:
+                why = None
+            history = q.history(detail.id).items
+            alts = q.alternatives(detail.id, limit=5).items
+            return _render(request, "profile.html", title=detail.name, a=detail, why=why, history=history,
+                           alts=alts, sparkline=_sparkline([p.rank for p in history]))
 
+        return await Answers(request).respond(f"page:artifact:{artifact_id}", compute, HTML)
 
-@router.get("/compare", name="compare_form")
-async def compare_form(a: Annotated[str, Query(max_length=200)], b: Annotated[str, Query(max_length=200)]) -> Response:
-    """The home page's compare form lands here and is sent on to the page's canonical address."""
-    pair = quote(f"{a.strip().lower()}-vs-{b.strip().lower()}", safe="")
-    return RedirectResponse(f"/compare/{pair}", status_code=303)
+    @pages.get("/a/{artifact_id}/neighborhood", name="neighborhood_page")
+    async def neighborhood_page(request: Request, artifact_id: str, depth: Annotated[int, depth_q] = 1) -> Response:
+        moved = _canonical(request, artifact_id)
+        if moved is not None:
+            return moved
+
+        def compute(q: QueryEngine) -> bytes:
+            detail = q.show(artifact_id)
+            sub = q.neighborhood(detail.id, depth, min(30, settings.max_neighborhood_nodes))
+            return _render(request, "neighborhood.html", title=f"{detail.name}: neighborhood", a=detail, sub=sub,
+                           drawing=draw(sub), depth=depth, max_depth=settings.max_depth, colors=EDGE_COLORS)
+
+        return await Answers(request).respond(f"page:neighborhood:{artifact_id}:{depth}", compute, HTML)
+
+    @pages.get("/search", name="search_page")
+    async def search_page(request: Request, q: Annotated[str, Query(max_length=4_096)] = "") -> Response:
+        text = q.strip()
+
+        def compute(engine: QueryEngine) -> bytes:
+            hits = engine.search(text, limit=20).items if text else []
+            return _render(request, "search.html", title=f"Search: {text}" if text else "Search", q=text, hits=hits)
+
+        return await Answers(request).respond(f"page:search:{text}", compute, HTML)
+
+    @pages.get("/compare", name="compare_form")
+    async def compare_form(a: Annotated[str, Query(max_length=200)] = "",
+                           b: Annotated[str, Query(max_length=200)] = "") -> Response:
+        """The home page's compare form lands here and is sent on to the page's canonical address."""
+        if not a.strip() or not b.strip():
+            return RedirectResponse("/#compare", status_code=303)
+        pair = quote(f"{canonical_id(a)}-vs-{canonical_id(b)}", safe="")
+        return RedirectResponse(f"/compare/{pair}", status_code=303)
+
+    return pages

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.nightly import LOCK_NAME
+from api.application import WRITER_LOCK
 from graph.embedded import EmbeddedStore
 from tests.fixtures import api_settings
 
@@ -110,7 +110,7 @@ def test_upload_limits_and_bad_requests(home_copy: Path) -> None:
 
 def test_admin_waits_for_no_one_a_running_job_is_409(home_copy: Path) -> None:
     store = EmbeddedStore(home_copy)
-    with _client(home_copy) as c, store.run_lock(LOCK_NAME, 60):
+    with _client(home_copy) as c, store.run_lock(WRITER_LOCK, 60):
         r = c.post("/v1/admin/score", headers=AUTH)
     assert r.status_code == 409
     assert "already" in r.json()["detail"] or "in progress" in r.json()["detail"]

@@ -13,7 +13,7 @@ from graph.embedded import EmbeddedStore
 from graph.errors import InvalidInput, NotFound
 from graph.schema import Artifact
 from ingest.catalog import catalog_delta
-from queries.engine import QueryEngine
+from tests.fixtures import snapshot_engine
 
 
 def _text(html: str) -> str:
@@ -102,7 +102,7 @@ def test_split_pair_tries_every_vs(tmp_path: Path) -> None:
     rows = [{"id": "a-vs-b", "name": "A vs B", "type": "model"}, {"id": "c", "name": "C", "type": "model"},
             {"id": "a", "name": "A", "type": "model"}]
     store.apply(catalog_delta([Artifact.model_validate(r) for r in rows]))
-    engine = QueryEngine(store)
+    engine = snapshot_engine(tmp_path)
     assert split_pair(engine, "a-vs-b-vs-c") == ("a-vs-b", "c")
     assert split_pair(engine, "A-vs-C") == ("a", "c")
     with pytest.raises(NotFound):

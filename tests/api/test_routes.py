@@ -12,12 +12,13 @@ from typer.testing import CliRunner
 from api.cli import app as cli_app
 from graph.embedded import EmbeddedStore
 from queries.engine import QueryEngine
+from tests.fixtures import snapshot_engine
 
 PROBLEM = "application/problem+json"
 
 
 def _engine(home: Path) -> QueryEngine:
-    return QueryEngine(EmbeddedStore(home))
+    return snapshot_engine(home)
 
 
 def _problem(response: object, status: int) -> dict[str, object]:
@@ -33,7 +34,7 @@ def _problem(response: object, status: int) -> dict[str, object]:
 def test_health_and_ready(client: TestClient, sample_home: Path) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     ready = client.get("/ready").json()
-    assert ready == {"status": "ready", "store": "networkx", "version": EmbeddedStore(sample_home).version()}
+    assert ready == {"status": "ready", "store": "embedded", "version": EmbeddedStore(sample_home).version()}
 
 
 def test_artifact_is_the_engine_answer(client: TestClient, sample_home: Path) -> None:
@@ -89,7 +90,7 @@ def test_top_pages_without_overlap(client: TestClient, sample_home: Path) -> Non
     assert [a["id"] for a in first["items"] + second["items"]] == [a["id"] for a in both["items"]]
     ranks = [a["rank"] for a in both["items"]]
     assert ranks == sorted(ranks, reverse=True)
-    assert [a["id"] for a in both["items"]] == [a.id for a in _engine(sample_home).top(None, 10)]
+    assert [a["id"] for a in both["items"]] == [a.id for a in _engine(sample_home).top(None, 10).items]
     models = client.get("/v1/top?type=framework&limit=50").json()["items"]
     assert models
     assert {a["type"] for a in models} == {"framework"}
@@ -102,8 +103,11 @@ def test_bad_parameters_are_422_naming_the_field(client: TestClient) -> None:
     body = _problem(client.get("/v1/top?type=spaceship"), 422)
     assert body["errors"][0]["location"] == "query.type"  # type: ignore[index]
     assert _problem(client.get("/v1/top?limit=0"), 422)["errors"][0]["location"] == "query.limit"  # type: ignore[index]
-    assert "below 200" in str(_problem(client.get("/v1/top?limit=500"), 422)["detail"])
-    assert "offset must be at most 10000" in str(_problem(client.get("/v1/top?offset=20000"), 422)["detail"])
+    too_many = _problem(client.get("/v1/top?limit=201"), 422)
+    assert too_many["errors"][0]["location"] == "query.limit"  # type: ignore[index]
+    assert "less than or equal to 200" in str(too_many["detail"])
+    assert len(client.get("/v1/top?limit=200").json()["items"]) == 200  # the documented bound is allowed
+    assert "less than or equal to 10000" in str(_problem(client.get("/v1/top?offset=20000"), 422)["detail"])
     assert _problem(client.get("/v1/top?limit=abc"), 422)["errors"][0]["location"] == "query.limit"  # type: ignore[index]
 
 
@@ -119,34 +123,35 @@ def test_search(client: TestClient) -> None:
     assert {h["id"] for h in hits}.isdisjoint({h["id"] for h in following["items"]})
     _problem(client.get("/v1/search"), 422)
     _problem(client.get("/v1/search", params={"q": " "}), 422)
-    assert "longer than 256" in str(_problem(client.get("/v1/search", params={"q": "x" * 300}), 422)["detail"])
+    assert "at most 256 characters" in str(_problem(client.get("/v1/search", params={"q": "x" * 300}), 422)["detail"])
     assert client.get("/v1/search", params={"q": "zzqqxxnothing"}).json()["items"] == []
 
 
 def test_alternatives(client: TestClient, sample_home: Path) -> None:
     page = client.get("/v1/artifacts/flux-1-pro/alternatives?limit=3").json()
-    assert [a["id"] for a in page["items"]] == [a.id for a in _engine(sample_home).alternatives("flux-1-pro", 3)]
+    assert [a["id"] for a in page["items"]] == [a.id for a in _engine(sample_home).alternatives("flux-1-pro", 3).items]
     assert "flux-1-pro" not in {a["id"] for a in page["items"]}
     assert all(a["co_matched"] > 0 and "matched together in" in a["reason"] for a in page["items"])
     more = client.get("/v1/artifacts/flux-1-pro/alternatives?limit=3&offset=3").json()
     six = client.get("/v1/artifacts/flux-1-pro/alternatives?limit=6").json()
     assert [a["id"] for a in page["items"] + more["items"]] == [a["id"] for a in six["items"]]
-    _problem(client.get("/v1/artifacts/flux-1-pro/alternatives?limit=150&offset=100"), 422)
+    _problem(client.get("/v1/artifacts/flux-1-pro/alternatives?limit=201"), 422)
 
 
-def test_neighborhood(client: TestClient) -> None:
+def test_neighborhood(client: TestClient, sample_home: Path) -> None:
     one = client.get("/v1/artifacts/flux-1-pro/neighborhood?depth=1&limit=10").json()
     assert one["center"] == "flux-1-pro"
     ids = {n["id"] for n in one["nodes"]}
     assert "flux-1-pro" in ids
     assert 2 <= len(ids) <= 10
-    assert all("flux-1-pro" in (e["source"], e["target"]) for e in one["edges"])
     assert all(e["source"] in ids and e["target"] in ids for e in one["edges"])
+    assert {n["depth"] for n in one["nodes"]} == {0, 1}
+    assert one["edges"] == _engine(sample_home).neighborhood("flux-1-pro", 1, 10).model_dump()["edges"]
     two = client.get("/v1/artifacts/flux-1-pro/neighborhood?depth=2&limit=40").json()
     assert len(two["nodes"]) > len(one["nodes"])
     too_deep = _problem(client.get("/v1/artifacts/flux-1-pro/neighborhood?depth=4"), 422)
-    assert "between 1 and 3" in str(too_deep["detail"])
-    assert "between 2 and 100" in str(
+    assert "less than or equal to 3" in str(too_deep["detail"])
+    assert "less than or equal to 100" in str(
         _problem(client.get("/v1/artifacts/flux-1-pro/neighborhood?limit=500"), 422)["detail"])
     _problem(client.get("/v1/artifacts/nope-nope/neighborhood"), 404)
 
@@ -168,7 +173,7 @@ def test_path(client: TestClient) -> None:
 
 def test_path_reports_no_connection_within_the_depth(client: TestClient, sample_home: Path) -> None:
     engine = _engine(sample_home)
-    two_hops = next(a.id for a in engine.top(None, 199, 0)
+    two_hops = next(a.id for a in engine.top(None, 200, 0).items
                     if (engine.path("flux-1-pro", a.id, 3).hops or 0) == 2)
     assert client.get(f"/v1/path/flux-1-pro/{two_hops}?max_depth=2").json()["hops"] == 2
     body = client.get(f"/v1/path/flux-1-pro/{two_hops}?max_depth=1").json()
@@ -190,7 +195,8 @@ def test_runs_explain_and_history(client: TestClient) -> None:
     assert why["rank"] == detail["rank"]
     assert abs(sum(p["contribution"] for p in why["parts"].values()) - why["rank"]) <= 0.5
     history = client.get("/v1/artifacts/flux-1-pro/history").json()
-    assert [h["rank"] for h in history] == [detail["rank"]]
+    assert [h["rank"] for h in history["items"]] == [detail["rank"]]
+    assert history["next_offset"] is None
 
 
 def test_etag_answers_304_until_the_graph_changes(client: TestClient) -> None:
@@ -201,6 +207,9 @@ def test_etag_answers_304_until_the_graph_changes(client: TestClient) -> None:
     assert again.content == b""
     assert client.get("/v1/artifacts/dall-e-3", headers={"If-None-Match": '"other"'}).status_code == 200
     assert client.get("/v1/artifacts/flux-1-pro").headers["etag"] != tag
+    # RFC 9110: weak comparison, lists of tags, and "*"
+    for header in (f"W/{tag}", f'"other", {tag}', "*", f'W/"x", W/{tag}'):
+        assert client.get("/v1/artifacts/dall-e-3", headers={"If-None-Match": header}).status_code == 304, header
 
 
 def test_openapi_operation_ids_and_problem_schemas(client: TestClient) -> None:
@@ -276,7 +285,7 @@ def test_an_unexpected_error_is_a_500_without_internals(sample_home: Path) -> No
     from tests.fixtures import api_settings
 
     class Broken(EmbeddedStore):
-        def table(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        def snapshot(self, name: str | None = None) -> object:  # type: ignore[override]
             raise RuntimeError("secret internals at /srv/data")
 
     with TestClient(create_app(api_settings(sample_home), Broken(sample_home)), raise_server_exceptions=False) as c:

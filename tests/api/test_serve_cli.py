@@ -32,7 +32,7 @@ def test_serve_answers_over_the_home_it_was_given(sample_home: Path) -> None:
                 assert proc.poll() is None, "matchgraph serve exited"
                 assert time.monotonic() < deadline, "matchgraph serve did not start"
                 time.sleep(0.2)
-        assert ready.json() == {"status": "ready", "store": "networkx",
+        assert ready.json() == {"status": "ready", "store": "embedded",
                                 "version": EmbeddedStore(sample_home).version()}
         top = httpx.get(f"http://127.0.0.1:{port}/v1/top?limit=1", timeout=10).json()
         assert top["items"][0]["rank"] is not None

@@ -1,4 +1,8 @@
-"""The GraphStore contract: the same tests, the same expected values, on every store."""
+"""The GraphStore contract: the same tests, the same expected values, on every store.
+
+Answers computed above the store (aggregates, search, alternatives, neighbourhoods, paths) are
+checked here too, in order: both stores hold the same data, so they must give the same answers.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,16 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from api.application import MatchGraph
 from graph.embedded import EmbeddedStore
 from graph.errors import InvalidInput, StoreLocked
 from graph.schema import Artifact
 from graph.settings import Settings
 from graph.store import GraphStore
-from graph.tables import KEYS, GraphDelta, Table
+from graph.tables import KEYS, GraphDelta, Table, negated, preference_pairs
 from ingest.catalog import catalog_delta
 from ingest.pipeline import ingest_catalogs, ingest_logs
+from queries.stats import artifact_stats
 from tests.fixtures import CATALOG, SEARCHES, write_jsonl
 
 
@@ -99,10 +105,31 @@ def test_additive_tables_add_up(store: GraphStore) -> None:
     assert _rows(store.table(Table.CO_MATCHED), "a", "b") == [
         {"a": "x", "b": "y", "count": 4}, {"a": "x", "b": "z", "count": 1},
     ]
-    intents = pl.DataFrame({"id": ["q"], "searches": [3], "last_day": [date(2026, 1, 2)]})
+    intents = pl.DataFrame({"id": ["q"], "searches": [3]})
     store.apply(GraphDelta().set(Table.INTENTS, intents))
-    store.apply(GraphDelta().set(Table.INTENTS, intents.with_columns(pl.lit(date(2026, 1, 1)).alias("last_day"))))
-    assert store.table(Table.INTENTS).to_dicts() == [{"id": "q", "searches": 6, "last_day": date(2026, 1, 2)}]
+    store.apply(GraphDelta().set(Table.INTENTS, intents))
+    assert store.table(Table.INTENTS).to_dicts() == [{"id": "q", "searches": 6}]
+    cells = pl.DataFrame({"winner": ["x", "x", "y"], "loser": ["y", "y", "x"], "winner_pos": [1, 2, 1],
+                          "loser_pos": [2, 1, 3], "count": [2, 1, 4]})
+    store.apply(GraphDelta().set(Table.PREFERRED_OVER, preference_pairs(cells)))
+    store.apply(GraphDelta().set(Table.PREFERRED_OVER, preference_pairs(cells.head(1))))
+    assert _rows(store.table(Table.PREFERRED_OVER), "winner") == [
+        {"winner": "x", "loser": "y", "count": 5, "winner_pos": [1, 2], "loser_pos": [2, 1], "counts": [4, 1]},
+        {"winner": "y", "loser": "x", "count": 4, "winner_pos": [1], "loser_pos": [3], "counts": [4]},
+    ]
+
+
+def test_negated_rows_subtract_exactly(store: GraphStore) -> None:
+    """Adding a contribution and then its negation leaves the tables as they were, rows at zero gone."""
+    co = pl.DataFrame({"a": ["x", "x"], "b": ["y", "z"], "count": [2, 1]})
+    prefs = preference_pairs(pl.DataFrame({"winner": ["x", "x"], "loser": ["y", "y"], "winner_pos": [1, 2],
+                                           "loser_pos": [2, 1], "count": [3, 1]}))
+    store.apply(GraphDelta().set(Table.CO_MATCHED, co.head(1)).set(Table.PREFERRED_OVER, prefs.head(0)))
+    before = {t: _rows(store.table(t), *KEYS[t]) for t in (Table.CO_MATCHED, Table.PREFERRED_OVER)}
+    store.apply(GraphDelta().set(Table.CO_MATCHED, co).set(Table.PREFERRED_OVER, prefs))
+    store.apply(GraphDelta().set(Table.CO_MATCHED, negated(Table.CO_MATCHED, co))
+                .set(Table.PREFERRED_OVER, negated(Table.PREFERRED_OVER, prefs)))
+    assert {t: _rows(store.table(t), *KEYS[t]) for t in before} == before
 
 
 def test_logs_build_the_match_graph(store: GraphStore, tmp_path: Path) -> None:
@@ -116,13 +143,13 @@ def test_logs_build_the_match_graph(store: GraphStore, tmp_path: Path) -> None:
     assert co[("flux-1-pro", "sdxl")] == 1
     assert co[("midjourney", "sdxl")] == 1
     assert len(co) == 7
-    prefs = _rows(store.table(Table.PREFERRED_OVER), "winner", "loser", "winner_pos", "loser_pos")
+    prefs = _rows(store.table(Table.PREFERRED_OVER), "winner", "loser")
     assert prefs == [
-        {"winner": "comfyui", "loser": "flux-1-dev", "winner_pos": 1, "loser_pos": 3, "count": 1},
-        {"winner": "flux-1-pro", "loser": "dalle-3", "winner_pos": 1, "loser_pos": 2, "count": 1},
-        {"winner": "flux-1-pro", "loser": "dalle-3", "winner_pos": 2, "loser_pos": 1, "count": 1},
-        {"winner": "flux-1-pro", "loser": "sdxl", "winner_pos": 1, "loser_pos": 3, "count": 1},
-        {"winner": "sdxl", "loser": "flux-1-dev", "winner_pos": 2, "loser_pos": 3, "count": 1},
+        {"winner": "comfyui", "loser": "flux-1-dev", "count": 1, "winner_pos": [1], "loser_pos": [3], "counts": [1]},
+        {"winner": "flux-1-pro", "loser": "dalle-3", "count": 2, "winner_pos": [1, 2], "loser_pos": [2, 1],
+         "counts": [1, 1]},
+        {"winner": "flux-1-pro", "loser": "sdxl", "count": 1, "winner_pos": [1], "loser_pos": [3], "counts": [1]},
+        {"winner": "sdxl", "loser": "flux-1-dev", "count": 1, "winner_pos": [2], "loser_pos": [3], "counts": [1]},
     ]
     stub = store.table(Table.ARTIFACTS, ["midjourney"]).row(0, named=True)
     assert stub["catalogued"] is False
@@ -147,7 +174,8 @@ def test_same_input_twice_changes_nothing(store: GraphStore, tmp_path: Path) -> 
 
 def test_stats(store: GraphStore, tmp_path: Path) -> None:
     _load(store, tmp_path)
-    stats = {r["id"]: r for r in store.artifact_stats().to_dicts()}
+    with store.reader() as view:
+        stats = {r["id"]: r for r in artifact_stats(view).to_dicts()}
     flux = stats["flux-1-pro"]
     assert flux["times_matched"] == 2
     assert flux["clicks"] == 2
@@ -177,25 +205,52 @@ def test_table_filter_by_ids(store: GraphStore, tmp_path: Path) -> None:
     assert store.table(Table.ARTIFACTS, ["nope"]).height == 0
 
 
-def test_search_text(store: GraphStore, tmp_path: Path) -> None:
+def _scored(store: GraphStore, tmp_path: Path) -> MatchGraph:
     _load(store, tmp_path)
-    by_name = store.search_text("comfyui", 5).get_column("id").to_list()
-    assert by_name[0] == "comfyui"
-    by_capability = set(store.search_text("inpainting", 5).get_column("id").to_list())
-    assert "flux-1-pro" in by_capability
-    by_intent = store.search_text("workflows", 5).get_column("id").to_list()
-    assert "comfyui" in by_intent
+    mg = MatchGraph(_settings(tmp_path), store)
+    mg.score(date(2026, 1, 3))
+    return mg
+
+
+def test_search_in_order(store: GraphStore, tmp_path: Path) -> None:
+    mg = _scored(store, tmp_path)
+    assert mg.read(lambda q: [h.id for h in q.search("comfyui", limit=5).items])[0] == "comfyui"
+    # every hit and its relevance, in order: "image" is in a capability (1) and an intent (2) of the
+    # first three, whose ties go to the higher rank; in an intent of midjourney; in comfyui's and
+    # flux-1-dev's capability text
+    hits = mg.read(lambda q: [(h.id, h.relevance) for h in q.search("image", limit=10).items])
+    assert hits == [("sdxl", 3.0), ("flux-1-pro", 3.0), ("dalle-3", 3.0), ("midjourney", 2.0), ("comfyui", 1.0),
+                    ("flux-1-dev", 1.0)]
+    assert "comfyui" in [h.id for h in mg.read(lambda q: q.search("workflows", limit=5).items)]
+
+
+def test_alternatives_in_order(store: GraphStore, tmp_path: Path) -> None:
+    mg = _scored(store, tmp_path)
+    alts = mg.read(lambda q: [(a.id, a.co_matched) for a in q.alternatives("flux-1-pro", limit=5).items])
+    assert alts[:2] == [("dalle-3", 2), ("sdxl", 1)]
 
 
 def test_neighborhood_and_path(store: GraphStore, tmp_path: Path) -> None:
-    _load(store, tmp_path)
-    one = store.neighborhood("dalle-3", depth=1, limit=50)
-    assert {n.id for n in one.nodes} == {"dalle-3", "flux-1-pro", "sdxl"}
-    two = store.neighborhood("dalle-3", depth=2, limit=50)
-    assert {"midjourney", "comfyui", "sdxl-lora-anime", "flux-1-dev"} <= {n.id for n in two.nodes}
-    assert store.path("sdxl-lora-anime", "dalle-3", max_depth=3) == ["sdxl-lora-anime", "sdxl", "dalle-3"]
-    assert store.path("sdxl-lora-anime", "dalle-3", max_depth=1) == []
-    assert store.path("dalle-3", "dalle-3", max_depth=2) == ["dalle-3"]
+    mg = _scored(store, tmp_path)
+    one = mg.read(lambda q: q.neighborhood("dalle-3", depth=1, limit=50))
+    assert [(n.id, n.depth) for n in one.nodes] == [("dalle-3", 0), ("flux-1-pro", 1), ("sdxl", 1)]
+    # the edge between the two neighbours is drawn too, not only the spokes
+    assert [(e.source, e.target, e.type, e.weight) for e in one.edges] == [
+        ("dalle-3", "flux-1-pro", "CO_MATCHED", 2.0), ("dalle-3", "sdxl", "CO_MATCHED", 1.0),
+        ("flux-1-pro", "sdxl", "CO_MATCHED", 1.0)]
+    two = mg.read(lambda q: q.neighborhood("dalle-3", depth=2, limit=50))
+    assert {"midjourney", "comfyui", "sdxl-lora-anime", "flux-1-dev"} <= {n.id for n in two.nodes if n.depth == 2}
+    # three nodes over two rings: the one neighbour, then the first (by weight, then id) beyond it
+    small = mg.read(lambda q: q.neighborhood("midjourney", depth=2, limit=3))
+    assert [(n.id, n.depth) for n in small.nodes] == [("midjourney", 0), ("sdxl", 1), ("comfyui", 2)]
+    # a neighbour of the centre left out for lack of room is not shown one ring further out
+    tight = mg.read(lambda q: q.neighborhood("dalle-3", depth=2, limit=3))
+    assert [(n.id, n.depth) for n in tight.nodes] == [("dalle-3", 0), ("flux-1-pro", 1)]
+    path = mg.read(lambda q: q.path("sdxl-lora-anime", "dalle-3", max_depth=3))
+    assert [n.id for n in path.nodes] == ["sdxl-lora-anime", "sdxl", "dalle-3"]
+    assert [s.type for s in path.steps] == ["DERIVED_FROM", "CO_MATCHED"]
+    assert not mg.read(lambda q: q.path("sdxl-lora-anime", "dalle-3", max_depth=1)).connected
+    assert mg.read(lambda q: q.path("dalle-3", "dalle-3", max_depth=2)).hops == 0
 
 
 def test_ledger_and_clear(store: GraphStore, tmp_path: Path) -> None:
@@ -257,10 +312,10 @@ def test_logs_written_in_parts_resume_after_a_crash(store: GraphStore, tmp_path:
 
 
 def test_run_lock_refuses_a_second_run_until_the_first_ends(store: GraphStore) -> None:
-    with store.run_lock("nightly", 60), pytest.raises(StoreLocked, match="already in progress"), \
-            store.run_lock("nightly", 60):
+    with store.run_lock("writer", 60), pytest.raises(StoreLocked, match="already in progress"), \
+            store.run_lock("writer", 60):
         pass
-    with store.run_lock("nightly", 60):  # free again once the first run ended
+    with store.run_lock("writer", 60):  # free again once the first run ended
         pass
 
 
@@ -285,7 +340,8 @@ def test_tables_reads_several_tables_as_table_does(store: GraphStore, tmp_path: 
     _load(store, tmp_path)
     wanted = [Table.ARTIFACTS, Table.SCORES, Table.MATCHED, Table.HAS_CAPABILITY, Table.CO_MATCHED]
     ids = ["flux-1-pro", "sdxl"]
-    together = store.tables(wanted, ids)
+    with store.reader() as view:
+        together = view.tables(wanted, ids)
     assert set(together) == set(wanted)
     for table in wanted:
         one = store.table(table, ids)
@@ -298,10 +354,21 @@ def test_tables_reads_several_tables_as_table_does(store: GraphStore, tmp_path: 
 
 def test_capability_rows_by_capability_id(store: GraphStore) -> None:
     store.apply(catalog_delta([Artifact.model_validate(r) for r in CATALOG]))
-    has = store.table(Table.HAS_CAPABILITY, capabilities=["inpainting"])
+    has = store.table(Table.HAS_CAPABILITY, ["inpainting"], by="capability")
     assert set(has.get_column("capability").to_list()) == {"inpainting"}
     everything = store.table(Table.HAS_CAPABILITY)
     assert has.height == everything.filter(pl.col("capability") == "inpainting").height > 0
-    caps = store.table(Table.CAPABILITIES, capabilities=["inpainting", "no-such-capability"])
+    caps = store.table(Table.CAPABILITIES, ["inpainting", "no-such-capability"], by="id")
     assert caps.get_column("id").to_list() == ["inpainting"]
-    assert store.table(Table.CAPABILITIES, capabilities=[]).height == 0
+    assert store.table(Table.CAPABILITIES, [], by="id").height == 0
+
+
+def test_lookups_by_intent_and_columns(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    rows = store.table(Table.MATCHED, ["text to image"], by="intent", columns=["artifact", "count"])
+    assert rows.columns == ["artifact", "count"]
+    assert _rows(rows, "artifact") == [{"artifact": "dalle-3", "count": 2}, {"artifact": "flux-1-pro", "count": 2},
+                                       {"artifact": "sdxl", "count": 1}]
+    assert store.table(Table.INTENTS, ["image model"], by="id").to_dicts() == [{"id": "image model", "searches": 1}]
+    with pytest.raises(ValueError, match="cannot be filtered"):
+        store.table(Table.CO_MATCHED, ["x"], by="intent")

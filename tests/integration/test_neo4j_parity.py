@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pytest
 
+from api.application import MatchGraph
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreUnavailable
-from graph.tables import ARTIFACT_ENDPOINTS, KEYS, GraphDelta, Table
+from graph.settings import Settings
+from graph.tables import ARTIFACT_ENDPOINTS, KEYS, GraphDelta, Table, preference_pairs
 from queries.scoring import ScoringConfig, compute_scores, score
+from queries.stats import artifact_stats
 from tests.conftest import connect_neo4j
 from tests.fixtures import load_fixture
 
@@ -105,7 +108,8 @@ def test_reads_together_and_by_capability_match(both: tuple[GraphStore, GraphSto
     readable = [t for t in Table if t in ARTIFACT_ENDPOINTS]
     for ids in (["flux-1-pro"], ["sdxl", "dalle-3", "nope"], ["nope"], []):
         for store in both:
-            frames = store.tables(readable, ids)
+            with store.reader() as view:
+                frames = view.tables(readable, ids)
             assert list(frames) == readable
             for table in readable:
                 expected = _sorted(table, embedded.table(table, ids))
@@ -114,16 +118,22 @@ def test_reads_together_and_by_capability_match(both: tuple[GraphStore, GraphSto
     assert capabilities
     for wanted in (capabilities[:2], [*capabilities[-1:], "no-such-capability"], []):
         for table in (Table.HAS_CAPABILITY, Table.CAPABILITIES):
-            expected = _sorted(table, embedded.table(table, capabilities=wanted))
-            assert _sorted(table, neo4j.table(table, capabilities=wanted)).equals(expected), (table, wanted)
+            by = "capability" if table is Table.HAS_CAPABILITY else "id"
+            expected = _sorted(table, embedded.table(table, wanted, by=by))
+            assert _sorted(table, neo4j.table(table, wanted, by=by)).equals(expected), (table, wanted)
             assert expected.height == embedded.table(table).filter(
                 pl.col("capability" if table is Table.HAS_CAPABILITY else "id").is_in(wanted)).height
 
 
+def _stats(store: GraphStore) -> pl.DataFrame:
+    with store.reader(bulk=True) as view:
+        return artifact_stats(view)
+
+
 def test_artifact_stats_match(both: tuple[GraphStore, GraphStore]) -> None:
     embedded, neo4j = both
-    expected = embedded.artifact_stats()
-    actual = neo4j.artifact_stats()
+    expected = _stats(embedded)
+    actual = _stats(neo4j)
     assert actual.schema == expected.schema
     assert actual.equals(expected), (actual, expected)
 
@@ -154,30 +164,31 @@ def test_written_scores_read_back_the_same(both: tuple[GraphStore, GraphStore]) 
     assert neo4j.table(Table.ARTIFACTS, ["sdxl"]).height == 1
 
 
-def test_traversals_match(both: tuple[GraphStore, GraphStore]) -> None:
-    embedded, neo4j = both
-    for depth in (1, 2, 3):
-        expected = embedded.neighborhood("dalle-3", depth=depth, limit=50)
-        actual = neo4j.neighborhood("dalle-3", depth=depth, limit=50)
-        assert {n.id for n in actual.nodes} == {n.id for n in expected.nodes}
-        assert {(n.id, n.name, n.type) for n in actual.nodes} == {(n.id, n.name, n.type) for n in expected.nodes}
-    small = neo4j.neighborhood("sdxl", depth=2, limit=3)
-    assert len(small.nodes) == 3
-    assert {n.id for n in small.nodes} == {n.id for n in embedded.neighborhood("sdxl", depth=2, limit=3).nodes}
-    for a, b, depth in (("sdxl-lora-anime", "dalle-3", 3), ("midjourney", "comfyui", 2), ("comfyui", "nope", 3)):
-        assert neo4j.path(a, b, depth) == embedded.path(a, b, depth)
+def _apps(both: tuple[GraphStore, GraphStore], tmp_path: Path) -> list[MatchGraph]:
+    settings = Settings(MATCHGRAPH_HOME=tmp_path / "apps", NEO4J_URI=None)  # type: ignore[call-arg]
+    apps = [MatchGraph(settings, store) for store in both]
+    for app in apps:
+        app.score(AS_OF)
+    return apps
 
 
-def test_hostile_ids_are_only_data(neo4j: GraphStore) -> None:
-    stubs = pl.DataFrame({"id": [EVIL, "other"], "name": [EVIL, "other"], "catalogued": [False, False]})
-    co = pl.DataFrame({"a": [EVIL], "b": ["other"], "count": [2]})
-    neo4j.apply(GraphDelta().set(Table.ARTIFACTS, stubs).set(Table.CO_MATCHED, co))
-    assert sorted(neo4j.table(Table.ARTIFACTS).get_column("id").to_list()) == sorted([EVIL, "other"])
-    assert neo4j.table(Table.CO_MATCHED, [EVIL]).to_dicts() == [{"a": EVIL, "b": "other", "count": 2}]
-    assert neo4j.path(EVIL, "other", 2) == [EVIL, "other"]
-    hits = neo4j.search_text(EVIL, 5)
-    assert hits.get_column("id").to_list()[:1] == [EVIL]
-    assert neo4j.search_text('"(: ~* \\', 5).height == 0
+def test_every_ordered_answer_matches(both: tuple[GraphStore, GraphStore], tmp_path: Path) -> None:
+    """Search hits, alternatives, neighbourhoods and paths, in order, field for field."""
+    embedded, neo4j = _apps(both, tmp_path)
+    questions = [
+        *[lambda q, t=text: q.search(t, limit=10) for text in ("image", "text to image", "comfyui", "sdxl lora")],
+        *[lambda q, a=artifact: q.alternatives(a, limit=5) for artifact in ("flux-1-pro", "sdxl", "midjourney")],
+        *[lambda q, d=depth: q.neighborhood("dalle-3", depth=d, limit=50) for depth in (1, 2, 3)],
+        lambda q: q.neighborhood("sdxl", depth=2, limit=3),
+        *[lambda q, a=a, b=b, d=d: q.path(a, b, d) for a, b, d in
+          (("sdxl-lora-anime", "dalle-3", 3), ("midjourney", "comfyui", 2), ("comfyui", "flux-1-pro", 3))],
+        lambda q: q.compare("dalle-3", "flux-1-pro"),
+        lambda q: q.top(None, limit=20),
+        lambda q: q.show("flux-1-pro"),
+    ]
+    for ask in questions:
+        expected = embedded.read(ask).model_dump(mode="json")
+        assert neo4j.read(ask).model_dump(mode="json") == expected
 
 
 def test_a_failing_delta_leaves_nothing_behind(neo4j: GraphStore) -> None:
@@ -196,7 +207,7 @@ def test_provider_moves_with_the_artifact(neo4j: GraphStore) -> None:
     providers = pl.DataFrame({"id": ["old-co", "new-co"], "name": ["Old Co", "New Co"]})
     neo4j.apply(GraphDelta().set(Table.ARTIFACTS, arts).set(Table.PROVIDERS, providers))
     neo4j.apply(GraphDelta().set(Table.ARTIFACTS, arts.with_columns(pl.lit("new-co").alias("provider"))))
-    stats = neo4j.artifact_stats().row(0, named=True)
+    stats = _stats(neo4j).row(0, named=True)
     assert stats["provider_family"] == 1
     assert neo4j.table(Table.ARTIFACTS).row(0, named=True)["provider"] == "new-co"
     assert _provided_by(neo4j) == [("m", "new-co")]
@@ -206,8 +217,8 @@ def test_concurrent_writers_add_up_without_duplicates(tmp_path: Path, neo4j: Gra
     ids = [f"art-{i:02d}" for i in range(30)]
     pairs = [(w, lo) for w in ids for lo in ids if w != lo]
     cells = [(w, lo, wp, 3) for w, lo in pairs for wp in (1, 2)]
-    prefs = pl.DataFrame(cells, schema=["winner", "loser", "winner_pos", "loser_pos"], orient="row").with_columns(
-        pl.lit(1).alias("count"))
+    prefs = preference_pairs(pl.DataFrame(cells, schema=["winner", "loser", "winner_pos", "loser_pos"],
+                                          orient="row").with_columns(pl.lit(1).alias("count")))
     co = pl.DataFrame({"a": [w for w, lo in pairs if w < lo], "b": [lo for w, lo in pairs if w < lo]}).with_columns(
         pl.lit(1).alias("count"))
     neo4j.apply(GraphDelta().set(Table.ARTIFACTS, pl.DataFrame({"id": ids, "catalogued": [False] * len(ids)})))
@@ -220,8 +231,9 @@ def test_concurrent_writers_add_up_without_duplicates(tmp_path: Path, neo4j: Gra
         for w in writers:
             w.close()
     stored = neo4j.table(Table.PREFERRED_OVER)
-    assert stored.height == prefs.height  # each cell once
-    assert set(stored.get_column("count").to_list()) == {len(writers)}
+    assert stored.height == prefs.height  # each pair once
+    assert set(stored.get_column("count").to_list()) == {2 * len(writers)}
+    assert {tuple(c) for c in stored.get_column("counts").to_list()} == {(len(writers), len(writers))}
     assert set(neo4j.table(Table.CO_MATCHED).get_column("count").to_list()) == {len(writers)}
     assert neo4j.table(Table.CO_MATCHED).height == co.height
 

@@ -61,7 +61,7 @@ def test_every_rank_and_times_matched_agree(demos: dict[str, Any]) -> None:
     home = demos["home"]
     ranks = {}
     for neo4j in (False, True):
-        rows = json.loads(_json(home / ("neo4j" if neo4j else "embedded"), neo4j, "top", "--limit", "200"))
+        rows = json.loads(_json(home / ("neo4j" if neo4j else "embedded"), neo4j, "top", "--limit", "200"))["items"]
         ranks[neo4j] = {r["id"]: (r["rank"], r["times_matched"], r["scores"]) for r in rows}
     assert len(ranks[False]) == 200
     assert ranks[True] == ranks[False]

@@ -73,18 +73,18 @@ def test_show_json(demo: tuple[Path, subprocess.CompletedProcess[str]], listed: 
     assert all(0 <= v <= 100 for v in data["scores"].values())
     contributions = sum(p["contribution"] for p in data["explain"]["parts"].values())
     assert round(contributions) == data["rank"]
-    assert data["history"][-1]["rank"] == data["rank"]
+    assert data["history"]["items"][-1]["rank"] == data["rank"]
 
 
 def test_top_and_search_and_alternatives(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
     home, _ = demo
-    top = json.loads(run(home, "top", "--type", "model", "--limit", "5", "--json").stdout)
+    top = json.loads(run(home, "top", "--type", "model", "--limit", "5", "--json").stdout)["items"]
     assert len(top) == 5
     assert {r["type"] for r in top} == {"model"}
     assert [r["rank"] for r in top] == sorted((r["rank"] for r in top), reverse=True)
-    hits = json.loads(run(home, "search", "flux", "--json").stdout)
+    hits = json.loads(run(home, "search", "flux", "--json").stdout)["items"]
     assert "flux-1-pro" in [h["id"] for h in hits[:5]]
-    alts = json.loads(run(home, "alternatives", "flux-1-pro", "--json").stdout)
+    alts = json.loads(run(home, "alternatives", "flux-1-pro", "--json").stdout)["items"]
     assert alts
     assert all(a["id"] != "flux-1-pro" for a in alts)
     assert alts[0]["co_matched"] > 0

@@ -41,7 +41,7 @@ def test_reader_sees_a_newer_snapshot_published_by_another_writer(tmp_path: Path
 
 
 def test_unchanged_tables_are_hard_linked_and_old_snapshots_collected(tmp_path: Path) -> None:
-    store = EmbeddedStore(tmp_path)
+    store = EmbeddedStore(tmp_path, retain_s=0)
     store.apply(GraphDelta().set(Table.CO_MATCHED, CO))
     store.apply(GraphDelta().set(Table.INTENTS, pl.DataFrame({"id": ["q"], "searches": [1]})))
     store.apply(GraphDelta().set(Table.INTENTS, pl.DataFrame({"id": ["q"], "searches": [1]})))

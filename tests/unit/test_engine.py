@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from api.application import MatchGraph
 from graph.embedded import EmbeddedStore
 from graph.errors import InvalidInput, NotFound
 from graph.settings import Settings
@@ -19,12 +21,13 @@ from tests.fixtures import CATALOG, SEARCHES, write_jsonl
 
 
 @pytest.fixture
-def engine(tmp_path: Path, settings: Settings) -> QueryEngine:
+def engine(tmp_path: Path, settings: Settings) -> Iterator[QueryEngine]:
     store = EmbeddedStore(settings.home)
     ingest_catalogs(store, [write_jsonl(tmp_path / "c.jsonl", CATALOG)], settings)
     ingest_logs(store, [write_jsonl(tmp_path / "l.jsonl", SEARCHES)], settings)
     score(store, ScoringConfig(as_of=date(2026, 1, 3), bootstrap_rounds=20))
-    return QueryEngine(store, max_limit=50)
+    with MatchGraph(settings.model_copy(update={"max_limit": 50}), store).query() as engine:
+        yield engine
 
 
 def test_show(engine: QueryEngine) -> None:
@@ -52,11 +55,11 @@ def test_unknown_id_suggests_close_ones(engine: QueryEngine) -> None:
 
 
 def test_top_lists_catalogued_artifacts_by_rank(engine: QueryEngine) -> None:
-    rows = engine.top(limit=50)
+    rows = engine.top(limit=50).items
     assert "midjourney" not in [r.id for r in rows]  # a stub known only from logs
     ranks = [r.rank for r in rows]
     assert ranks == sorted(ranks, reverse=True)
-    assert {r.type for r in engine.top("model", limit=50)} == {"model"}
+    assert {r.type for r in engine.top("model", limit=50).items} == {"model"}
     with pytest.raises(InvalidInput, match="unknown type"):
         engine.top("spaceship")
     with pytest.raises(InvalidInput, match="limit"):
@@ -64,10 +67,10 @@ def test_top_lists_catalogued_artifacts_by_rank(engine: QueryEngine) -> None:
 
 
 def test_search(engine: QueryEngine) -> None:
-    hits = engine.search("stable diffusion")
+    hits = engine.search("stable diffusion").items
     assert hits[0].id == "sdxl"
     assert hits[0].relevance > 0
-    assert "comfyui" in [h.id for h in engine.search("workflows")]
+    assert "comfyui" in [h.id for h in engine.search("workflows").items]
     with pytest.raises(InvalidInput):
         engine.search("   ")
     with pytest.raises(InvalidInput):
@@ -75,13 +78,13 @@ def test_search(engine: QueryEngine) -> None:
 
 
 def test_alternatives_come_from_co_matches_first(engine: QueryEngine) -> None:
-    alts = engine.alternatives("dalle-3", limit=3)
+    alts = engine.alternatives("dalle-3", limit=3).items
     assert alts[0].id == "flux-1-pro"
     assert alts[0].co_matched == 2
     assert alts[0].reason == "matched together in 2 searches"
     assert "dalle-3" not in [a.id for a in alts]
     # sdxl-lora-anime has no co-matches: same-type peers sharing capabilities would fill in, and it has none
-    assert engine.alternatives("sdxl-lora-anime") == []
+    assert engine.alternatives("sdxl-lora-anime").items == []
 
 
 def test_compare(engine: QueryEngine) -> None:
@@ -117,4 +120,4 @@ def test_explain_adds_up_to_the_rank(engine: QueryEngine) -> None:
     assert round(total) == why.rank
     assert why.parts["quality"].weight == 25
     assert why.evidence["times_matched"] == 2
-    assert len(engine.history("flux-1-pro")) == 1
+    assert len(engine.history("flux-1-pro").items) == 1

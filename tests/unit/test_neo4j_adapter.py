@@ -17,12 +17,11 @@ import pytest
 from neo4j.exceptions import ServiceUnavailable
 
 from graph import cypher, neo4j_store
-from graph.errors import InvalidInput, StoreUnavailable
-from graph.neo4j_store import Neo4jStore, lucene_query, plan_delta
+from graph.errors import StoreUnavailable
+from graph.neo4j_store import Neo4jStore, plan_delta
 from graph.schema import EdgeType, NodeLabel
 from graph.settings import Settings
-from graph.store import STATS_COLUMNS
-from graph.tables import SCHEMAS, GraphDelta, Table
+from graph.tables import SCHEMAS, GraphDelta, Table, preference_pairs
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -85,6 +84,21 @@ class FakeSession:
         self.driver.transactions.append("auto")
         return FakeTx(self.driver, "auto").run(query, parameters)
 
+    def begin_transaction(self, **config: Any) -> FakeExplicitTx:
+        self.driver.transactions.append("read")
+        self.driver.tx_configs.append(config)
+        return FakeExplicitTx(self.driver, "read")
+
+
+class FakeExplicitTx(FakeTx):
+    """What ``session.begin_transaction`` gives: a transaction that is also a context manager."""
+
+    def __enter__(self) -> FakeExplicitTx:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
 
 def _empty_answer(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """What an empty graph answers: one record with an empty list for ``collect`` reads, else no record.
@@ -93,6 +107,10 @@ def _empty_answer(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """
     if query == cypher.LOCK_ARTIFACTS:
         return [([[i, i] for i in params["ids"]],)]
+    if query == cypher.READ_VERSION:
+        return [{"token": None, "score_columns": []}]  # type: ignore[list-item]
+    if query.startswith("RETURN COLLECT {"):  # several tables read together: one empty list each
+        return [tuple([] for _ in range(query.count("COLLECT {")))]
     return [([],)] if "collect(" in query.rsplit("RETURN", 1)[-1] else []
 
 
@@ -103,6 +121,7 @@ class FakeDriver:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.transactions: list[str] = []
         self.sessions: list[dict[str, Any]] = []
+        self.tx_configs: list[dict[str, Any]] = []
         self.responder: Responder = responder or _empty_answer
         self.fail_with: Exception | None = None
         self.closed = False
@@ -171,7 +190,7 @@ def test_nodes_go_before_relationships(store: Neo4jStore, driver: FakeDriver) ->
         .set(Table.CO_MATCHED, _co_matched(5))
         .set(Table.MATCHED, pl.DataFrame({"intent": ["q"], "artifact": ["art-0001"], "count": [1], "clicks": [0],
                                           "position_sum": [1]}))
-        .set(Table.INTENTS, pl.DataFrame({"id": ["q"], "searches": [1], "last_day": [date(2026, 1, 1)]}))
+        .set(Table.INTENTS, pl.DataFrame({"id": ["q"], "searches": [1]}))
         .set(Table.ARTIFACTS, pl.DataFrame({"id": ["art-0001"], "name": ["One"], "catalogued": [True],
                                             "provider": ["acme"]}))
         .set(Table.PROVIDERS, pl.DataFrame({"id": ["acme"], "name": ["Acme"]}))
@@ -194,8 +213,9 @@ def test_nodes_go_before_relationships(store: Neo4jStore, driver: FakeDriver) ->
 
 
 def test_relationship_rows_are_sorted_by_endpoints(store: Neo4jStore, driver: FakeDriver) -> None:
-    prefs = pl.DataFrame({"winner": ["c", "a", "b", "a"], "loser": ["a", "c", "a", "b"],
-                          "winner_pos": [1, 2, 1, 1], "loser_pos": [2, 1, 3, 2], "count": [1, 1, 1, 1]})
+    prefs = preference_pairs(pl.DataFrame({"winner": ["c", "a", "b", "a"], "loser": ["a", "c", "a", "b"],
+                                           "winner_pos": [1, 2, 1, 1], "loser_pos": [2, 1, 3, 2],
+                                           "count": [1, 1, 1, 1]})).sample(fraction=1.0, shuffle=True, seed=3)
     store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(250)).set(Table.PREFERRED_OVER, prefs))
     co_rows = [row for batch in _co_batches(driver) for row in batch]
     assert [(r["a"], r["b"]) for r in co_rows] == sorted((r["a"], r["b"]) for r in co_rows)
@@ -204,23 +224,24 @@ def test_relationship_rows_are_sorted_by_endpoints(store: Neo4jStore, driver: Fa
 
 
 def test_preferences_go_out_one_row_per_pair(store: Neo4jStore, driver: FakeDriver) -> None:
-    prefs = pl.DataFrame({"winner": ["a", "a", "a", "b"], "loser": ["b", "b", "b", "a"],
+    cells = pl.DataFrame({"winner": ["a", "a", "a", "b"], "loser": ["b", "b", "b", "a"],
                           "winner_pos": [2, 1, 1, 1], "loser_pos": [1, 3, 3, 2], "count": [1, 2, 5, 1]})
+    # two deltas' worth of the same pair in one: combined cell by cell before anything is sent
+    prefs = pl.concat([preference_pairs(cells.head(2)), preference_pairs(cells.tail(2))])
     store.apply(GraphDelta().set(Table.PREFERRED_OVER, prefs))
     assert _batches(driver, cypher.ADD_PREFERRED_OVER) == [[
-        {"winner": "a", "loser": "b", "cells": [{"winner_pos": 1, "loser_pos": 3, "count": 7},
-                                                {"winner_pos": 2, "loser_pos": 1, "count": 1}]},
-        {"winner": "b", "loser": "a", "cells": [{"winner_pos": 1, "loser_pos": 2, "count": 1}]},
+        {"winner": "a", "loser": "b", "count": 8, "winner_pos": [1, 2], "loser_pos": [3, 1], "counts": [7, 1]},
+        {"winner": "b", "loser": "a", "count": 1, "winner_pos": [1], "loser_pos": [2], "counts": [1]},
     ]]
 
 
 def test_duplicate_keys_in_a_delta_are_combined_like_the_embedded_store(store: Neo4jStore,
                                                                         driver: FakeDriver) -> None:
     co = pl.DataFrame({"a": ["x", "x", "x"], "b": ["y", "y", "z"], "count": [2, 3, 1]})
-    intents = pl.DataFrame({"id": ["q", "q"], "searches": [1, 2], "last_day": [date(2026, 1, 3), date(2026, 1, 1)]})
+    intents = pl.DataFrame({"id": ["q", "q"], "searches": [1, 2]})
     store.apply(GraphDelta().set(Table.CO_MATCHED, co).set(Table.INTENTS, intents))
     assert _co_batches(driver) == [[{"a": "x", "b": "y", "count": 5}, {"a": "x", "b": "z", "count": 1}]]
-    assert _batches(driver, cypher.ADD_INTENTS) == [[{"id": "q", "searches": 3, "last_day": date(2026, 1, 3)}]]
+    assert _batches(driver, cypher.ADD_INTENTS) == [[{"id": "q", "searches": 3}]]
 
 
 def test_catalogued_rows_drop_nulls_and_stubs_only_insert(store: Neo4jStore, driver: FakeDriver) -> None:
@@ -239,11 +260,16 @@ def test_catalogued_rows_drop_nulls_and_stubs_only_insert(store: Neo4jStore, dri
 
 def test_capability_lists_are_replaced_and_scores_cleared_first(store: Neo4jStore, driver: FakeDriver) -> None:
     has_cap = pl.DataFrame({"artifact": ["a", "a"], "capability": ["x", "y"], "position": [1, 2]})
-    scores = pl.DataFrame({"id": ["a"], "rank": [70], "low_confidence": [True]})
+    scores = pl.DataFrame({"id": ["a"], "rank": [70], "low_confidence": [True], "adoption": [12.5]})
     store.apply(GraphDelta().set(Table.HAS_CAPABILITY, has_cap).set(Table.SCORES, scores))
     order = [q for _, q, _ in driver.calls]
     assert order.index(cypher.DELETE_HAS_CAPABILITY) < order.index(cypher.CREATE_HAS_CAPABILITY)
-    assert order.index(cypher.CLEAR_SCORES) < order.index(cypher.SET_SCORES)
+    assert order.index(cypher.CLEAR_SCORES) < order.index(cypher.SET_SCORES) < order.index(cypher.SET_SCORE_COLUMNS)
+    cleared = next(p for _, q, p in driver.calls if q == cypher.CLEAR_SCORES)["cleared"]
+    assert cleared == dict.fromkeys([c for c in SCHEMAS[Table.SCORES] if c != "id"] + ["adoption"])
+    assert next(p for _, q, p in driver.calls if q == cypher.SET_SCORE_COLUMNS) == {"columns": ["adoption"]}
+    [[row]] = _batches(driver, cypher.SET_SCORES)
+    assert row["adoption"] == 12.5
     assert next(p for _, q, p in driver.calls if q == cypher.DELETE_HAS_CAPABILITY) == {"ids": ["a"]}
     assert next(p for _, q, p in driver.calls if q == cypher.ENSURE_CAPABILITIES) == {"ids": ["x", "y"]}
 
@@ -254,17 +280,13 @@ def test_user_text_only_travels_as_parameters(store: Neo4jStore, driver: FakeDri
     co = pl.DataFrame({"a": [EVIL], "b": ["other"], "count": [1]})
     store.apply(GraphDelta().set(Table.ARTIFACTS, arts).set(Table.CO_MATCHED, co))
     store.table(Table.CO_MATCHED, [EVIL])
-    store.search_text(EVIL, 5)
-    store.neighborhood(EVIL, 1, 5)
-    store.path(EVIL, "other", 2)
+    store.table(Table.MATCHED, [EVIL], by="intent")
+    with store.reader() as view:
+        view.tables((Table.ARTIFACTS, Table.SCORES), [EVIL])
     assert driver.calls
     assert all("DETACH DELETE" not in q for _, q, _ in driver.calls)
     assert all(EVIL not in q for _, q, _ in driver.calls)
     assert any(EVIL in repr(p) for _, _, p in driver.calls)
-    search = next(p for _, q, p in driver.calls if q == cypher.SEARCH_TEXT)
-    assert search["exact"] == EVIL.casefold()
-    assert '\\"' in search["query"]
-    assert "\\}" in search["query"]
 
 
 def test_every_label_and_relationship_type_comes_from_the_enums() -> None:
@@ -272,36 +294,16 @@ def test_every_label_and_relationship_type_comes_from_the_enums() -> None:
     texts = [v for k, v in vars(cypher).items() if k.isupper() and isinstance(v, str)]
     texts += [q for k, v in vars(cypher).items() if k.isupper() and isinstance(v, tuple) for q in v
               if isinstance(q, str)]
-    texts.append(cypher.shortest_path_query(3))
     used = {m for text in texts for m in re.findall(r"[:|]([A-Z][A-Za-z_]*)\b", text)}
     assert used
     assert used <= allowed, used - allowed
 
 
-def test_every_score_column_is_cleared_and_read_back() -> None:
+def test_every_fixed_score_column_is_read_back_and_open_ones_by_name() -> None:
     for column in SCHEMAS[Table.SCORES]:
         assert f"a.{column}" in cypher.READ_SCORES_BY_ID
-        if column != "id":
-            assert f"a.{column}" in cypher.CLEAR_SCORES
-
-
-def test_the_path_bound_is_a_validated_int(store: Neo4jStore, driver: FakeDriver) -> None:
-    assert "*..3]" in cypher.shortest_path_query(3)
-    for bad in (True, 0, 11, "3", 2.0):
-        with pytest.raises(ValueError, match="max_hops"):
-            cypher.shortest_path_query(bad)  # type: ignore[arg-type]
-    with pytest.raises(InvalidInput, match="at most 3"):
-        store.path("a", "b", 4)
-    assert store.path("a", "a", 2) == ["a"]
-    assert store.path("a", "b", 0) == []
-    assert driver.calls == []
-
-
-def test_lucene_query_escapes_everything() -> None:
-    assert lucene_query("  ") is None
-    assert lucene_query("Image model") == "image OR image* OR model OR model*"
-    assert lucene_query('a:b (c) "d"') == 'a\\:b OR \\(c\\) OR \\"d\\"'
-    assert lucene_query("x && y || !z") == "x OR \\&\\& OR y OR \\|\\| OR \\!z"
+    assert "[c IN $score_columns | a[c]]" in cypher.READ_SCORES_BY_ID
+    assert "SET a += $cleared" in cypher.CLEAR_SCORES
 
 
 # -- reads ----------------------------------------------------------------------------------------
@@ -361,26 +363,32 @@ def test_tables_reads_several_tables_in_one_query(tmp_path: Path) -> None:
     wanted = (Table.ARTIFACTS, Table.SCORES, Table.CO_MATCHED)
 
     def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if query == cypher.READ_VERSION:
+            return [{"token": "v1", "score_columns": ["adoption"]}]  # type: ignore[list-item]
         assert query == cypher.read_together(wanted)
-        assert params == {"ids": ["a", "b"]}
+        assert params == {"ids": ["a", "b"], "score_columns": ["adoption"]}
         artifact = ["a", "A", "model", None, None, None, None, None, "2024-01-02", True, *[None] * 8]
-        return [([artifact], [], [["a", "b", 3]])]
+        score = ["a", 70, 0.5, 0.1, 0.9, 12, False, "{}", 33.5]
+        return [([artifact], [score], [["a", "b", 3]])]
 
     driver = FakeDriver(respond)
     store = Neo4jStore(driver, _settings(tmp_path))  # type: ignore[arg-type]
-    frames = store.tables(wanted, ["b", "a", "a"])
+    with store.reader() as view:
+        frames = view.tables(wanted, ["b", "a", "a"])
+        assert view.version == "v1"
     assert driver.transactions == ["read"]
-    assert len(driver.calls) == 1
+    assert [q for _, q, _ in driver.calls] == [cypher.READ_VERSION, cypher.read_together(wanted)]
     assert list(frames) == list(wanted)
-    for table, frame in frames.items():
-        assert frame.schema == pl.Schema(SCHEMAS[table])
+    assert frames[Table.ARTIFACTS].schema == pl.Schema(SCHEMAS[Table.ARTIFACTS])
+    assert frames[Table.SCORES].schema == pl.Schema({**SCHEMAS[Table.SCORES], "adoption": pl.Float64})
     assert frames[Table.ARTIFACTS].row(0, named=True)["released"] == date(2024, 1, 2)
-    assert frames[Table.SCORES].height == 0
+    assert frames[Table.SCORES].row(0, named=True)["adoption"] == 33.5
     assert frames[Table.CO_MATCHED].to_dicts() == [{"a": "a", "b": "b", "count": 3}]
-    assert all(f.height == 0 for f in store.tables(wanted, []).values())
-    assert len(driver.calls) == 1  # no ids: no round trip
-    with pytest.raises(ValueError, match="no artifact column"):
-        store.tables((Table.LEDGER,), ["a"])
+    with store.reader() as view:
+        assert all(f.height == 0 for f in view.tables(wanted, []).values())
+        with pytest.raises(ValueError, match="no artifact column"):
+            view.tables((Table.LEDGER,), ["a"])
+    assert len(driver.calls) == 2  # no ids: no round trip
 
 
 def test_every_artifact_read_has_a_combined_form() -> None:
@@ -403,36 +411,16 @@ def test_capability_filtered_reads(tmp_path: Path) -> None:
 
     driver = FakeDriver(respond)
     store = Neo4jStore(driver, _settings(tmp_path))  # type: ignore[arg-type]
-    has = store.table(Table.HAS_CAPABILITY, capabilities=["inpaint", "edit", "edit"])
+    has = store.table(Table.HAS_CAPABILITY, ["inpaint", "edit", "edit"], by="capability")
     assert has.get_column("artifact").to_list() == ["a"]
-    caps = store.table(Table.CAPABILITIES, capabilities=["inpaint", "edit"])
+    caps = store.table(Table.CAPABILITIES, ["inpaint", "edit"], by="id")
     assert caps.to_dicts() == [{"id": "edit", "name": "Edit", "tags": ["image"]}]
-    assert store.table(Table.CAPABILITIES, capabilities=[]).height == 0
-    assert driver.transactions == ["read", "read"]
-    for table, ids in ((Table.CO_MATCHED, None), (Table.HAS_CAPABILITY, ["a"])):
-        with pytest.raises(ValueError, match="capabilities"):
-            store.table(table, ids, capabilities=["edit"])
-
-
-def test_artifact_stats_joins_the_cypher_aggregates(tmp_path: Path) -> None:
-    answers = {
-        cypher.STATS_ARTIFACTS: [["a", "p"], ["b", "p"], ["c", None]],
-        cypher.STATS_PROVIDER_FAMILY: [["p", 2]],
-        cypher.STATS_MATCHED: [["a", 5, 2, 3]],
-        cypher.STATS_CO_MATCHED: [["a", 1, 4], ["b", 1, 4]],
-        cypher.STATS_CAPABILITY_PEERS: [["a", 1], ["b", 1]],
-        cypher.STATS_LAST_MATCHED: [["a", "2026-01-02"]],
-    }
-    store = Neo4jStore(FakeDriver(lambda q, _p: [(answers.get(q, []),)]), _settings(tmp_path))  # type: ignore[arg-type]
-    stats = store.artifact_stats()
-    assert stats.columns == list(STATS_COLUMNS)
-    rows = {r["id"]: r for r in stats.to_dicts()}
-    assert rows["a"]["times_matched"] == 5
-    assert rows["a"]["last_matched"] == date(2026, 1, 2)
-    assert rows["a"]["provider_family"] == 2
-    assert rows["c"]["provider_family"] == 1  # no provider: a family of one
-    assert rows["c"]["co_matched_weight"] == 0
-    assert rows["c"]["last_matched"] is None
+    assert store.table(Table.CAPABILITIES, [], by="id").height == 0
+    assert driver.transactions == ["read", "read", "read"]
+    with pytest.raises(ValueError, match="cannot be filtered on 'capability'"):
+        store.table(Table.CO_MATCHED, ["a"], by="capability")
+    with pytest.raises(ValueError, match="needs the values"):
+        store.table(Table.HAS_CAPABILITY, None, by="capability")
 
 
 def test_sessions_share_the_database_and_one_bookmark_manager(store: Neo4jStore, driver: FakeDriver) -> None:

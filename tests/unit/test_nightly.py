@@ -17,14 +17,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from api.nightly import run_nightly
+from api.application import WRITER_LOCK, MatchGraph
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreLocked
 from graph.settings import Settings
 from graph.tables import KEYS, Table
 from ingest.pipeline import ingest_logs
 from ingest.synth import write_synth
-from queries.scoring import ScoringConfig
 from tests.fixtures import search, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +56,7 @@ def nightly(home: Path, catalogs: Path, logs: Path) -> tuple[EmbeddedStore, list
     settings = Settings(MATCHGRAPH_HOME=home, NEO4J_URI=None)  # type: ignore[call-arg]
     store = EmbeddedStore(home)
     said: list[str] = []
-    run_nightly(store, settings, catalogs, logs, ScoringConfig(), said.append)  # what the CLI uses
+    MatchGraph(settings, store).nightly(catalogs, logs, say=said.append)  # what the CLI uses
     return store, said
 
 
@@ -100,7 +99,7 @@ def test_a_changed_file_is_reported_not_recounted(tmp_path: Path) -> None:
 def test_a_second_run_is_refused_while_one_holds_the_lock(tmp_path: Path) -> None:
     catalogs, logs = data(tmp_path, searches=200, per_file=200)
     holder = EmbeddedStore(tmp_path / "home")
-    with holder.run_lock("nightly", 60), pytest.raises(StoreLocked, match="already in progress"):
+    with holder.run_lock(WRITER_LOCK, 60), pytest.raises(StoreLocked, match="already in progress"):
         nightly(tmp_path / "home", catalogs, logs)
     store, _ = nightly(tmp_path / "home", catalogs, logs)  # released: it runs
     assert store.table(Table.RUNS).height == 1

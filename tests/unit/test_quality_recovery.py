@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from graph.tables import Table
+from graph.tables import Table, preference_cells
 from ingest.aggregate import aggregate_searches
 from queries.rating import fit_ratings
 from queries.scoring import ScoringConfig
@@ -47,7 +47,7 @@ def simulate(n_items: int, n_searches: int, seed: int) -> tuple[pl.DataFrame, np
 def test_bradley_terry_with_positions_recovers_quality_where_naive_counting_fails() -> None:
     n_items = 40
     searches, quality = simulate(n_items, 30_000, seed=11)
-    prefs = aggregate_searches(searches)[Table.PREFERRED_OVER]
+    prefs = preference_cells(aggregate_searches(searches)[Table.PREFERRED_OVER])
     result = fit_ratings(prefs, ScoringConfig(bootstrap_rounds=0))
     assert len(result.ids) == n_items
     assert int(result.comparisons.min()) >= 50

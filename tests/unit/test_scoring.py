@@ -12,9 +12,10 @@ import pytest
 from scipy import optimize
 
 from graph.embedded import EmbeddedStore
-from graph.tables import GraphDelta, Table
+from graph.tables import GraphDelta, Table, preference_pairs
+from queries.graphrank import pagerank
 from queries.rating import fit_ratings
-from queries.scoring import ScoringConfig, compute_scores, pagerank, score
+from queries.scoring import ScoringConfig, compute_scores, score
 
 AS_OF = date(2026, 3, 1)
 
@@ -99,7 +100,7 @@ def test_quality_matches_the_model_written_out_by_hand(embedded: EmbeddedStore) 
     })
     embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([{"id": "a", "type": "model"},
                                                                   {"id": "b", "type": "model"}]))
-                   .set(Table.PREFERRED_OVER, prefs))
+                   .set(Table.PREFERRED_OVER, preference_pairs(prefs)))
 
     def strength(theta: float, gamma: float, position: int) -> float:
         if position == 1:
@@ -196,8 +197,8 @@ def test_freshness(embedded: EmbeddedStore) -> None:
 def test_rank_is_the_weighted_mean_with_shrunk_quality(embedded: EmbeddedStore) -> None:
     embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([
         {"id": "a", "type": "model", "stars": 10.0}, {"id": "b", "type": "model"}]))
-        .set(Table.PREFERRED_OVER, pl.DataFrame({"winner": ["a"], "loser": ["b"], "winner_pos": [1],
-                                                 "loser_pos": [2], "count": [1]})))
+        .set(Table.PREFERRED_OVER, preference_pairs(pl.DataFrame({"winner": ["a"], "loser": ["b"], "winner_pos": [1],
+                                                                  "loser_pos": [2], "count": [1]}))))
     s = _scores(embedded)
     for key in ("a", "b"):
         row = s[key]
@@ -222,7 +223,8 @@ def test_one_lucky_click_does_not_make_a_leader(embedded: EmbeddedStore) -> None
     n.append(1)
     prefs = pl.DataFrame({"winner": w, "loser": lo, "winner_pos": [1] * len(w), "loser_pos": [2] * len(w),
                           "count": n})
-    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts(rows)).set(Table.PREFERRED_OVER, prefs))
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts(rows))
+                   .set(Table.PREFERRED_OVER, preference_pairs(prefs)))
     s = _scores(embedded)
     assert s["lucky"]["rank"] < s["m0"]["rank"]
 
@@ -232,10 +234,11 @@ def test_monotonic_in_wins_and_matches(embedded: EmbeddedStore) -> None:
     prefs = pl.DataFrame({"winner": ["a", "b", "c"], "loser": ["b", "c", "a"], "winner_pos": [1, 1, 1],
                           "loser_pos": [2, 2, 2], "count": [2, 2, 2]})
     daily = pl.DataFrame({"artifact": ["a", "b", "c"], "day": [AS_OF] * 3, "matched": [3, 5, 2], "clicks": [0] * 3})
-    embedded.apply(GraphDelta().set(Table.ARTIFACTS, arts).set(Table.PREFERRED_OVER, prefs)
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, arts).set(Table.PREFERRED_OVER, preference_pairs(prefs))
                    .set(Table.DAILY, daily))
     before = _scores(embedded)
-    embedded.apply(GraphDelta().set(Table.PREFERRED_OVER, prefs.head(1).with_columns(pl.lit(1).alias("count")))
+    one_more = preference_pairs(prefs.head(1).with_columns(pl.lit(1).alias("count")))
+    embedded.apply(GraphDelta().set(Table.PREFERRED_OVER, one_more)
                    .set(Table.DAILY, daily.head(1).with_columns(pl.lit(1).alias("matched"))))
     after = _scores(embedded)
     assert after["a"]["quality"] > before["a"]["quality"]
@@ -245,8 +248,8 @@ def test_monotonic_in_wins_and_matches(embedded: EmbeddedStore) -> None:
 def test_scores_are_identical_across_runs_and_written_back(embedded: EmbeddedStore) -> None:
     embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([{"id": "a", "type": "model", "stars": 5.0},
                                                                   {"id": "b", "type": "model"}]))
-                   .set(Table.PREFERRED_OVER, pl.DataFrame({"winner": ["a"], "loser": ["b"], "winner_pos": [2],
-                                                            "loser_pos": [1], "count": [4]})))
+                   .set(Table.PREFERRED_OVER, preference_pairs(pl.DataFrame({
+                       "winner": ["a"], "loser": ["b"], "winner_pos": [2], "loser_pos": [1], "count": [4]}))))
     config = ScoringConfig(as_of=AS_OF, bootstrap_rounds=30)
     first = compute_scores(embedded, config)
     second = compute_scores(embedded, config)

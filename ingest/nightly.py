@@ -6,7 +6,9 @@ counts stay; re-counting it would double count whatever it shares with the old v
 files go in through :mod:`ingest.pipeline`, whose writes are atomic per file (per part on Neo4j),
 so a run killed at any moment is completed by the next one with no search counted twice or lost.
 Scores are recomputed when anything was ingested, or when the ledger is newer than the last
-scores (a run killed between ingesting and scoring). One run at a time: the store's run lock.
+scores (a run killed between ingesting and scoring); how to rescore is given by the caller (the
+application object), since scoring belongs to ``queries``. One writer at a time: the caller holds
+the store's writer lock for the whole run.
 """
 
 from __future__ import annotations
@@ -22,16 +24,12 @@ from graph.errors import InvalidInput
 from graph.tables import GraphDelta, Table
 from ingest.files import sha256_of
 from ingest.pipeline import FileReport, IngestReport, ingest_catalogs, ingest_logs
-from queries.scoring import score
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from graph.settings import Settings
     from graph.store import GraphStore
-    from queries.scoring import ScoringConfig
-
-LOCK_NAME = "nightly"
 
 
 @dataclass
@@ -103,45 +101,45 @@ def _one_rejects_file(report: RunReport, settings: Settings) -> None:
 
 
 def run_nightly(store: GraphStore, settings: Settings, catalogs: Path | None, logs: Path | None,
-                config: ScoringConfig, say: Callable[[str], None],
+                rescore: Callable[[], str], say: Callable[[str], None],
                 progress: Callable[[int], Callable[[FileReport], None]] | None = None) -> RunReport:
     """One nightly run over the files in ``catalogs`` and ``logs`` (either may be None).
 
-    ``progress(total_files)`` returns the callback told about each file as it is done.
+    ``rescore()`` scores the graph and returns a line saying so; ``progress(total_files)`` returns
+    the callback told about each file as it is done. The caller holds the writer lock.
     """
     started = datetime.now(UTC)
     report = RunReport(run=started.strftime("%Y%m%dT%H%M%S%fZ"), started_at=started)
-    with store.run_lock(LOCK_NAME, settings.run_lock_ttl_s):
-        ledger = store.table(Table.LEDGER).filter(pl.col("kind").is_in(["catalog", "logs"]))
-        known = set(ledger.get_column("sha256").to_list())
-        seen_sources = set(ledger.get_column("source").to_list())
-        batches: dict[str, list[Path]] = {"catalog": [], "logs": []}
-        for kind, folder in (("catalog", catalogs), ("logs", logs)):
-            for path in _files(folder):
-                if str(path) in seen_sources and sha256_of(path) not in known:
-                    report.changed.append(str(path))
-                    say(f"changed since it was ingested, not re-counted: {path}")
-                    continue
-                batches[kind].append(path)
-        on_file = progress(len(batches["catalog"]) + len(batches["logs"])) if progress else None
-        for kind, ingest in (("catalog", ingest_catalogs), ("logs", ingest_logs)):
-            if not batches[kind]:
+    ledger = store.table(Table.LEDGER).filter(pl.col("kind").is_in(["catalog", "logs"]))
+    known = set(ledger.get_column("sha256").to_list())
+    seen_sources = set(ledger.get_column("source").to_list())
+    batches: dict[str, list[Path]] = {"catalog": [], "logs": []}
+    for kind, folder in (("catalog", catalogs), ("logs", logs)):
+        for path in _files(folder):
+            if str(path) in seen_sources and sha256_of(path) not in known:
+                report.changed.append(str(path))
+                say(f"changed since it was ingested, not re-counted: {path}")
                 continue
-            try:
-                part = ingest(store, batches[kind], settings, None, on_file)
-            except InvalidInput as e:  # nothing valid in the new files: counted, the run goes on
-                say(f"{kind}: {e}")
-                report.rejected += 1
-                continue
-            _add(report, part)
-            say(part.summary())
-        _one_rejects_file(report, settings)
-        last_scored = store.table(Table.RANK_HISTORY).get_column("scored_at").max()
-        last_ingested = store.table(Table.LEDGER).get_column("ingested_at").max()
-        stale = last_ingested is not None and (last_scored is None or last_ingested > last_scored)  # type: ignore[operator]
-        if report.ingested or stale:
-            say(score(store, config).summary())
-            report.rescored = True
-        report.ended_at = datetime.now(UTC)
-        store.apply(GraphDelta().set(Table.RUNS, report.row()))
+            batches[kind].append(path)
+    on_file = progress(len(batches["catalog"]) + len(batches["logs"])) if progress else None
+    for kind, ingest in (("catalog", ingest_catalogs), ("logs", ingest_logs)):
+        if not batches[kind]:
+            continue
+        try:
+            part = ingest(store, batches[kind], settings, None, on_file)
+        except InvalidInput as e:  # nothing valid in the new files: counted, the run goes on
+            say(f"{kind}: {e}")
+            report.rejected += 1
+            continue
+        _add(report, part)
+        say(part.summary())
+    _one_rejects_file(report, settings)
+    last_scored = store.table(Table.RANK_HISTORY).get_column("scored_at").max()
+    last_ingested = store.table(Table.LEDGER).get_column("ingested_at").max()
+    stale = last_ingested is not None and (last_scored is None or last_ingested > last_scored)  # type: ignore[operator]
+    if report.ingested or stale:
+        say(rescore())
+        report.rescored = True
+    report.ended_at = datetime.now(UTC)
+    store.apply(GraphDelta().set(Table.RUNS, report.row()))
     return report

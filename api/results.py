@@ -1,0 +1,50 @@
+"""What the write commands and admin routes answer: an ingest's counts, a scoring run's summary."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
+    from queries.scoring import ScoreReport
+
+
+class FileResult(BaseModel):
+    source: str
+    sha256: str
+    status: str
+    read: int
+    ingested: int
+    rejected: int
+
+
+class IngestResult(BaseModel):
+    kind: str
+    read: int
+    ingested: int
+    rejected: int
+    rejects: str | None
+    files: list[FileResult]
+
+    @classmethod
+    def of(cls, report: IngestReport) -> IngestResult:
+        return cls(kind=report.kind, read=report.read, ingested=report.ingested, rejected=report.rejected,
+                   rejects=str(report.rejects_path) if report.rejects_path else None,
+                   files=[FileResult(**f.__dict__) for f in report.files])
+
+
+class ScoreResult(BaseModel):
+    run: str
+    artifacts: int
+    as_of: date
+    low_confidence: int
+    steps: dict[str, float]
+    """Seconds each step of the run took (aggregates, ratings, each sub-score, the write)."""
+
+    @classmethod
+    def of(cls, report: ScoreReport) -> ScoreResult:
+        return cls(run=report.run, artifacts=report.artifacts, as_of=report.as_of,
+                   low_confidence=report.low_confidence, steps=report.steps)

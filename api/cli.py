@@ -26,6 +26,7 @@ from graph.errors import InvalidInput, MatchGraphError
 from graph.settings import Settings
 from graph.store import GraphStore, open_store
 from graph.tables import Table
+from ingest import sample_files
 from ingest.pipeline import FileReport, IngestReport, ingest_catalogs, ingest_logs
 from queries.engine import QueryEngine
 from queries.page import render_markdown
@@ -39,7 +40,7 @@ app = typer.Typer(help="matchgraph: a match-graph database and query engine.", n
 ingest_app = typer.Typer(help="Ingest catalogs and search logs.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = sample_files().folder
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 

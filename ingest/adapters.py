@@ -25,7 +25,8 @@ The rules each adapter applies where the source leaves room for a choice:
   evaluated it); ``pricing`` is ``free`` (open weights). The leaderboard lists some models more
   than once (one row per evaluation: precision, revision, with or without the chat template): the
   first row is kept, but a model counts as shipping a chat template, or as a merge, when any of
-  its rows says so (the flag records how that evaluation was run, not what the repo holds).
+  its rows says so: the chat-template flag records how one evaluation was run (an evaluation with
+  the template shows the repo has one), and the category is what each submitter declared.
 * ``best-of-ml`` (best-of-ml-python projects CSV): ``framework`` for the ``ml-frameworks``
   category, else ``repo``; ``pricing`` is ``free`` (open source); ``url`` is ``github_url``, where
   the project lives now (``github_id`` is the name best-of-ml first listed it under, stale for

@@ -30,7 +30,8 @@ needs_shared = pytest.mark.skipif(not (SHARED / "data" / "catalogs").is_dir(), r
 def _builder() -> ModuleType:
     """``scripts/build_samples.py``, loaded from its file: scripts/ is a folder of programs, not a package."""
     spec = importlib.util.spec_from_file_location("build_samples", ROOT / "scripts" / "build_samples.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)

@@ -19,7 +19,7 @@ from ingest import sample_files
 ROOT = Path(__file__).resolve().parents[2]
 # Local state that is not part of the source; build/ and *.egg-info would leak stale files into the wheel.
 NOT_SOURCE = shutil.ignore_patterns(".git", ".*cache", "__pycache__", ".matchgraph", "test-artifacts", "build",
-                                    "dist", "*.egg-info", ".venv", ".env")
+                                    "dist", "*.egg-info", ".venv", ".env", ".hypothesis")
 
 
 def _run(args: list[str | Path], cwd: Path, env: dict[str, str], timeout: int) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,6 @@ COPY graph ./graph
 COPY ingest ./ingest
 COPY queries ./queries
 COPY api ./api
-COPY samples ./samples
 RUN pip install --no-cache-dir .
 ENV MATCHGRAPH_HOME=/var/lib/matchgraph
 ENTRYPOINT ["matchgraph"]

@@ -400,10 +400,11 @@ def demo_cmd(
     home: HomeOpt = None,
 ) -> None:
     """Ingest the shipped samples, score, and print the dalle-3-xl-lora-v2 vs flux-1-pro page."""
+    from ingest import sample_files
     from queries.page import render_markdown
 
     with _app(home) as mg:
-        result = mg.demo(samples or Path(__file__).resolve().parent.parent / "samples", say=say)
+        result = mg.demo(samples or sample_files().folder, say=say)
     sys.stdout.write(render_markdown(result))
 
 

@@ -34,11 +34,12 @@ import httpx
 from bench.common import machine
 from graph.settings import Settings
 from graph.store import open_store
+from ingest import sample_files
 from ingest.pipeline import ingest_catalogs, ingest_logs
 from queries.scoring import ScoringConfig, score
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "samples"
+SAMPLES = sample_files()
 COMPARE = "/v1/compare/dalle-3-xl-lora-v2/flux-1-pro"
 UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -54,8 +55,8 @@ def _load_samples(env: dict[str, str]) -> None:
     store = open_store(settings)
     try:
         store.clear()
-        ingest_catalogs(store, [SAMPLES / "catalog.jsonl"], settings)
-        ingest_logs(store, [SAMPLES / "searches.jsonl.gz"], settings)
+        ingest_catalogs(store, [SAMPLES.catalog], settings)
+        ingest_logs(store, [SAMPLES.searches], settings)
         score(store, ScoringConfig(as_of=date(2026, 2, 1)))
     finally:
         store.close()

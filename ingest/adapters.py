@@ -13,17 +13,24 @@ The rules each adapter applies where the source leaves room for a choice:
 * ``litellm`` (``model_prices_and_context_window.json``): every entry is a hosted model, type
   ``model``, except the modes that are services rather than models (web search, vector stores,
   guardrails), which are ``api``. ``provider`` is the host litellm calls (``litellm_provider``,
-  e.g. ``bedrock`` -> ``Amazon Bedrock``), not the model's maker, which the file does not give.
+  e.g. ``bedrock`` -> ``Amazon Bedrock``; ``text-completion-<host>`` is that host's legacy completions
+  route), not the model's maker, which the file does not give.
   ``pricing`` is ``paid`` when any cost field is above zero, ``free`` when the entry lists costs
   and all are zero (local or free-tier models), ``unknown`` when it lists none. Per-token prices
   become USD per million tokens.
 * ``open-llm-leaderboard`` (Open LLM Leaderboard v2 CSV): ``finetune`` when ``metadata_base_model``
-  names another model (``Removed`` and a ``(Merge)`` suffix are cleaned) or the model is flagged as
-  a merge, else ``model``; ``released`` is the Hub upload date (the submission date is when the
-  leaderboard evaluated it); ``pricing`` is ``free`` (open weights). The leaderboard lists some
-  models more than once (several precisions or revisions): the first row is kept.
+  names another model (``Removed`` and a ``(Merge)`` suffix are cleaned) or the model is a merge
+  (flagged as merged, or in the leaderboard's own "base merges and moerges" category), else
+  ``model``; ``released`` is the Hub upload date (the submission date is when the leaderboard
+  evaluated it); ``pricing`` is ``free`` (open weights). The leaderboard lists some models more
+  than once (one row per evaluation: precision, revision, with or without the chat template): the
+  first row is kept, but a model counts as shipping a chat template, or as a merge, when any of
+  its rows says so: the chat-template flag records how one evaluation was run (an evaluation with
+  the template shows the repo has one), and the category is what each submitter declared.
 * ``best-of-ml`` (best-of-ml-python projects CSV): ``framework`` for the ``ml-frameworks``
-  category, else ``repo``; ``pricing`` is ``free`` (open source); ``integrates_with`` maps each
+  category, else ``repo``; ``pricing`` is ``free`` (open source); ``url`` is ``github_url``, where
+  the project lives now (``github_id`` is the name best-of-ml first listed it under, stale for
+  repositories that moved, e.g. ``google/jax`` -> ``jax-ml/jax``); ``integrates_with`` maps each
   framework label to the id that framework's own row gets here (``huggingface`` -> ``transformers``,
   ``sklearn`` -> ``scikit-learn``, ...), so the edges land on catalogued projects.
 """
@@ -124,7 +131,7 @@ _API_MODES = frozenset({"search", "vector_store", "guardrail"})
 
 # litellm_provider -> a readable host name; ids not listed are title-cased from their words.
 _PROVIDERS = {
-    "openai": "OpenAI", "text-completion-openai": "OpenAI", "chatgpt": "ChatGPT", "azure": "Microsoft Azure",
+    "openai": "OpenAI", "chatgpt": "ChatGPT", "azure": "Microsoft Azure",
     "azure_ai": "Azure AI Foundry", "azure_text": "Microsoft Azure", "anthropic": "Anthropic",
     "bedrock": "Amazon Bedrock", "bedrock_converse": "Amazon Bedrock", "bedrock_mantle": "Amazon Bedrock",
     "sagemaker": "Amazon SageMaker", "vertex_ai": "Google Vertex AI", "gemini": "Google Gemini API",
@@ -174,7 +181,7 @@ _FLAGS = {
 def _provider_name(raw: object) -> str | None:
     if not isinstance(raw, str) or not raw.strip():
         return None
-    key = raw.strip()
+    key = raw.strip().removeprefix("text-completion-")  # text-completion-openai, text-completion-codestral
     if key in _PROVIDERS:
         return _PROVIDERS[key]
     family = key.split("-")[0]  # vertex_ai-language-models, vertex_ai-anthropic_models, ...
@@ -254,11 +261,11 @@ def _litellm_record(key: str, spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_litellm(path: Path, rejects: Rejects) -> tuple[list[Artifact], int]:
-    """litellm's price and context table: one JSON object keyed by model id.
+def litellm_table(path: Path) -> dict[str, Any]:
+    """The parsed table, model key -> spec, as :func:`read_litellm` reads it.
 
-    Read with ``json``, not polars: it is one object of heterogeneous records (each with its own
-    subset of ~100 keys), not a table. Record numbers are 1-based positions in the object.
+    Public for the sample builder, which takes facts the native format has no field for (context
+    window, per-image and per-query prices) from the same parse as the records.
     """
     try:
         with open_decompressed(path) as stream:
@@ -267,6 +274,16 @@ def read_litellm(path: Path, rejects: Rejects) -> tuple[list[Artifact], int]:
         raise InvalidInput(f"{path}: not valid JSON: {e}") from e
     if not isinstance(table, dict):
         raise InvalidInput(f"{path}: a litellm catalog is a JSON object keyed by model id")
+    return table
+
+
+def read_litellm(path: Path, rejects: Rejects) -> tuple[list[Artifact], int]:
+    """litellm's price and context table: one JSON object keyed by model id.
+
+    Read with ``json``, not polars: it is one object of heterogeneous records (each with its own
+    subset of ~100 keys), not a table. Record numbers are 1-based positions in the object.
+    """
+    table = litellm_table(path)
     source = str(path)
 
     def records() -> Iterable[tuple[int, dict[str, Any], str]]:
@@ -294,9 +311,14 @@ _LEADERBOARD_COLUMNS = (
 )
 
 
+_MERGE_CATEGORY = "basemergesandmoerges"  # the leaderboard's "base merges and moerges" model type
+
+
 def _leaderboard_frame(frame: pl.DataFrame) -> pl.DataFrame:
     name = _text("model_name")
+    same_model = name.str.to_lowercase()  # Hub repo names resolve case-insensitively
     base = _text("metadata_base_model").str.replace(r"\s*\(Merge\)$", "")
+    merged = _flag("features_is_merged") | (_text("model_type") == _MERGE_CATEGORY).fill_null(False)
     return frame.select(
         name.alias("name"),
         pl.when(name.str.contains("/")).then(name.str.split("/").list.first()).alias("provider"),
@@ -308,8 +330,8 @@ def _leaderboard_frame(frame: pl.DataFrame) -> pl.DataFrame:
         _number("metadata_hub_hearts").alias("likes"),
         _text("metadata_hub_license").alias("license"),
         _date("metadata_upload_date").alias("released"),
-        _flag("model_has_chat_template").alias("chat_template"),
-        _flag("features_is_merged").alias("merged"),
+        _flag("model_has_chat_template").any().over(same_model).alias("chat_template"),
+        merged.any().over(same_model).alias("merged"),
         _flag("features_is_moe").alias("moe"),
     )
 
@@ -376,6 +398,16 @@ def _read_csv_catalog(
     return _validate(records(), str(path), rejects)
 
 
+def leaderboard_table(path: Path) -> pl.DataFrame:
+    """The typed columns :func:`read_open_llm_leaderboard` builds its records from, one row per CSV row.
+
+    Public for the sample builder, which takes facts the native format has no field for (parameter
+    count, architecture, leaderboard score, model category, the base model's name as written) from
+    the same parse as the records.
+    """
+    return _leaderboard_frame(_read_csv(path, _LEADERBOARD_COLUMNS))
+
+
 def read_open_llm_leaderboard(path: Path, rejects: Rejects) -> tuple[list[Artifact], int]:
     """The Open LLM Leaderboard v2 CSV; record numbers are CSV line numbers (row index + 2)."""
     return _read_csv_catalog(path, rejects, _LEADERBOARD_COLUMNS, _leaderboard_frame, _leaderboard_record)
@@ -412,9 +444,12 @@ _CATEGORIES = {
 
 def _best_of_frame(frame: pl.DataFrame) -> pl.DataFrame:
     github_id = _text("github_id")
+    listed = pl.when(github_id.is_not_null()).then(pl.lit("https://github.com/") + github_id)
+    current = _text("github_url") if "github_url" in frame.columns else pl.lit(None, pl.String)
     return frame.select(
         _text("name").alias("name"),
         github_id.alias("github_id"),
+        pl.when(current.str.starts_with("https://")).then(current).otherwise(listed).alias("url"),
         github_id.str.split("/").list.first().alias("owner"),
         _text("category").alias("category"),
         pl.col("labels").str.extract_all(r"[\w.-]+").fill_null([]).alias("labels"),
@@ -445,7 +480,7 @@ def _best_of_record(row: dict[str, Any]) -> dict[str, Any]:
         "type": "framework" if category in _FRAMEWORK_CATEGORIES else "repo",
         "provider": row["owner"],
         "pricing": "free",
-        "url": f"https://github.com/{row['github_id']}" if row["github_id"] else None,
+        "url": row["url"],
         "description": row["description"],
         "license": row["license"],
         "released": row["released"],

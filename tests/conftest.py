@@ -18,6 +18,7 @@ import pytest
 from graph.embedded import EmbeddedStore
 from graph.settings import Settings
 from graph.store import GraphStore
+from ingest import sample_files
 
 
 def neo4j_settings(home: Path) -> Settings:
@@ -69,7 +70,7 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(MATCHGRAPH_HOME=tmp_path / "home", NEO4J_URI=None)  # type: ignore[call-arg]
 
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+SAMPLES = sample_files()
 SAMPLES_AS_OF = date(2026, 2, 1)
 
 
@@ -83,8 +84,8 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("samples")
     (root / "catalog").mkdir()
     (root / "logs").mkdir()
-    shutil.copy(SAMPLES / "catalog.jsonl", root / "catalog")
-    shutil.copy(SAMPLES / "searches.jsonl.gz", root / "logs")
+    shutil.copy(SAMPLES.catalog, root / "catalog")
+    shutil.copy(SAMPLES.searches, root / "logs")
     home = root / "home"
     store = EmbeddedStore(home)
     try:

@@ -19,7 +19,7 @@ from graph.embedded import EmbeddedStore
 from graph.schema import slugify
 from graph.settings import Settings
 from graph.tables import Table
-from ingest.adapters import ADAPTERS, read_best_of_ml
+from ingest.adapters import ADAPTERS, read_best_of_ml, read_litellm, read_open_llm_leaderboard
 from ingest.catalog import detect_catalog_format
 from ingest.pipeline import IngestReport, ingest_catalogs
 from ingest.rejects import Rejects
@@ -131,7 +131,7 @@ def test_open_llm_leaderboard(embedded: EmbeddedStore, settings: Settings) -> No
 
     # A model that is its own base is a plain model with no lineage edge.
     own = next(r for r in rows if r["metadata_base_model"] == r["model_name"]
-               and r["features_is_merged"].upper() == "FALSE")
+               and r["features_is_merged"].upper() == "FALSE" and r["model_type"] != "basemergesandmoerges")
     assert _artifact(embedded, slugify(own["model_name"]))["type"] == "model"
     assert _edges(embedded, Table.DERIVED_FROM, slugify(own["model_name"])) == set()
 
@@ -176,6 +176,59 @@ def test_best_of_ml(embedded: EmbeddedStore, settings: Settings) -> None:
     torch_users = [r for r in _csv_rows(BEST_OF) if "'pytorch'" in r["labels"] and r["github_id"] != "pytorch/pytorch"]
     into_torch = embedded.table(Table.INTEGRATES_WITH).filter(pl.col("dst") == "pytorch")
     assert into_torch.height == len(torch_users)
+
+
+def test_litellm_text_completion_routes_belong_to_their_host() -> None:
+    table = json.loads(LITELLM.read_text(encoding="utf-8"))
+    routes = [k for k, v in table.items()
+              if isinstance(v, dict) and v.get("litellm_provider") == "text-completion-codestral"]
+    assert routes
+    by_name = {a.name: a for a in read_litellm(LITELLM, Rejects())[0]}
+    assert {by_name[k].provider for k in routes} == {"Mistral AI"}
+    assert by_name["mistral/codestral-latest"].provider == "Mistral AI"
+
+
+def test_open_llm_leaderboard_merges_and_flags_over_every_row_of_a_model() -> None:
+    """The leaderboard's "base merges and moerges" category marks a merge even when the merged flag
+    is false; a model evaluated once with and once without its chat template ships one."""
+    rows = _csv_rows(LEADERBOARD)
+    by_id = {a.id: a for a in read_open_llm_leaderboard(LEADERBOARD, Rejects())[0]}
+
+    def caps(art_id: str) -> set[str]:
+        return {c.name for c in by_id[art_id].capabilities}
+
+    merge = next(r for r in rows if r["model_type"] == "basemergesandmoerges"
+                 and r["features_is_merged"].upper() == "FALSE" and r["metadata_base_model"] == r["model_name"])
+    assert by_id[slugify(merge["model_name"])].type.value == "finetune"
+    assert by_id[slugify(merge["model_name"])].derived_from == []
+    assert "Model merging" in caps(slugify(merge["model_name"]))
+
+    phi = [r for r in rows if r["model_name"] == "microsoft/phi-4"]
+    assert [r["model_has_chat_template"].upper() for r in phi] == ["FALSE", "TRUE"]  # the first row says no
+    assert "Chat template" in caps("microsoft-phi-4")
+
+    chat: dict[str, bool] = {}
+    merged: dict[str, bool] = {}
+    for r in rows:
+        key = r["model_name"].lower()
+        chat[key] = chat.get(key, False) or r["model_has_chat_template"].upper() == "TRUE"
+        merged[key] = (merged.get(key, False) or r["features_is_merged"].upper() == "TRUE"
+                       or r["model_type"] == "basemergesandmoerges")
+    for art in by_id.values():
+        assert ("Chat template" in caps(art.id)) == chat[art.name.lower()], art.id
+        assert ("Model merging" in caps(art.id)) == merged[art.name.lower()], art.id
+    assert sum(merged.values()) > sum(r["features_is_merged"].upper() == "TRUE" for r in rows)
+
+
+def test_best_of_ml_links_where_the_project_lives_now() -> None:
+    rows = _csv_rows(BEST_OF)
+    by_name = {a.name: a for a in read_best_of_ml(BEST_OF, Rejects())[0]}
+    assert by_name["jax"].url == "https://github.com/jax-ml/jax"  # listed as google/jax
+    moved = [r for r in rows if r["github_url"] and r["github_url"] != f"https://github.com/{r['github_id']}"]
+    assert len(moved) > 50
+    for r in rows:
+        expected = r["github_url"] or f"https://github.com/{r['github_id']}"
+        assert by_name[r["name"]].url == expected, r["name"]
 
 
 def test_best_of_ml_rejects_bad_rows_with_their_line(tmp_path: Path) -> None:

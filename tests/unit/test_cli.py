@@ -11,8 +11,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from ingest import sample_files
+
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "samples"
+SAMPLES = sample_files()
 
 
 def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -31,7 +33,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.Com
 @pytest.fixture(scope="module")
 def listed() -> pl.DataFrame:
     """Independent of matchgraph: how often each id is listed in the sample log."""
-    searches = pl.read_ndjson(SAMPLES / "searches.jsonl.gz")
+    searches = pl.read_ndjson(SAMPLES.searches)
     return searches.select(pl.col("results").list.unique()).explode("results").group_by("results").len()
 
 

@@ -41,7 +41,7 @@ def test_only_the_neo4j_store_imports_the_driver() -> None:
 
 def test_ruff() -> None:
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "graph", "ingest", "queries", "api", "tests",
-                             "bench"], cwd=ROOT, capture_output=True, text=True, check=False)
+                             "bench", "scripts"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout[-3000:]
 
 

@@ -1,27 +1,41 @@
-"""The committed sample files: valid, real, attributed, and exactly what ``ingest.samples`` builds."""
+"""The shipped sample files: valid, real, attributed, and exactly what ``scripts/build_samples.py`` builds."""
 
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
+import sys
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import polars as pl
 import pytest
 from pydantic import TypeAdapter
 
 from graph.schema import Artifact
+from ingest import sample_files
+from ingest.adapters import read_best_of_ml, read_open_llm_leaderboard
 from ingest.logs import NativeSearch
-from ingest.samples import SAMPLES_DIR, write_samples
+from ingest.rejects import Rejects
 
-if TYPE_CHECKING:
-    from pathlib import Path
+ROOT = Path(__file__).resolve().parents[2]
+SHARED = ROOT.parent / "shared"
+CATALOG, SEARCHES, README = sample_files().catalog, sample_files().searches, sample_files().readme
+needs_shared = pytest.mark.skipif(not (SHARED / "data" / "catalogs").is_dir(), reason="../shared/data is not available")
 
-CATALOG = SAMPLES_DIR / "catalog.jsonl"
-SEARCHES = SAMPLES_DIR / "searches.jsonl.gz"
-README = SAMPLES_DIR / "README.md"
-SHARED = SAMPLES_DIR.parent.parent / "shared"
+
+def _builder() -> ModuleType:
+    """``scripts/build_samples.py``, loaded from its file: scripts/ is a folder of programs, not a package."""
+    spec = importlib.util.spec_from_file_location("build_samples", ROOT / "scripts" / "build_samples.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -166,14 +180,37 @@ def test_samples_stay_small() -> None:
 
 def test_readme_attributes_every_source() -> None:
     text = README.read_text(encoding="utf-8")
-    for needle in ("python -m ingest.samples --shared ../shared --out samples", "litellm", "MIT",
+    for needle in ("python scripts/build_samples.py --shared ../shared --out ingest/samples", "litellm", "MIT",
                    "fboulnois/llm-leaderboard-csv", "MPL-2.0", "best-of-ml-python", "ml-tooling",
                    "CC-BY-SA-4.0", "synthetic", "`pytorch`", "`gpt-4o`", "`meta-llama-meta-llama-3-8b`"):
         assert needle in text, needle
 
 
-@pytest.mark.skipif(not (SHARED / "data" / "catalogs").is_dir(), reason="../shared/data is not available")
+@needs_shared
 def test_committed_files_are_what_the_builder_writes(tmp_path: Path) -> None:
-    written = write_samples(SHARED, tmp_path)
+    written = _builder().write_samples(SHARED, tmp_path)
+    assert [p.name for p in written] == [CATALOG.name, SEARCHES.name, README.name]
     for path in written:
-        assert path.read_bytes() == (SAMPLES_DIR / path.name).read_bytes(), path.name
+        assert path.read_bytes() == (CATALOG.parent / path.name).read_bytes(), path.name
+
+
+@needs_shared
+def test_catalog_facts_are_the_adapters(by_id: dict[str, dict[str, Any]]) -> None:
+    """The builder reads the public files only through ingest.adapters: where a sample record keeps
+    an adapter's id, its facts are that adapter's (the sentences and the type are the builder's own)."""
+    catalogs = SHARED / "data" / "catalogs"
+    read = [*read_open_llm_leaderboard(catalogs / "open_llm_leaderboard_v2.csv", Rejects())[0],
+            *read_best_of_ml(catalogs / "best_of_ml_python_projects_2025-06-26.csv", Rejects())[0]]
+    checked = 0
+    for art in read:
+        if art.id not in by_id:
+            continue
+        record = Artifact.model_validate(by_id[art.id])
+        for field in ("name", "provider", "pricing", "url", "license", "released", "derived_from"):
+            assert getattr(record, field) == getattr(art, field), (art.id, field)
+        signals = {k: v for k, v in art.signals.model_dump().items() if v is not None}
+        assert {k: v for k, v in record.signals.model_dump().items() if v} == {k: v for k, v in signals.items() if v}
+        checked += 1
+    assert checked == len(by_id) - 2 - 74 - 5  # all but the seed pair, the litellm picks and five name-only bases
+    assert by_id["jax"]["url"] == "https://github.com/jax-ml/jax"  # where the project lives now
+    assert by_id["mistral-ocr"]["pricing"] == "paid"  # billed per page

@@ -1,6 +1,7 @@
-"""The shipped sample data, built from real public catalogs: sample data is code.
+"""Build the shipped samples (``ingest/samples/``, package data) from real public catalogs.
 
-``python -m ingest.samples --shared ../shared --out samples`` rebuilds ``samples/``:
+Run from the project root: ``python scripts/build_samples.py --shared ../shared --out ingest/samples``.
+It writes
 
 * ``catalog.jsonl``: real AI artifacts in the native catalog format, drawn deterministically from
   three public catalogs (hosted models from litellm's price table, open models and their lineage
@@ -11,8 +12,13 @@
   realistic query strings, so the demo has a match graph to show.
 * ``README.md``: how the files were made, their sources, licences and attribution.
 
-The choice of items is a pure function of the source files (ordered by stars, likes or a fixed
-list), so a rebuild from the same inputs gives the same bytes.
+The files are read by the adapters users run (:mod:`ingest.adapters`, ``--format litellm`` and
+the others), so there is one reader per format: facts come from their records, and from the same
+parse where the native format has no field for a fact (a context window, a parameter count).
+What lives here is curation: which entries are picked, the two hand-written seed entries, their
+prominence, and the sentences written about them. The choice of items is a pure function of the
+source files (ordered by stars, likes or a fixed list), so a rebuild from the same inputs gives
+the same bytes. This script is not part of the installed package.
 """
 
 from __future__ import annotations
@@ -23,17 +29,20 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from graph.schema import Artifact, slugify
+from ingest.adapters import leaderboard_table, litellm_table, read_best_of_ml, read_litellm, read_open_llm_leaderboard
+from ingest.rejects import Rejects
 from ingest.synth import Intent, derive_intents, synth_searches, to_native_json
 
-SAMPLES_DIR = Path(__file__).resolve().parents[1] / "samples"
+if TYPE_CHECKING:
+    import polars as pl
+
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "ingest" / "samples"
 LITELLM_FILE = "data/catalogs/litellm_model_prices_and_context_window.json"
 LEADERBOARD_FILE = "data/catalogs/open_llm_leaderboard_v2.csv"
 BEST_OF_FILE = "data/catalogs/best_of_ml_python_projects_2025-06-26.csv"
@@ -62,7 +71,6 @@ class Entry:
     prominence: float
     tags: frozenset[str] = frozenset()
     params_b: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -459,21 +467,44 @@ def _join(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def _read(reader: Callable[[Path, Rejects], tuple[list[Artifact], int]], path: Path) -> list[Artifact]:
+    """One adapter's records; the rows it rejects (repeated ids) are not candidates."""
+    artifacts, _ = reader(path, Rejects())
+    return artifacts
+
+
+def _tags(art: Artifact) -> set[str]:
+    return {tag for cap in art.capabilities for tag in cap.tags}
+
+
+def _litellm_mode(art: Artifact) -> str:
+    """The litellm mode the adapter recorded (its mode capability is tagged with it), ``chat`` when absent."""
+    modes = [t for t in _tags(art) - {"litellm"} if not t.startswith("supports_")]
+    return modes[0] if len(modes) == 1 else "chat"
+
+
 def litellm_entries(path: Path) -> list[Entry]:
-    """The hosted models of :data:`_LITELLM_PICKS`, with prices, context and capability flags."""
-    table: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    """The hosted models of :data:`_LITELLM_PICKS`, with prices, context and capability flags.
+
+    Names, prices, pricing, links and the ``supports_*`` flags come from :func:`read_litellm`; the
+    context window and per-image, per-query, per-second and per-character prices, which the native
+    format has no field for, from the same parse (:func:`litellm_table`).
+    """
+    artifacts = {a.name: a for a in _read(read_litellm, path)}
+    table = litellm_table(path)
     hosts: dict[str, set[str]] = {}
-    for key, spec in table.items():
-        if isinstance(spec, dict) and spec.get("litellm_provider"):
-            hosts.setdefault(key.split("/")[-1], set()).add(str(spec["litellm_provider"]))
+    for art in artifacts.values():
+        if art.provider:
+            hosts.setdefault(art.name.split("/")[-1], set()).add(art.provider)
     entries = []
     for order, (key, art_id, name, maker, kind, tier) in enumerate(_LITELLM_PICKS):
-        spec = table[key]
-        mode = str(spec.get("mode") or "chat")
+        art, spec = artifacts[key], table[key]
+        mode = _litellm_mode(art)
+        flags = _tags(art)
         cap_name, cap_text, cap_tags = _MODE_CAP[mode]
         caps = [_capability(cap_name, cap_text.format(name=name), cap_tags)]
         for flag, (flag_name, flag_text, flag_tags) in _FLAG_CAP.items():
-            if spec.get(flag) is True and mode in ("chat", "image_generation"):
+            if flag in flags and mode in ("chat", "image_generation"):
                 caps.append(_capability(flag_name, flag_text.format(name=name), flag_tags))
         for word, (edit_name, edit_text, edit_tags) in _EDIT_CAP.items():
             if word in key.split("/")[-1]:
@@ -485,16 +516,13 @@ def litellm_entries(path: Path) -> list[Entry]:
         if re.search(r"cod(e|estral)", art_id) and mode == "chat":
             caps.append(_capability("Code generation", f"{name} is tuned for writing, completing and "
                                     "editing source code.", ("coding", "llm")))
-        price_in = spec.get("input_cost_per_token")
-        price_out = spec.get("output_cost_per_token")
         facts = [f"{_KIND_PHRASE[mode]} from {maker} served through an API"]
         if isinstance(context, int | float) and mode in ("chat", "embedding"):
             facts.append(f"{_tokens(context)}-token context")
-        flags = [_FLAG_CAP[f][0].lower() for f in ("supports_function_calling", "supports_vision",
-                                                   "supports_reasoning", "supports_web_search")
-                 if spec.get(f) is True]
-        if flags and mode == "chat":
-            facts.append("supports " + _join(flags))
+        named = [_FLAG_CAP[f][0].lower() for f in ("supports_function_calling", "supports_vision",
+                                                   "supports_reasoning", "supports_web_search") if f in flags]
+        if named and mode == "chat":
+            facts.append("supports " + _join(named))
         if spec.get("output_cost_per_image"):
             facts.append(f"about {_money(float(spec['output_cost_per_image']))} per image")
         elif spec.get("input_cost_per_query"):
@@ -503,28 +531,26 @@ def litellm_entries(path: Path) -> list[Entry]:
             facts.append(f"{_money(float(spec['input_cost_per_second']) * 60)} per audio minute")
         elif spec.get("input_cost_per_character"):
             facts.append(f"{_money(float(spec['input_cost_per_character']) * 1e6)} per million characters")
-        n_hosts = len(hosts.get(key.split("/")[-1], ()))
+        # Every provider's web search route is named "<provider>/search": the same name, not the same model.
+        n_hosts = len(hosts.get(key.split("/")[-1], ())) if mode != "search" else 0
         if n_hosts > 1:
             facts.append(f"listed under {n_hosts} providers in litellm's price table")
-        priced = any(spec.get(k) for k in ("input_cost_per_token", "output_cost_per_token", "output_cost_per_image",
-                                           "input_cost_per_query", "input_cost_per_second",
-                                           "input_cost_per_character", "input_cost_per_pixel"))
         record = {
             "id": art_id,
             "name": name,
             "type": kind,
             "provider": maker,
-            "pricing": "paid" if priced else "unknown",
-            "url": spec.get("source"),
+            "pricing": art.pricing.value,
+            "url": art.url,
             "description": "; ".join(facts) + ".",
-            "price_input": round(float(price_in) * 1e6, 6) if price_in else None,
-            "price_output": round(float(price_out) * 1e6, 6) if price_out else None,
+            "price_input": art.price_input,
+            "price_output": art.price_output,
             "derived_from": _LITELLM_LINEAGE.get(art_id, []),
             "integrates_with": ["litellm"],
             "capabilities": caps,
         }
         prominence = {1: 0.95, 2: 0.75, 3: 0.5}[tier] - order * 1e-4
-        entries.append(_entry(record, LITELLM, prominence, extra={"mode": mode, "key": key}))
+        entries.append(_entry(record, LITELLM, prominence))
     return entries
 
 
@@ -536,109 +562,128 @@ _N_DERIVED = 32
 _N_MERGES = 4
 _N_BASES = 16
 _N_CODERS = 4
-
-
-def _leaderboard_frame(path: Path) -> pl.DataFrame:
-    frame = pl.read_csv(path, infer_schema_length=10_000)
-    return (
-        # Names without an owner ("gpt2") are legacy aliases of owned repos listed as well.
-        frame.filter(~pl.col("features_is_flagged").fill_null(False) & pl.col("model_name").str.contains("/"))
-        .sort(["metadata_hub_hearts", "id"], descending=[True, False], nulls_last=True)
-        .unique("model_name", keep="first", maintain_order=True)
-        .with_columns(pl.col("metadata_base_model").str.replace(r" \(Merge\)$", "").alias("base"))
-    )
+# The leaderboard's model types ("model_type") that pick the merges and the base models.
+_MERGE_CATEGORY = "basemergesandmoerges"
+_BASE_CATEGORIES = ("pretrained", "chatmodels")
 
 
 def leaderboard_entries(path: Path) -> list[Entry]:
     """Popular open models, fine-tunes of them and a few merges, with their bases, by hub likes.
 
-    A fine-tune whose base has no row of its own still gets its base as a (name-only) record, so
-    every ``derived_from`` edge lands on a catalogued artifact.
+    Records come from :func:`read_open_llm_leaderboard`; parameter count, architecture, average
+    score, model category and the base model's name as the leaderboard writes it, which the native
+    format has no field for, from the row the adapter kept (:func:`leaderboard_table`). A fine-tune
+    whose base has no row of its own still gets its base as a (name-only) record, so every
+    ``derived_from`` edge lands on a catalogued artifact.
     """
-    frame = _leaderboard_frame(path)
-    is_merge = pl.col("model_type") == "basemergesandmoerges"
-    derived = pl.col("base").is_not_null() & (pl.col("base") != pl.col("model_name")) & (pl.col("base") != "Removed")
-    picked = pl.concat([
-        frame.filter(derived & ~is_merge).head(_N_DERIVED),
-        frame.filter(is_merge).head(_N_MERGES),
-        frame.filter(~derived & ~is_merge & pl.col("model_type").is_in(["pretrained", "chatmodels"])).head(_N_BASES),
-        frame.filter(pl.col("model_name").str.contains("(?i)coder|codestral|starcoder") & ~is_merge).head(_N_CODERS),
-    ]).unique("model_name", keep="first", maintain_order=True)
-    rows = {r["model_name"]: r for r in frame.iter_rows(named=True)}
-    chosen: dict[str, dict[str, Any] | None] = {r["model_name"]: r for r in picked.iter_rows(named=True)}
-    pending = [r["base"] for r in chosen.values() if r and r["base"] not in (None, "Removed", r["model_name"])]
+    artifacts = {a.id: a for a in _read(read_open_llm_leaderboard, path)}
+    rows: dict[str, dict[str, Any]] = {}
+    categories: dict[str, set[str | None]] = {}  # every category a model was submitted under
+    for row in leaderboard_table(path).iter_rows(named=True):
+        key = slugify(row["name"] or "")
+        rows.setdefault(key, row)  # the adapter keeps a model's first row
+        categories.setdefault(key, set()).add(row["model_type"])
+    # Names without an owner ("gpt2") are legacy aliases of owned repos listed as well.
+    ranked = sorted((a for a in artifacts.values() if "/" in a.name),
+                    key=lambda a: (a.signals.likes is None, -(a.signals.likes or 0.0), a.name))
+
+    def merge(a: Artifact) -> bool:
+        return "merge" in _tags(a)
+
+    def first(n: int, test: Callable[[Artifact], bool]) -> list[Artifact]:
+        return [a for a in ranked if test(a)][:n]
+
+    def among_merges(a: Artifact) -> bool:
+        return _MERGE_CATEGORY in categories[a.id]
+
+    # The groups show clear examples: the merges are models every submission puts in the
+    # leaderboard's merges category, the bases models it only ever lists as pretrained or chat
+    # models. A fine-tune that is merely flagged as merged stays with the fine-tunes (its record
+    # still says it is a merge).
+    picked = [
+        *first(_N_DERIVED, lambda a: bool(a.derived_from) and not among_merges(a)),
+        *first(_N_MERGES, lambda a: categories[a.id] == {_MERGE_CATEGORY}),
+        *first(_N_BASES, lambda a: not a.derived_from and categories[a.id] <= set(_BASE_CATEGORIES)),
+        *first(_N_CODERS, lambda a: bool(re.search(r"(?i)coder|codestral|starcoder", a.name))
+               and not among_merges(a)),
+    ]
+    chosen: dict[str, Artifact | None] = {}
+    for pick in picked:
+        chosen.setdefault(pick.id, pick)
+    pending = [b for a in chosen.values() if a for b in a.derived_from]
     while pending:  # close the lineage: bases of picks, and their bases in turn
         base = pending.pop()
         if base in chosen:
             continue
-        row = rows.get(base)
-        chosen[base] = row
-        if row and row["base"] not in (None, "Removed", base):
-            pending.append(row["base"])
-    hearts = sorted((r["metadata_hub_hearts"] or 0 for r in chosen.values() if r), reverse=True)
+        found = chosen[base] = artifacts.get(base)
+        if found:
+            pending.extend(found.derived_from)
+    base_name: dict[str, str] = {}  # a base without a row of its own, as its first chosen child writes it
+    for child in (c for c in chosen.values() if c):
+        for base in child.derived_from:
+            base_name.setdefault(base, rows[child.id]["base"])
+    hearts = sorted((a.signals.likes or 0.0 for a in chosen.values() if a), reverse=True)
     entries = []
-    for model_name, row in chosen.items():
-        org = model_name.split("/")[0] if "/" in model_name else None
-        art_id = slugify(model_name)
-        if row is None:
-            children = [n for n, r in chosen.items() if r and r["base"] == model_name]
+    for art_id, art in chosen.items():
+        if art is None:
+            name = base_name[art_id]
+            children = [a.name for a in chosen.values() if a and art_id in a.derived_from]
             record: dict[str, Any] = {
-                "id": art_id, "name": model_name, "type": "model", "provider": org, "pricing": "free",
-                "url": f"https://huggingface.co/{model_name}",
+                "id": art_id, "name": name, "type": "model", "provider": name.split("/")[0] if "/" in name else None,
+                "pricing": "free", "url": f"https://huggingface.co/{name}",
                 "description": f"Base model named by the Open LLM Leaderboard as the parent of "
                 f"{_join(sorted(children))}; it has no leaderboard entry of its own.",
-                "capabilities": [_capability("Open-weight text generation", f"{model_name} is an open-weight "
+                "capabilities": [_capability("Open-weight text generation", f"{name} is an open-weight "
                                              "language model others fine-tune.", ("llm", "open-weights"))],
             }
             entries.append(_entry(record, LEADERBOARD, 0.5))
             continue
-        base = row["base"] if row["base"] not in (None, "Removed", model_name) else None
-        merge = row["model_type"] == "basemergesandmoerges" or bool(row["features_is_merged"])
-        params = row["metadata_params_billions"]
-        caps = [_capability("Open-weight text generation", f"{model_name} can be downloaded from Hugging Face "
+        row, tags, name = rows[art_id], _tags(art), art.name
+        params = row["params"]
+        caps = [_capability("Open-weight text generation", f"{name} can be downloaded from Hugging Face "
                             "and run on your own hardware.", ("llm", "open-weights"))]
-        if row["model_has_chat_template"]:
-            caps.append(_capability("Chat and instruction following", f"{model_name} ships a chat template for "
+        if "chat" in tags:
+            caps.append(_capability("Chat and instruction following", f"{name} ships a chat template for "
                                     "multi-turn, instruction-style prompts.", ("llm", "chat", "open-weights")))
-        if re.search(r"(?i)coder|codestral|starcoder|code", model_name):
-            caps.append(_capability("Code generation", f"{model_name} is trained to write and complete code.",
+        if re.search(r"(?i)coder|codestral|starcoder|code", name):
+            caps.append(_capability("Code generation", f"{name} is trained to write and complete code.",
                                     ("coding", "llm", "open-weights")))
-        if re.search(r"(?i)math|qwq|reason|r1", model_name):
-            caps.append(_capability("Math and reasoning", f"{model_name} targets multi-step math and "
+        if re.search(r"(?i)math|qwq|reason|r1", name):
+            caps.append(_capability("Math and reasoning", f"{name} targets multi-step math and "
                                     "reasoning problems.", ("reasoning", "math")))
-        if row["model_type"] == "multimodal" or re.search(r"-VL-|Vision", model_name):
-            caps.append(_capability("Image understanding", f"{model_name} reads images as well as text.",
+        if "multimodal" in tags or re.search(r"-VL-|Vision", name):
+            caps.append(_capability("Image understanding", f"{name} reads images as well as text.",
                                     ("vision", "multimodal")))
-        if row["features_is_moe"]:
-            caps.append(_capability("Mixture-of-experts architecture", f"{model_name} routes each token to a few "
+        if "moe" in tags:
+            caps.append(_capability("Mixture-of-experts architecture", f"{name} routes each token to a few "
                                     "expert sub-networks, so only part of the weights run per token.", ("moe",)))
-        if merge:
-            caps.append(_capability("Model merging", f"{model_name} combines the weights of several parent "
+        if merge(art):
+            caps.append(_capability("Model merging", f"{name} combines the weights of several parent "
                                     "models without further training.", ("merge", "open-weights")))
         size = f"{params:.1f}B-parameter " if params else ""
-        facts = [f"Open-weight {size}language model ({row['model_architecture']}) published by "
-                 f"{org or 'an independent author'} on Hugging Face"]
-        if base:
-            facts.append(f"fine-tuned from {base}")
-        if merge:
+        facts = [f"Open-weight {size}language model ({row['architecture']}) published by "
+                 f"{art.provider or 'an independent author'} on Hugging Face"]
+        if art.derived_from:
+            facts.append(f"fine-tuned from {row['base']}")
+        if merge(art):
             facts.append("built by merging other models")
-        if row["metadata_hub_license"]:
-            facts.append(f"licence {row['metadata_hub_license']}")
-        if row["model_average_score"] is not None:
-            facts.append(f"Open LLM Leaderboard v2 average {row['model_average_score']:.1f}")
-        likes = row["metadata_hub_hearts"] or 0
+        if art.license:
+            facts.append(f"licence {art.license}")
+        if row["average"] is not None:
+            facts.append(f"Open LLM Leaderboard v2 average {row['average']:.1f}")
+        likes = art.signals.likes or 0.0
         record = {
             "id": art_id,
-            "name": model_name,
-            "type": "finetune" if base or merge else "model",
-            "provider": org,
-            "pricing": "free",
-            "url": f"https://huggingface.co/{model_name}",
+            "name": name,
+            "type": art.type.value,
+            "provider": art.provider,
+            "pricing": art.pricing.value,
+            "url": art.url,
             "description": "; ".join(facts) + ".",
-            "license": row["metadata_hub_license"],
-            "released": row["metadata_upload_date"],
-            "signals": {"likes": float(likes)},
-            "derived_from": [slugify(base)] if base else [],
+            "license": art.license,
+            "released": art.released.isoformat() if art.released else None,
+            "signals": {"likes": likes},
+            "derived_from": art.derived_from,
             "integrates_with": ["transformers"],
             "capabilities": caps,
         }
@@ -652,15 +697,14 @@ def leaderboard_entries(path: Path) -> list[Entry]:
 # --------------------------------------------------------------------------------------------
 
 _N_PROJECTS = 58
-_LABEL_TARGET = {
-    "pytorch": "pytorch/pytorch", "tensorflow": "tensorflow/tensorflow", "huggingface": "huggingface/transformers",
-    "jax": "google/jax", "sklearn": "scikit-learn/scikit-learn", "keras": "keras-team/keras",
-    "spark": "apache/spark", "paddle": "PaddlePaddle/Paddle", "mxnet": "apache/incubator-mxnet",
-    "xgboost": "dmlc/xgboost", "spacy": "explosion/spaCy",
+# The frameworks best-of-ml-python labels projects with: catalog id -> the label word.
+_FRAMEWORKS = {
+    "pytorch": "pytorch", "tensorflow": "tensorflow", "transformers": "huggingface", "jax": "jax",
+    "scikit-learn": "sklearn", "keras": "keras", "pyspark": "spark", "paddlepaddle": "paddle", "mxnet": "mxnet",
+    "xgboost": "xgboost", "spacy": "spacy",
 }
-_ALWAYS = ("huggingface/transformers", "gradio-app/gradio", "BerriAI/litellm", "erikbern/ann-benchmarks",
-           "snap-stanford/ogb", "tensorflow/datasets", "wookayin/gpustat", "lucidrains/deep-daze",
-           "UKPLab/sentence-transformers", "huggingface/accelerate", "Adapter-Hub/adapter-transformers")
+_ALWAYS = ("transformers", "gradio", "litellm", "ann-benchmarks", "ogb", "tensorflow-datasets", "gpustat",
+           "deep-daze", "sentence-transformers", "accelerate", "adapter-transformers")
 _CATEGORY_CAP: dict[str, tuple[str, tuple[str, ...]]] = {
     "nlp": ("Natural language processing", ("nlp",)),
     "chinese-nlp": ("Chinese text processing", ("nlp",)),
@@ -702,12 +746,12 @@ _TYPE_NOUN = {"framework": "framework", "repo": "library", "cli": "command-line 
               "dataset": "dataset collection"}
 
 
-def _best_of_type(row: dict[str, Any]) -> str:
+def _best_of_type(art: Artifact, category: str) -> str:
     """The artifact type a best-of-ml-python project fits, from its category and own description."""
-    text = str(row.get("description") or "")
-    if row["category"] == "ml-frameworks" or row["github_id"] in _LABEL_TARGET.values():
+    text = art.description or ""
+    if category == "ml-frameworks" or art.id in _FRAMEWORKS:
         return "framework"
-    if re.search(r"(?i)bench", str(row["name"])) or text.lower().startswith("benchmark"):
+    if re.search(r"(?i)bench", art.name) or text.lower().startswith("benchmark"):
         return "benchmark"
     if re.search(r"(?i)collection of datasets", text):
         return "dataset"
@@ -716,27 +760,24 @@ def _best_of_type(row: dict[str, Any]) -> str:
     return "repo"
 
 
-def _labels(value: str | None) -> list[str]:
-    return re.findall(r"'([^']+)'", value or "")
-
-
 def best_of_entries(path: Path) -> list[Entry]:
-    """The most-starred projects, the frameworks their labels point to, and a few typed extras."""
-    frame = pl.read_csv(path, infer_schema_length=10_000)
-    frame = (
-        frame.filter(pl.col("star_count").is_not_null() & ~pl.col("github_id").str.starts_with("ml-tooling/"))
-        .sort(["star_count", "github_id"], descending=[True, False])
-        .unique("github_id", keep="first", maintain_order=True)
-    )
-    wanted = set(frame.head(_N_PROJECTS)["github_id"]) | set(_ALWAYS) | set(_LABEL_TARGET.values())
-    picked = [r for r in frame.iter_rows(named=True) if r["github_id"] in wanted]
-    ids = {r["github_id"]: slugify(r["name"]) for r in picked}
-    stars = sorted((r["star_count"] for r in picked), reverse=True)
+    """The most-starred projects, the frameworks their labels point to, and a few typed extras.
+
+    Everything comes from :func:`read_best_of_ml`: the category is the tag of its one capability,
+    the framework labels are its ``integrates_with`` edges.
+    """
+    ranked = sorted((a for a in _read(read_best_of_ml, path)
+                     if a.signals.stars is not None and a.provider != "ml-tooling"),  # the list's own tooling
+                    key=lambda a: (-(a.signals.stars or 0.0), a.id))
+    wanted = {a.id for a in ranked[:_N_PROJECTS]} | set(_ALWAYS) | set(_FRAMEWORKS)
+    picked = [a for a in ranked if a.id in wanted]
+    stars = sorted((a.signals.stars or 0.0 for a in picked), reverse=True)
     entries = []
-    for row in picked:
-        kind = _best_of_type(row)
-        cap_name, cap_tags = _CATEGORY_CAP.get(row["category"], _CATEGORY_CAP["others"])
-        name = row["name"]
+    for art in picked:
+        category = next(iter(sorted(_tags(art) - {"best-of-ml"})), "others")
+        kind = _best_of_type(art, category)
+        cap_name, cap_tags = _CATEGORY_CAP.get(category, _CATEGORY_CAP["others"])
+        name = art.name
         caps = [_capability(cap_name, f"{name} is a Python {_TYPE_NOUN[kind]} for "
                             f"{cap_name[0].lower() + cap_name[1:]}.", (*cap_tags, "python", "open-source"))]
         if kind == "cli":
@@ -747,37 +788,34 @@ def best_of_entries(path: Path) -> list[Entry]:
         elif kind == "dataset":
             caps.append(_capability("Ready-made datasets", f"{name} downloads and prepares public datasets "
                                     "for training.", ("dataset", "data")))
-        targets = sorted({ids[_LABEL_TARGET[label]] for label in _labels(row["labels"])
-                          if label in _LABEL_TARGET and _LABEL_TARGET[label] in ids} - {ids[row["github_id"]]})
-        facts = [f"{cap_name} {_TYPE_NOUN[kind]} for Python from github.com/{row['github_id']}",
-                 f"about {row['star_count']:,.0f} GitHub stars"]
-        if row["contributor_count"]:
-            facts[-1] += f" and {row['contributor_count']:,.0f} contributors"
-        if (row["pypi_monthly_downloads"] or 0) >= 1000:
-            facts.append(f"roughly {row['pypi_monthly_downloads']:,.0f} PyPI downloads a month")
-        labels = [lb for lb in _labels(row["labels"]) if lb in _LABEL_TARGET]
-        if labels:
-            facts.append("works with " + _join(labels))
-        signals = {
-            "stars": row["star_count"], "forks": row["fork_count"], "contributors": row["contributor_count"],
-            "downloads": row["pypi_monthly_downloads"], "dependents": row["dependent_project_count"],
-        }
+        frameworks = [t for t in art.integrates_with if t in _FRAMEWORKS]
+        signals = art.signals
+        facts = [f"{cap_name} {_TYPE_NOUN[kind]} for Python from {(art.url or '').removeprefix('https://')}",
+                 f"about {signals.stars or 0:,.0f} GitHub stars"]
+        if signals.contributors:
+            facts[-1] += f" and {signals.contributors:,.0f} contributors"
+        if (signals.downloads or 0) >= 1000:
+            facts.append(f"roughly {signals.downloads:,.0f} PyPI downloads a month")
+        if frameworks:
+            facts.append("works with " + _join([_FRAMEWORKS[t] for t in frameworks]))
+        counts = {"stars": signals.stars, "forks": signals.forks, "contributors": signals.contributors,
+                  "downloads": signals.downloads, "dependents": signals.dependents}
         record = {
-            "id": ids[row["github_id"]],
+            "id": art.id,
             "name": name,
             "type": kind,
-            "provider": row["github_id"].split("/")[0],
-            "pricing": "free",
-            "url": row["github_url"],
+            "provider": art.provider,
+            "pricing": art.pricing.value,
+            "url": art.url,
             "description": "; ".join(facts) + ".",
-            "license": row["license"],
-            "released": (row["created_at"] or "")[:10] or None,
-            "signals": {k: float(v) for k, v in signals.items() if v is not None},
-            "integrates_with": targets,
+            "license": art.license,
+            "released": art.released.isoformat() if art.released else None,
+            "signals": {k: v for k, v in counts.items() if v is not None},
+            "integrates_with": sorted(frameworks),
             "capabilities": caps,
         }
-        prominence = 1.0 - stars.index(row["star_count"]) / len(stars)
-        entries.append(_entry(record, BEST_OF, prominence, extra={"labels": labels, "category": row["category"]}))
+        prominence = 1.0 - stars.index(signals.stars or 0.0) / len(stars)
+        entries.append(_entry(record, BEST_OF, prominence))
     return entries
 
 
@@ -971,10 +1009,11 @@ def searches_gz(frame: pl.DataFrame) -> bytes:
 
 _README = """# Sample data
 
-Built by `ingest/samples.py`; do not edit by hand. To rebuild (byte-identical for the same inputs):
+Built by `scripts/build_samples.py`; do not edit by hand. To rebuild from the project root
+(byte-identical for the same inputs):
 
 ```
-python -m ingest.samples --shared ../shared --out samples
+python scripts/build_samples.py --shared ../shared --out ingest/samples
 ```
 
 | file | what it holds |
@@ -985,10 +1024,11 @@ python -m ingest.samples --shared ../shared --out samples
 ## The catalog
 
 Facts (names, providers, prices, context sizes, capability flags, likes, stars, licences, lineage)
-come from the three public catalogs below. Every description and capability sentence is generated
-from those facts by `ingest/samples.py`, not copied from the sources. Items are picked
-deterministically: a fixed list of well-known hosted models, and the most-liked or most-starred
-entries of the other two catalogs. Prices are in USD per million tokens.
+come from the three public catalogs below, read by matchgraph's own catalog adapters (`--format
+litellm`, `open-llm-leaderboard`, `best-of-ml`). Every description and capability sentence is
+generated from those facts by `scripts/build_samples.py`, not copied from the sources. Items are
+picked deterministically: a fixed list of well-known hosted models, and the most-liked or
+most-starred entries of the other two catalogs. Prices are in USD per million tokens.
 
 The two artifacts of the seed comparison page, `dalle-3-xl-lora-v2` (6 capabilities) and
 `flux-1-pro` (13 capabilities), keep the page's facts (names, types, pricing, capability counts)
@@ -1066,7 +1106,7 @@ def write_samples(shared: Path, out: Path, n_searches: int = N_SEARCHES) -> list
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m ingest.samples", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python scripts/build_samples.py", description=__doc__.split("\n")[0])
     parser.add_argument("--shared", type=Path, default=Path("../shared"), help="the shared folder holding data/")
     parser.add_argument("--out", type=Path, default=SAMPLES_DIR, help="where to write the sample files")
     parser.add_argument("--searches", type=int, default=N_SEARCHES, help="number of synthetic searches")

@@ -255,6 +255,7 @@ class _Problem:
         self.pair_slot = pattern.data.astype(np.int64) - 1  # which pair each stored entry holds
         self.n_pairs = keys.size
         self.rows = rows
+        self.w, self.l = w, lo_
         self.inv_var = np.full(m, 1.0 / prior_sd**2)
         self.inv_var_pos = 1.0 / position_prior_sd**2
         self.prior_mean = prior_mean
@@ -317,8 +318,8 @@ class _Problem:
                  - np.bincount(self.cross_w, h_row * t_w * e_l, m * k)
                  - np.bincount(self.cross_l, h_row * t_l * e_w, m * k)).reshape(m, k)[:, 1:]
         between_pos = -np.bincount(self.pos_pair, h_row * e_w * e_l, k * k).reshape(k, k)
-        pos = (between_pos + between_pos.T + np.diag(np.bincount(self.cell_pos, own_gg, k)))[1:, 1:]
-        pos += self.inv_var_pos * np.eye(k - 1)
+        own_pos = np.diag(np.bincount(self.cell_pos, own_gg, k)) + self.inv_var_pos * np.eye(k)
+        pos = (between_pos + between_pos.T + own_pos)[1:, 1:]
         return _Curvature(diag, off, np.ascontiguousarray(cross), pos)
 
     def score_draws(self, point: _Point, draws: int, rng: np.random.Generator) -> np.ndarray:
@@ -336,6 +337,26 @@ class _Problem:
         out[: self.m] += np.sqrt(self.inv_var)[:, None] * rng.standard_normal((self.m, draws))
         out[self.m:] += np.sqrt(self.inv_var_pos) * rng.standard_normal((self.k - 1, draws))
         return out
+
+
+    def conditional_drop(self, point: _Point, delta: np.ndarray) -> np.ndarray:
+        """For every artifact at once: how much the objective rises when only its rating moves by ``delta``.
+
+        A row holds two artifacts; moving each alone splits the row into a winner part and a loser
+        part, summed per artifact. Rows where an artifact meets itself are left at the mode.
+        """
+        theta = point.x[: self.m]
+        moved = _cells(theta + delta, point.x[self.m:], self.cell_item, self.cell_pos).value
+        base = point.cells.value
+        at_mode = np.logaddexp(0.0, -point.z)
+        by_winner = self.n * (np.logaddexp(0.0, base[self.row_l] - moved[self.row_w]) - at_mode)
+        by_loser = self.n * (np.logaddexp(0.0, moved[self.row_l] - base[self.row_w]) - at_mode)
+        if self.same.size:
+            by_winner[self.same] = 0.0
+            by_loser[self.same] = 0.0
+        dev = theta - self.prior_mean
+        prior = 0.5 * self.inv_var * ((dev + delta) ** 2 - dev**2)
+        return np.bincount(self.w, by_winner, self.m) + np.bincount(self.l, by_loser, self.m) + prior
 
 
 @dataclass
@@ -439,6 +460,30 @@ def _posterior_sd(problem: _Problem, point: _Point, draws: int, seed: int,
     return np.sqrt(conditional + spread / draws * conditional**2), "rao-blackwell"
 
 
+def _interval_ends(problem: _Problem, point: _Point, sd: np.ndarray, steps: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Distances from the rating down to ``lo`` and up to ``hi``: the Laplace ``1.96 sd``, bent by the skew.
+
+    The log posterior is flat upward for a rating seen mostly low in the list (its click chance
+    saturates at the examination probability), so a symmetric interval misses high true ratings.
+    Each side is moved to where the rise of the objective along that rating alone (all others at
+    the mode) reaches what a Gaussian with the marginal sd would show there, ``1.96^2 / 2 *
+    sd^2 / sd_conditional^2``, by secant steps on its square root (linear for a Gaussian).
+    """
+    conditional_precision = problem.curvature(point, newton=False).diag
+    goal = np.sqrt(Z95**2 / 2.0 * sd**2 * conditional_precision)
+    ends = []
+    for sign in (-1.0, 1.0):
+        d = Z95 * sd
+        d_last, root_last = np.zeros_like(d), np.zeros_like(d)
+        for _ in range(steps):
+            root = np.sqrt(np.maximum(problem.conditional_drop(point, sign * d), 1e-300))
+            slope = np.maximum((root - root_last) / (d - d_last), 1e-9)
+            d_last, root_last = d, root
+            d = np.clip(d + (goal - root) / slope, 0.5 * d, 3.0 * d)
+        ends.append(d)
+    return ends[0], ends[1]
+
+
 # -- inputs ------------------------------------------------------------------------------------------------
 def _as_mapping(values: Start | PriorMean, what: str) -> Mapping[str, float]:
     if isinstance(values, RatingResult):
@@ -533,6 +578,7 @@ def fit_ratings(prefs: pl.DataFrame, config: RatingOptions, *, start: Start | No
     comparisons = (np.bincount(w, n, m) + np.bincount(lo_, n, m)).astype(np.int64)
     draws = config.bootstrap_rounds if m <= config.bootstrap_max_artifacts else 0
     sd, method = _posterior_sd(problem, point, draws, config.seed, trace)
+    down, up = _interval_ends(problem, point, sd)
     done = time.perf_counter()
     report: dict[str, float | int | str] = {
         "prepare_s": prepared - began, "fit_s": fitted - prepared, "intervals_s": done - fitted,
@@ -542,5 +588,5 @@ def fit_ratings(prefs: pl.DataFrame, config: RatingOptions, *, start: Start | No
         "start": "cold" if start is None else "warm", "interval_method": method, "interval_draws": draws,
         "artifacts": m, "rows": int(n.size),
     }
-    return RatingResult(all_ids, theta, theta - Z95 * sd, theta + Z95 * sd, comparisons, log_examination, sd,
+    return RatingResult(all_ids, theta, theta - down, theta + up, comparisons, log_examination, sd,
                         report)

@@ -65,3 +65,34 @@ def test_bradley_terry_with_positions_recovers_quality_where_naive_counting_fail
     # the fitted examination probabilities follow the simulated 1 / k^1.5
     examination = np.exp(result.position_effects)
     assert np.allclose(examination, 1.0 / np.arange(1, 11) ** 1.5, atol=0.03)
+
+
+def simulate_pairs(n_items: int, n_shown: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
+    """Preference rows drawn from the fitted model itself: each draw shows two artifacts at two positions.
+
+    True ratings come from the prior (sd 1.5); artifacts are drawn with Zipf weights, so evidence
+    runs from none to thousands of comparisons. Each side is clicked with probability
+    ``e_position * sigmoid(theta)``; a row is kept when exactly one of the two was clicked.
+    """
+    rng = np.random.default_rng(seed)
+    theta = rng.normal(0.0, 1.5, n_items)
+    weight = 1.0 / np.arange(1, n_items + 1) ** 1.1
+    weight /= weight.sum()
+    first, second = rng.choice(n_items, n_shown, p=weight), rng.choice(n_items, n_shown, p=weight)
+    keep = first != second
+    first, second = first[keep], second[keep]
+    pos_first = rng.integers(1, 11, first.size)
+    pos_second = (pos_first - 1 + rng.integers(1, 10, first.size)) % 10 + 1  # another position
+    examine = 1.0 / np.arange(1, 11)
+    rho_first = examine[pos_first - 1] / (1.0 + np.exp(-theta[first]))
+    rho_second = examine[pos_second - 1] / (1.0 + np.exp(-theta[second]))
+    click_first = rng.random(first.size) < rho_first
+    one = click_first != (rng.random(first.size) < rho_second)
+    ids = np.array([f"item-{i:04d}" for i in range(n_items)])
+    rows = pl.DataFrame({
+        "winner": ids[np.where(click_first, first, second)[one]],
+        "loser": ids[np.where(click_first, second, first)[one]],
+        "winner_pos": np.where(click_first, pos_first, pos_second)[one],
+        "loser_pos": np.where(click_first, pos_second, pos_first)[one],
+    })
+    return rows.group_by("winner", "loser", "winner_pos", "loser_pos").agg(pl.len().alias("count")), theta

@@ -356,7 +356,8 @@ class _Problem:
             by_loser[self.same] = 0.0
         dev = theta - self.prior_mean
         prior = 0.5 * self.inv_var * ((dev + delta) ** 2 - dev**2)
-        return np.bincount(self.w, by_winner, self.m) + np.bincount(self.l, by_loser, self.m) + prior
+        rise: np.ndarray = np.bincount(self.w, by_winner, self.m) + np.bincount(self.l, by_loser, self.m) + prior
+        return rise
 
 
 @dataclass
@@ -369,7 +370,7 @@ class _FitTrace:
     max_gradient: float = float("nan")
 
 
-def _newton(problem: _Problem, x0: np.ndarray, trace: _FitTrace, tolerance: float = 1e-7,
+def _newton(problem: _Problem, x0: np.ndarray, trace: _FitTrace, tolerance: float = 1e-5,
             max_iter: int = 100, max_move: float = MAX_MOVE) -> _Point:
     """Damped Newton with CG steps; Gauss-Newton for a step where the Hessian is not positive definite.
 
@@ -383,6 +384,7 @@ def _newton(problem: _Problem, x0: np.ndarray, trace: _FitTrace, tolerance: floa
     gradient = problem.gradient(point)
     g_norm_last = float(np.linalg.norm(gradient))
     forcing = 1e-2
+    last_moved = 0.0
     for _ in range(max_iter):
         trace.max_gradient = float(np.max(np.abs(gradient)))
         if trace.max_gradient < 1e-9:
@@ -418,7 +420,11 @@ def _newton(problem: _Problem, x0: np.ndarray, trace: _FitTrace, tolerance: floa
             t *= 0.5
         point = candidate
         gradient = problem.gradient(point)
-        if t * longest < tolerance:
+        moved = t * longest
+        # Newton's steps shrink quadratically, step_k+1 ~ c step_k^2: stop once the next is predicted small
+        predicted = moved**2 * moved / last_moved**2 if t == 1.0 and last_moved > 0 else float("inf")
+        last_moved = moved if t == 1.0 else 0.0
+        if moved < tolerance or predicted < tolerance:
             trace.max_gradient = float(np.max(np.abs(gradient)))
             trace.converged = True
             break
@@ -476,10 +482,11 @@ def _interval_ends(problem: _Problem, point: _Point, sd: np.ndarray, steps: int 
         d = Z95 * sd
         d_last, root_last = np.zeros_like(d), np.zeros_like(d)
         for _ in range(steps):
-            root = np.sqrt(np.maximum(problem.conditional_drop(point, sign * d), 1e-300))
-            slope = np.maximum((root - root_last) / (d - d_last), 1e-9)
+            root = np.sqrt(np.maximum(problem.conditional_drop(point, sign * d), 0.0))
+            moved = d - d_last
+            slope = np.maximum((root - root_last) / np.where(moved > 0, moved, 1.0), 1e-9)
             d_last, root_last = d, root
-            d = np.clip(d + (goal - root) / slope, 0.5 * d, 3.0 * d)
+            d = np.where(moved > 0, np.clip(d + (goal - root) / slope, 0.5 * d, 3.0 * d), d)
         ends.append(d)
     return ends[0], ends[1]
 
@@ -512,10 +519,9 @@ def _aligned(values: Start | PriorMean | None, ids: list[str], given_ids: Sequen
             raise ValueError(f"{what}: ids must be distinct")
         values = dict(zip(given_ids, values.astype(np.float64).tolist(), strict=True))
     mapping = _as_mapping(values, what)
-    out = np.array([mapping.get(i, fill) for i in ids], dtype=np.float64)
-    if not np.all(np.isfinite(out)):
+    if not all(np.isfinite(v) for v in mapping.values()):
         raise ValueError(f"{what} must be finite")
-    return out
+    return np.array([mapping.get(i, fill) for i in ids], dtype=np.float64)
 
 
 def _start_gamma(start: Start | None, position_effects: np.ndarray | None) -> np.ndarray:

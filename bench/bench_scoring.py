@@ -5,25 +5,34 @@ Run: ``python -m bench.bench_scoring``. Two measurements:
 1. A full rescore (all five sub-scores and ranks) of 100k artifacts with 2M co-match edges, 1M
    preference rows, 300k intent matches and 500k daily rows on the embedded store. Baseline: the
    PageRank part done the plain way (``networkx.pagerank`` on a graph built from the same edges).
-2. Bradley-Terry with position terms and 100 bootstrap rounds on 300 artifacts. Baseline: the same
-   model fitted by L-BFGS with a per-row Python loop for the likelihood, refitting per round
+2. Bradley-Terry with position terms and 100 bootstrap rounds on 300 artifacts. Baseline: the
+   same model fitted by L-BFGS with a per-row Python loop for the likelihood, refitting per round
    (timed over a few rounds and reported per round, since 100 would take minutes).
+3. The rating fit alone (``queries.rating.fit_ratings`` with the scoring defaults) at 5k and 100k
+   artifacts, cold and warm-started from the previous ratings, against the fit it replaced
+   (``bench/rating_baseline.py``) on the same rows. Each fit runs in its own process, interleaved,
+   3 repeats, min / median, with that process's peak RSS. ``--rating-only`` runs just this part.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import polars as pl
 from scipy import optimize
 
+from bench import rating_baseline
 from bench.common import machine, peak_rss_mib
 from graph.embedded import EmbeddedStore
 from graph.tables import GraphDelta, Table
@@ -106,13 +115,71 @@ def loop_bt_round(prefs: pl.DataFrame, ids: list[str]) -> None:
     optimize.minimize(nll, np.zeros(m + 9), jac=True, method="L-BFGS-B", options={"maxiter": 30})
 
 
+def rating_worker(variant: str, folder: Path) -> None:
+    """One timed fit in a fresh process, so its peak RSS is its own; prints one JSON line."""
+    prefs = pl.read_parquet(folder / "prefs.parquet")
+    config = ScoringConfig()
+    start = time.perf_counter()
+    if variant == "baseline":
+        rating_baseline.fit_ratings(prefs, config)
+        report: dict[str, float | int | str] = {}
+    else:
+        previous = pl.read_parquet(folder / "start.parquet") if variant == "warm" else None
+        effects = np.load(folder / "effects.npy") if variant == "warm" else None
+        report = fit_ratings(prefs, config, start=previous, start_position_effects=effects).report
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "rss": peak_rss_mib(), "report": report}))
+
+
+def rating_bench(label: str, prefs: pl.DataFrame, repeats: int = 3) -> None:
+    """The fit alone, cold and warm, against the fit it replaced: interleaved, min / median of ``repeats``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        prefs.write_parquet(folder / "prefs.parquet")
+        # yesterday's ratings: the same fit on 97% of today's rows
+        yesterday = fit_ratings(prefs.sample(fraction=0.97, seed=3), ScoringConfig())
+        pl.DataFrame({"id": yesterday.ids, "theta": yesterday.theta}).write_parquet(folder / "start.parquet")
+        np.save(folder / "effects.npy", yesterday.position_effects)
+        runs: dict[str, list[dict[str, Any]]] = {"baseline": [], "cold": [], "warm": []}
+        for _ in range(repeats):
+            for variant, found in runs.items():
+                out = subprocess.run([sys.executable, "-m", "bench.bench_scoring", "--rating-worker", variant,
+                                      str(folder)], check=True, capture_output=True, text=True).stdout
+                found.append(json.loads(out.strip().splitlines()[-1]))
+    print(f"rating fit, {label}: {prefs.height:,} preference rows")
+    for variant, found in runs.items():
+        seconds = sorted(float(r["seconds"]) for r in found)
+        rss = max(float(r["rss"]) for r in found)
+        report = found[0]["report"]
+        detail = ""
+        if report:
+            detail = (f"; steps {report['steps']}, objective evaluations {report['objective_evaluations']}, "
+                      f"CG iterations {report['cg_iterations']}; prepare {report['prepare_s']:.2f} s, "
+                      f"fit {report['fit_s']:.2f} s, intervals {report['intervals_s']:.2f} s "
+                      f"({report['interval_method']})")
+        name = {"baseline": "baseline (previous fit)", "cold": "ours, cold", "warm": "ours, warm (97% rows)"}[variant]
+        print(f"  {name:24s} min {seconds[0]:6.2f} s  median {seconds[len(seconds) // 2]:6.2f} s  "
+              f"peak RSS {rss:5.0f} MiB{detail}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--artifacts", type=int, default=100_000)
     parser.add_argument("--co", type=int, default=2_000_000)
     parser.add_argument("--prefs", type=int, default=1_000_000)
+    parser.add_argument("--rating-only", action="store_true")
+    parser.add_argument("--rating-worker", nargs=2, metavar=("VARIANT", "FOLDER"))
     args = parser.parse_args()
+    if args.rating_worker:
+        rating_worker(args.rating_worker[0], Path(args.rating_worker[1]))
+        return
     print(f"machine: {machine()}")
+    rating_bench("5k artifacts",
+                 synthetic_graph(5_000, 100_000, 50_000, 1_000, 1_000, seed=1).get(Table.PREFERRED_OVER))
+    rating_bench(f"{args.artifacts:,} artifacts",
+                 synthetic_graph(args.artifacts, 2_000, args.prefs, 1_000, 1_000, seed=1).get(Table.PREFERRED_OVER))
+    if args.rating_only:
+        return
 
     delta = synthetic_graph(args.artifacts, args.co, args.prefs, 300_000, 500_000, seed=1)
     with tempfile.TemporaryDirectory() as tmp:

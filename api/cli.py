@@ -166,8 +166,9 @@ def score_cmd(
         return
     _out().print(report.summary(), highlight=False)
     if verbose:
-        for name, seconds in report.steps.items():
-            _out().print(f"  {name:<14} {seconds:8.3f} s", highlight=False)
+        for name, value in report.steps.items():
+            unit = "s" if name.endswith("_s") or "." not in name else ""
+            _out().print(f"  {name:<28} {value:10.3f} {unit}", highlight=False)
 
 
 def _summary_table(rows: Sequence[ArtifactSummary], title: str, extra: tuple[str, str] | None = None) -> None:

@@ -103,7 +103,7 @@ def bench_latency(store: Neo4jStore, artifacts: int) -> None:
     store.apply(GraphDelta().set(Table.ARTIFACTS, arts))
     for offset in range(0, co.height, 250_000):
         store.apply(GraphDelta().set(Table.CO_MATCHED, co.slice(offset, 250_000)))
-    score(store, ScoringConfig(bootstrap_rounds=0))
+    score(store, ScoringConfig(interval_draws=0))
     engine = QueryEngine(store)
     ids = arts.get_column("id").to_list()
     rng = random.Random(4)

@@ -26,9 +26,9 @@ class RatingOptions(Protocol):
     @property
     def position_prior_sd(self) -> float: ...
     @property
-    def bootstrap_rounds(self) -> int: ...
+    def interval_draws(self) -> int: ...
     @property
-    def bootstrap_max_artifacts(self) -> int: ...
+    def draw_intervals_max_artifacts(self) -> int: ...
     @property
     def seed(self) -> int: ...
 
@@ -186,7 +186,7 @@ def _one_step_bootstrap(data: _PairData, params: np.ndarray, n: np.ndarray, conf
     hessian = (weighted.T @ weighted).toarray() + np.diag(prior)
     factor = linalg.cho_factor(hessian)
     rng = np.random.default_rng(config.seed)
-    counts = rng.poisson(n, size=(config.bootstrap_rounds, n.size)).astype(np.float64)
+    counts = rng.poisson(n, size=(config.interval_draws, n.size)).astype(np.float64)
     gradients = (contributions @ counts.T) + (prior * params)[:, None]  # params x rounds
     draws = params[:, None] - linalg.cho_solve(factor, gradients)
     del gamma
@@ -221,7 +221,7 @@ def fit_ratings(prefs: pl.DataFrame, config: RatingOptions) -> RatingResult:
     gamma = np.concatenate([[0.0], params[m:]])
     log_examination = np.concatenate([[0.0], -np.logaddexp(0.0, -params[m:])])
     comparisons = (np.bincount(w, n, m) + np.bincount(lo_, n, m)).astype(np.int64)
-    if config.bootstrap_rounds > 0 and m <= config.bootstrap_max_artifacts:
+    if config.interval_draws > 0 and m <= config.draw_intervals_max_artifacts:
         draws = _one_step_bootstrap(data, params, n, config)
         lo, hi = np.percentile(draws, [2.5, 97.5], axis=0)
     else:

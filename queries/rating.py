@@ -51,8 +51,8 @@ DRAW_BLOCK = 8
 class RatingOptions(Protocol):
     """What the fit needs to know; ``queries.scoring.ScoringConfig`` provides it.
 
-    ``bootstrap_rounds`` is the number of Monte Carlo draws behind the interval widths (0: a
-    deterministic approximation), ``bootstrap_max_artifacts`` the size past which the draws are
+    ``interval_draws`` is the number of Monte Carlo draws behind the interval widths (0: a
+    deterministic approximation), ``draw_intervals_max_artifacts`` the size past which the draws are
     skipped for that approximation.
     """
 
@@ -61,9 +61,9 @@ class RatingOptions(Protocol):
     @property
     def position_prior_sd(self) -> float: ...
     @property
-    def bootstrap_rounds(self) -> int: ...
+    def interval_draws(self) -> int: ...
     @property
-    def bootstrap_max_artifacts(self) -> int: ...
+    def draw_intervals_max_artifacts(self) -> int: ...
     @property
     def seed(self) -> int: ...
 
@@ -582,7 +582,7 @@ def fit_ratings(prefs: pl.DataFrame, config: RatingOptions, *, start: Start | No
     theta = params[:m]
     log_examination = np.concatenate([[0.0], -np.logaddexp(0.0, -params[m:])])
     comparisons = (np.bincount(w, n, m) + np.bincount(lo_, n, m)).astype(np.int64)
-    draws = config.bootstrap_rounds if m <= config.bootstrap_max_artifacts else 0
+    draws = config.interval_draws if m <= config.draw_intervals_max_artifacts else 0
     sd, method = _posterior_sd(problem, point, draws, config.seed, trace)
     down, up = _interval_ends(problem, point, sd)
     done = time.perf_counter()

@@ -59,8 +59,8 @@ class ScoringConfig:
     half_life_days: float = 30.0
     prior_sd: float = 1.5
     position_prior_sd: float = 3.0
-    bootstrap_rounds: int = 100
-    bootstrap_max_artifacts: int = 5_000
+    interval_draws: int = 100
+    draw_intervals_max_artifacts: int = 5_000
     min_comparisons: int = 10
     shrink_k: float = 10.0
     damping: float = 0.85
@@ -95,6 +95,10 @@ def _as_of(reader: Reader, config: ScoringConfig) -> date:
     return newest if isinstance(newest, date) else today
 
 
+RATING_DETAILS = ("prepare_s", "fit_s", "intervals_s", "steps", "objective_evaluations", "cg_iterations")
+"""What ``score --verbose`` shows of the rating fit's own report, besides its total time."""
+
+
 @dataclass
 class Scored:
     """The scores table of a run, and the time each step took."""
@@ -122,9 +126,10 @@ def compute(source: GraphStore | Reader, config: ScoringConfig) -> Scored:
         step("aggregates")
         previous = reader.table(Table.SCORES, columns=["id", "quality_rating"])
         cells = preference_cells(reader.table(Table.PREFERRED_OVER))
-        del previous  # the warm start of the rating fit (queries.rating) takes it
-        ratings = fit_ratings(cells, config)
+        ratings = fit_ratings(cells, config, start=previous if previous.height else None)
         step("ratings")
+        steps.update({f"ratings.{k}": float(v) for k, v in ratings.report.items()
+                      if k in RATING_DETAILS and isinstance(v, int | float)})
         inputs = Inputs(reader=reader, frame=frame, as_of=as_of, config=config, ratings=ratings,
                         constants=config.constants)
         for sub in REGISTRY:

@@ -25,7 +25,7 @@ def engine(tmp_path: Path, settings: Settings) -> Iterator[QueryEngine]:
     store = EmbeddedStore(settings.home)
     ingest_catalogs(store, [write_jsonl(tmp_path / "c.jsonl", CATALOG)], settings)
     ingest_logs(store, [write_jsonl(tmp_path / "l.jsonl", SEARCHES)], settings)
-    score(store, ScoringConfig(as_of=date(2026, 1, 3), bootstrap_rounds=20))
+    score(store, ScoringConfig(as_of=date(2026, 1, 3), interval_draws=20))
     with MatchGraph(settings.model_copy(update={"max_limit": 50}), store).query() as engine:
         yield engine
 

@@ -51,7 +51,7 @@ def test_bradley_terry_with_positions_recovers_quality_where_naive_counting_fail
     n_items = 40
     searches, quality = simulate(n_items, 30_000, seed=11)
     prefs = preference_cells(aggregate_searches(searches)[Table.PREFERRED_OVER])
-    result = fit_ratings(prefs, ScoringConfig(bootstrap_rounds=0))
+    result = fit_ratings(prefs, ScoringConfig(interval_draws=0))
     assert len(result.ids) == n_items
     assert int(result.comparisons.min()) >= 50
     truth = quality[[int(i.split("-")[1]) for i in result.ids]]
@@ -121,7 +121,7 @@ def test_95_intervals_cover_the_true_rating_of_at_least_93_percent_of_artifacts(
 
 def test_warm_start_reaches_the_cold_optimum_in_a_step_or_two() -> None:
     prefs, _ = simulate_pairs(300, 60_000, seed=5)
-    config = ScoringConfig(bootstrap_rounds=0)
+    config = ScoringConfig(interval_draws=0)
     cold = fit_ratings(prefs, config)
     assert cold.report["converged"] == 1
     again = fit_ratings(prefs, config, start=cold)
@@ -149,7 +149,7 @@ def test_prior_means_move_the_fit_and_an_artifact_without_rows_keeps_its_prior_m
     prefs = pl.DataFrame({"winner": ["a", "b", "a"], "loser": ["b", "a", "c"], "winner_pos": [1, 2, 3],
                           "loser_pos": [2, 1, 1], "count": [5, 2, 1]})
     means = {"a": 0.4, "b": -0.8, "c": 1.2, "board-only": 0.7}
-    result = fit_ratings(prefs, ScoringConfig(bootstrap_rounds=50), prior_mean=means, ids=["board-only"])
+    result = fit_ratings(prefs, ScoringConfig(interval_draws=50), prior_mean=means, ids=["board-only"])
     assert result.ids == ["a", "b", "board-only", "c"]
     rated = dict(zip(result.ids, result.theta, strict=True))
     assert rated["board-only"] == pytest.approx(0.7, abs=1e-12)
@@ -176,14 +176,14 @@ def test_prior_means_move_the_fit_and_an_artifact_without_rows_keeps_its_prior_m
     for i, name in enumerate("abc"):
         assert rated[name] == pytest.approx(best[i], abs=1e-5)
     # the same rows with the array form of the prior means
-    aligned = fit_ratings(prefs, ScoringConfig(bootstrap_rounds=0), prior_mean=np.array([0.4, -0.8, 1.2, 0.7]),
+    aligned = fit_ratings(prefs, ScoringConfig(interval_draws=0), prior_mean=np.array([0.4, -0.8, 1.2, 0.7]),
                           ids=["a", "b", "c", "board-only"])
     assert np.allclose(aligned.theta, result.theta, atol=1e-9)
 
 
 def test_fit_reports_its_steps() -> None:
     prefs, _ = simulate_pairs(200, 30_000, seed=8)
-    result = fit_ratings(prefs, ScoringConfig(bootstrap_rounds=20))
+    result = fit_ratings(prefs, ScoringConfig(interval_draws=20))
     report = result.report
     assert report["converged"] == 1
     assert 1 <= int(report["steps"]) <= 30
@@ -195,14 +195,14 @@ def test_fit_reports_its_steps() -> None:
     assert report["rows"] == prefs.height
     assert {"prepare_s", "fit_s", "intervals_s"} <= set(report)
     # past the draw limit the intervals come from the curvature alone
-    capped = fit_ratings(prefs, ScoringConfig(bootstrap_rounds=20, bootstrap_max_artifacts=10))
+    capped = fit_ratings(prefs, ScoringConfig(interval_draws=20, draw_intervals_max_artifacts=10))
     assert capped.report["interval_method"] == "schur"
     assert capped.report["interval_draws"] == 0
     assert np.allclose(capped.theta, result.theta)
 
 
 def _problem(prefs: pl.DataFrame) -> tuple[rating._Problem, np.ndarray]:
-    result = fit_ratings(prefs, ScoringConfig(bootstrap_rounds=0))
+    result = fit_ratings(prefs, ScoringConfig(interval_draws=0))
     code = {name: i for i, name in enumerate(result.ids)}
     w = np.array([code[x] for x in prefs["winner"]])
     lo = np.array([code[x] for x in prefs["loser"]])
@@ -237,8 +237,8 @@ def test_interval_sd_is_the_diagonal_of_the_inverse_curvature() -> None:
     problem, x = _problem(prefs)
     exact = np.sqrt(np.diag(np.linalg.inv(_dense(problem.curvature(problem.evaluate(x), newton=False)))))
     m = problem.m
-    drawn = fit_ratings(prefs, ScoringConfig(bootstrap_rounds=200)).sd
-    schur = fit_ratings(prefs, ScoringConfig(bootstrap_rounds=0)).sd
+    drawn = fit_ratings(prefs, ScoringConfig(interval_draws=200)).sd
+    schur = fit_ratings(prefs, ScoringConfig(interval_draws=0)).sd
     assert np.allclose(drawn, exact[:m], rtol=0.05)
     assert np.median(np.abs(drawn / exact[:m] - 1)) < 0.01
     assert np.all(schur <= exact[:m] * 1.001)  # the one-level Schur complement can only be short

@@ -25,7 +25,7 @@ def _artifacts(rows: list[dict[str, object]]) -> pl.DataFrame:
 
 
 def _scores(store: EmbeddedStore, **kw: object) -> dict[str, dict[str, object]]:
-    config = ScoringConfig(as_of=AS_OF, bootstrap_rounds=0, **kw)  # type: ignore[arg-type]
+    config = ScoringConfig(as_of=AS_OF, interval_draws=0, **kw)  # type: ignore[arg-type]
     return {r["id"]: r for r in compute_scores(store, config).to_dicts()}
 
 
@@ -118,7 +118,7 @@ def test_quality_matches_the_model_written_out_by_hand(embedded: EmbeddedStore) 
 
     best = optimize.minimize(neg_log_posterior, np.zeros(3), method="Nelder-Mead",
                              options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 20_000}).x
-    ratings = fit_ratings(prefs, ScoringConfig(bootstrap_rounds=0))
+    ratings = fit_ratings(prefs, ScoringConfig(interval_draws=0))
     theta = dict(zip(ratings.ids, ratings.theta, strict=True))
     assert theta["a"] == pytest.approx(best[0], abs=1e-4)
     assert theta["b"] == pytest.approx(best[1], abs=1e-4)
@@ -144,8 +144,8 @@ def test_bootstrap_interval_contains_the_estimate_and_narrows_with_data() -> Non
     def prefs(k: int) -> pl.DataFrame:
         return pl.DataFrame({"winner": ["a", "b"], "loser": ["b", "a"], "winner_pos": [1, 1], "loser_pos": [2, 2],
                              "count": [3 * k, k]})
-    small = fit_ratings(prefs(2), ScoringConfig(bootstrap_rounds=60))
-    large = fit_ratings(prefs(40), ScoringConfig(bootstrap_rounds=60))
+    small = fit_ratings(prefs(2), ScoringConfig(interval_draws=60))
+    large = fit_ratings(prefs(40), ScoringConfig(interval_draws=60))
     for r in (small, large):
         assert np.all(r.lo <= r.theta + 1e-9)
         assert np.all(r.theta <= r.hi + 1e-9)
@@ -250,7 +250,7 @@ def test_scores_are_identical_across_runs_and_written_back(embedded: EmbeddedSto
                                                                   {"id": "b", "type": "model"}]))
                    .set(Table.PREFERRED_OVER, preference_pairs(pl.DataFrame({
                        "winner": ["a"], "loser": ["b"], "winner_pos": [2], "loser_pos": [1], "count": [4]}))))
-    config = ScoringConfig(as_of=AS_OF, bootstrap_rounds=30)
+    config = ScoringConfig(as_of=AS_OF, interval_draws=30)
     first = compute_scores(embedded, config)
     second = compute_scores(embedded, config)
     assert first.equals(second)

@@ -25,6 +25,7 @@ from api.application import MatchGraph
 from api.cache import AnswerCache
 from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, artifacts, compare, health, pages, runs, search
+from api.server import SecurityHeaders
 from graph.errors import MatchGraphError
 from graph.settings import Settings
 
@@ -95,4 +96,5 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"],
                            allow_headers=["Authorization", "If-None-Match"], expose_headers=["ETag", "Retry-After"])
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -356,7 +356,8 @@ def serve_cmd(
     if home is not None:
         os.environ["MATCHGRAPH_HOME"] = str(home)  # read by every worker's Settings()
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                access_log=access_log, proxy_headers=False, server_header=False)
+                access_log=access_log, proxy_headers=False, server_header=False,
+                http="api.server:TimedHttpProtocol")
 
 
 @app.command("nightly", rich_help_panel=OPERATE)

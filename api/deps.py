@@ -107,7 +107,7 @@ class Answers:
                       media_type: str = "application/json") -> Response:
         version, body = await self.body(key, compute)
         tag = etag(version, key)
-        headers = {"ETag": tag, "Cache-Control": "no-cache"}
+        headers = {"ETag": tag, "Cache-Control": "no-cache", "X-Graph-Version": version}
         if etag_matches(self.request.headers.get("if-none-match"), tag):
             raise HTTPException(304, headers=headers)
         return Response(body, media_type=media_type, headers=headers)

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     version_check_s: float = Field(default=1.0, ge=0, validation_alias="MATCHGRAPH_VERSION_CHECK_S")
     """How often the API asks the store whether the graph changed: a write is served within this."""
     retry_after_s: int = Field(default=5, ge=1, validation_alias="MATCHGRAPH_RETRY_AFTER_S")
+    header_timeout_s: float = Field(default=10.0, gt=0, validation_alias="MATCHGRAPH_HEADER_TIMEOUT_S")
+    """How long a client may take to send a request's line and headers before the connection closes."""
+    body_idle_timeout_s: float = Field(default=30.0, gt=0, validation_alias="MATCHGRAPH_BODY_IDLE_TIMEOUT_S")
+    """How long a request body may stall (no bytes at all) before the connection closes."""
 
     # Scoring.
     half_life_days: float = Field(default=30.0, gt=0, validation_alias="MATCHGRAPH_HALF_LIFE_DAYS")

@@ -37,9 +37,8 @@ from queries.models import (
     Subgraph,
     SubScores,
 )
-from queries.scoring import explain
 from queries.search import IndexCache, SearchIndex
-from queries.subscores import NAMES
+from queries.subscores import NAMES, explain
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -13,14 +13,13 @@ rank
 
 from __future__ import annotations
 
-import json
 import time
 import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -211,17 +210,3 @@ def score(store: GraphStore, config: ScoringConfig) -> ScoreReport:
     store.apply(GraphDelta().set(Table.SCORES, scores).set(Table.RANK_HISTORY, history))
     steps = {**result.steps, "write": round(time.perf_counter() - started, 4)}
     return ScoreReport(run, scores.height, result.as_of, int(scores.get_column("low_confidence").sum()), steps)
-
-
-def explain(row: dict[str, Any]) -> dict[str, Any]:
-    """A score row as value, weight and contribution per sub-score, with the evidence behind it."""
-    evidence = json.loads(row["evidence"]) if row.get("evidence") else {}
-    weights = evidence.get("weights", {})
-    total = sum(weights.values()) or 1.0
-    parts = {}
-    for sub in REGISTRY:
-        value = row[sub.name]
-        used = evidence.get(sub.used, value) if sub.used else value
-        parts[sub.name] = {"value": value, "used": used, "weight": weights.get(sub.name, 0.0),
-                           "contribution": round(weights.get(sub.name, 0.0) * used / total, 4)}
-    return {"rank": row["rank"], "parts": parts, "evidence": evidence}

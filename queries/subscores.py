@@ -13,15 +13,14 @@ sub-score's value (0-100) and those of its evidence columns that the frame does 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import polars as pl
 
 from graph.schema import SIGNALS
 from graph.tables import Table
-from queries.graphrank import pagerank
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -145,6 +144,10 @@ def quality(inputs: Inputs) -> pl.DataFrame:
 
 def match_graph(inputs: Inputs) -> pl.DataFrame:
     """Weighted PageRank over co-matches (both ways) and intent -> artifact matches."""
+    import numpy as np  # scoring only: reads that explain a score need neither numpy nor scipy
+
+    from queries.graphrank import pagerank
+
     reader = inputs.reader
     ids = inputs.frame.get_column("id").sort()
     co = reader.table(Table.CO_MATCHED)
@@ -225,3 +228,17 @@ BY_NAME: dict[str, SubScore] = {s.name: s for s in REGISTRY}
 LABELS: dict[str, str] = {s.name: s.label for s in REGISTRY}
 COMPARED: tuple[str, ...] = tuple(s.name for s in REGISTRY if s.on_compare)
 DEFAULT_WEIGHTS: dict[str, float] = {s.name: s.weight for s in REGISTRY}
+
+
+def explain(row: dict[str, Any]) -> dict[str, Any]:
+    """A score row as value, weight and contribution per sub-score, with the evidence behind it."""
+    evidence = json.loads(row["evidence"]) if row.get("evidence") else {}
+    weights = evidence.get("weights", {})
+    total = sum(weights.values()) or 1.0
+    parts = {}
+    for sub in REGISTRY:
+        value = row[sub.name]
+        used = evidence.get(sub.used, value) if sub.used else value
+        parts[sub.name] = {"value": value, "used": used, "weight": weights.get(sub.name, 0.0),
+                           "contribution": round(weights.get(sub.name, 0.0) * used / total, 4)}
+    return {"rank": row["rank"], "parts": parts, "evidence": evidence}

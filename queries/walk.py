@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import networkx as nx
 import polars as pl
 
 from graph.tables import Table
@@ -105,6 +104,8 @@ def shortest_path(reader: Reader, a: str, b: str, max_depth: int) -> list[str]:
     """
     if a == b:
         return [a]
+    import networkx as nx  # only a path question needs it
+
     graph: nx.Graph = nx.Graph()
     graph.add_nodes_from((a, b))
     seen = {a: {a}, b: {b}}

@@ -36,7 +36,8 @@ def served(sample_home: Path) -> Iterator[int]:
                 httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
                 break
             except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, "matchgraph serve did not start"
+                assert proc.poll() is None, "matchgraph serve exited"
+                assert time.monotonic() < deadline, "matchgraph serve did not start"
                 time.sleep(0.2)
         yield port
     finally:

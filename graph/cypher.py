@@ -14,6 +14,8 @@ Graph model (what the Neo4j Browser shows)::
     (:Intent {id, searches})-[:MATCHED {count, clicks, position_sum}]->(:Artifact)
     (:Artifact)-[:CO_MATCHED {count}]->(:Artifact)
     (:Artifact)-[:PREFERRED_OVER {count, winner_pos: [..], loser_pos: [..], counts: [..]}]->(:Artifact)
+    (:IntentPreference {intent, winner, loser, count, winner_pos: [..], loser_pos: [..], counts: [..]})
+    (:Artifact {comparison_pairs, comparison_pairs_sq})   the comparison_load table
     (:DailyDemand {artifact, day, matched, clicks, sessions}), (:RankHistory {run, id, scored_at, rank}),
     (:IngestedFile {sha256, source, kind, size, rows, ingested_at})
 
@@ -37,6 +39,7 @@ class StoreLabel(StrEnum):
     """Node labels that exist only in Neo4j, for the tables the embedded store keeps as plain rows."""
 
     DAILY_DEMAND = "DailyDemand"
+    INTENT_PREFERENCE = "IntentPreference"
     RANK_HISTORY = "RankHistory"
     INGESTED_FILE = "IngestedFile"
     RUN = "Run"
@@ -53,6 +56,8 @@ CONSTRAINTS: Final = (
     "CREATE CONSTRAINT capability_id IF NOT EXISTS FOR (n:Capability) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT intent_id IF NOT EXISTS FOR (n:Intent) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT daily_demand_key IF NOT EXISTS FOR (n:DailyDemand) REQUIRE (n.artifact, n.day) IS UNIQUE",
+    "CREATE CONSTRAINT intent_preference_key IF NOT EXISTS FOR (n:IntentPreference) "
+    "REQUIRE (n.intent, n.winner, n.loser) IS UNIQUE",
     "CREATE CONSTRAINT rank_history_key IF NOT EXISTS FOR (n:RankHistory) REQUIRE (n.run, n.id) IS UNIQUE",
     "CREATE CONSTRAINT ingested_file_sha256 IF NOT EXISTS FOR (n:IngestedFile) REQUIRE n.sha256 IS UNIQUE",
     "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.run IS UNIQUE",
@@ -67,6 +72,10 @@ INDEXES: Final = (
     # table(daily / rank_history, ids=...) filter on the artifact id alone
     "CREATE INDEX daily_demand_artifact IF NOT EXISTS FOR (n:DailyDemand) ON (n.artifact)",
     "CREATE INDEX rank_history_id IF NOT EXISTS FOR (n:RankHistory) ON (n.id)",
+    # intent preferences are read by either artifact and by intent
+    "CREATE INDEX intent_preference_winner IF NOT EXISTS FOR (n:IntentPreference) ON (n.winner)",
+    "CREATE INDEX intent_preference_loser IF NOT EXISTS FOR (n:IntentPreference) ON (n.loser)",
+    "CREATE INDEX intent_preference_intent IF NOT EXISTS FOR (n:IntentPreference) ON (n.intent)",
     # an earlier schema kept a full-text index that nothing reads any more: it only slowed writes
     "DROP INDEX matchgraph_text IF EXISTS",
 )
@@ -350,6 +359,36 @@ come to zero loses its relationship (so a contribution can be subtracted exactly
 w.id`` takes both nodes' write locks before the read, so two writers cannot both create the pair;
 ``ORDER BY`` before ``collect`` keeps the cells sorted, and grouping by ``row`` keeps pairs apart."""
 
+ADD_INTENT_PREFERENCES: Final = """
+UNWIND $rows AS row
+MERGE (p:IntentPreference {intent: row.intent, winner: row.winner, loser: row.loser})
+WITH p, CASE WHEN p.counts IS NULL THEN [] ELSE [i IN range(0, size(p.counts) - 1) |
+       [p.winner_pos[i], p.loser_pos[i], p.counts[i]]] END
+     + [i IN range(0, size(row.counts) - 1) | [row.winner_pos[i], row.loser_pos[i], row.counts[i]]] AS cells
+UNWIND cells AS cell
+WITH p, cell[0] AS wp, cell[1] AS lp, sum(cell[2]) AS n
+ORDER BY wp, lp
+WITH p, collect(CASE WHEN n <> 0 THEN [wp, lp, n] END) AS kept
+FOREACH (_ IN CASE WHEN size(kept) = 0 THEN [1] ELSE [] END | DELETE p)
+FOREACH (_ IN CASE WHEN size(kept) > 0 THEN [1] ELSE [] END |
+  SET p.count = reduce(t = 0, c IN kept | t + c[2]), p.winner_pos = [c IN kept | c[0]],
+      p.loser_pos = [c IN kept | c[1]], p.counts = [c IN kept | c[2]])
+"""
+"""The per-intent twin of ``ADD_PREFERRED_OVER`` on evidence nodes (a relationship needs two ends;
+these rows have three: the intent, the winner and the loser). ``MERGE`` on the node key takes the
+node's lock, so two writers add cell by cell without losing either."""
+
+ADD_COMPARISON_LOAD: Final = """
+UNWIND $rows AS row
+MATCH (a:Artifact {id: row.artifact})
+WITH a, coalesce(a.comparison_pairs, 0) + row.pairs AS pairs,
+     coalesce(a.comparison_pairs_sq, 0) + row.pairs_sq AS pairs_sq
+SET a.comparison_pairs = CASE WHEN pairs = 0 AND pairs_sq = 0 THEN null ELSE pairs END,
+    a.comparison_pairs_sq = CASE WHEN pairs = 0 AND pairs_sq = 0 THEN null ELSE pairs_sq END
+"""
+"""How bunched an artifact's comparisons are (``graph.tables``: ``comparison_load``), kept on the
+artifact; both at zero removes them, as the embedded store drops the row."""
+
 DELETE_RELATIONSHIP_BATCH: Final = """
 MATCH ()-[r]->()
 WITH r LIMIT $batch
@@ -484,6 +523,19 @@ UNWIND $ids AS id
 MATCH (w:Artifact {id: id})-[r:PREFERRED_OVER]->(l:Artifact)
 RETURN collect([w.id, l.id, r.count, r.winner_pos, r.loser_pos, r.counts])
 """
+READ_INTENT_PREFERENCES_BY_ID: Final = """
+MATCH (p:IntentPreference) WHERE p.winner IN $ids OR p.loser IN $ids
+RETURN collect([p.intent, p.winner, p.loser, p.count, p.winner_pos, p.loser_pos, p.counts])
+"""
+READ_INTENT_PREFERENCES_BY_INTENT: Final = """
+MATCH (p:IntentPreference) WHERE p.intent IN $ids
+RETURN collect([p.intent, p.winner, p.loser, p.count, p.winner_pos, p.loser_pos, p.counts])
+"""
+READ_COMPARISON_LOAD_BY_ID: Final = """
+UNWIND $ids AS id
+MATCH (a:Artifact {id: id}) WHERE a.comparison_pairs IS NOT NULL
+RETURN collect([a.id, a.comparison_pairs, a.comparison_pairs_sq])
+"""
 READ_DAILY_BY_ID: Final = """
 UNWIND $ids AS id
 MATCH (d:DailyDemand {artifact: id})
@@ -543,6 +595,11 @@ TABLE_READS: Final[dict[Table, TableRead]] = {
     Table.CO_MATCHED: TableRead(READ_CO_MATCHED_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_CO_MATCHED_BY_SOURCE),
     Table.PREFERRED_OVER: TableRead(READ_PREFERRED_OVER_BY_ID, anchors=ARTIFACT_ID_PAGE,
                                     page=READ_PREFERRED_OVER_BY_SOURCE),
+    Table.INTENT_PREFERENCES: TableRead(READ_INTENT_PREFERENCES_BY_ID, anchors=INTENT_ID_PAGE,
+                                        page=READ_INTENT_PREFERENCES_BY_INTENT,
+                                        lookups=(("intent", READ_INTENT_PREFERENCES_BY_INTENT),)),
+    Table.COMPARISON_LOAD: TableRead(READ_COMPARISON_LOAD_BY_ID, anchors=ARTIFACT_ID_PAGE,
+                                     page=READ_COMPARISON_LOAD_BY_ID),
     Table.DAILY: TableRead(READ_DAILY_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_DAILY_BY_ID),
     Table.SCORES: TableRead(READ_SCORES_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_SCORES_BY_ID),
     Table.RANK_HISTORY: TableRead(READ_RANK_HISTORY_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_RANK_HISTORY_BY_ID),

@@ -65,6 +65,7 @@ ID_COLUMNS: dict[Table, dict[str, str]] = {
 }
 ID_COLUMNS[Table.INTENTS] = {"id": INTENT}
 ID_COLUMNS[Table.MATCHED] = {"intent": INTENT, "artifact": ARTIFACT}
+ID_COLUMNS[Table.INTENT_PREFERENCES] = {"intent": INTENT, "winner": ARTIFACT, "loser": ARTIFACT}
 """The columns stored as codes, and the dictionary each one's codes index."""
 SMALL_PROBE = 2_000
 """Lookups of up to this many values go through a Python dict; more through a polars join."""

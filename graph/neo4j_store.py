@@ -243,6 +243,10 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
 
     if Table.DAILY in t:
         steps.append(Statement(cypher.ADD_DAILY, frame=_combined(Table.DAILY, t[Table.DAILY])))
+    for table, query in ((Table.INTENT_PREFERENCES, cypher.ADD_INTENT_PREFERENCES),
+                         (Table.COMPARISON_LOAD, cypher.ADD_COMPARISON_LOAD)):
+        if table in t:
+            steps.append(Statement(query, frame=_combined(table, t[table]).sort(list(KEYS[table]))))
     for table, query, prepare in _APPEND_WRITES:
         if table in t:
             keys = list(KEYS[table])

@@ -32,6 +32,8 @@ class Table(StrEnum):
     MATCHED = "matched"
     CO_MATCHED = "co_matched"
     PREFERRED_OVER = "preferred_over"
+    INTENT_PREFERENCES = "intent_preferences"
+    COMPARISON_LOAD = "comparison_load"
     DAILY = "daily"
     SCORES = "scores"
     RANK_HISTORY = "rank_history"
@@ -82,6 +84,16 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
         "loser_pos": pl.List(I64()),
         "counts": pl.List(I64()),
     },
+    Table.INTENT_PREFERENCES: {
+        "intent": Str(),
+        "winner": Str(),
+        "loser": Str(),
+        "count": I64(),
+        "winner_pos": pl.List(I64()),
+        "loser_pos": pl.List(I64()),
+        "counts": pl.List(I64()),
+    },
+    Table.COMPARISON_LOAD: {"artifact": Str(), "pairs": I64(), "pairs_sq": I64()},
     Table.DAILY: {"artifact": Str(), "day": pl.Date(), "matched": I64(), "clicks": I64(), "sessions": I64()},
     Table.SCORES: {
         "id": Str(),
@@ -136,6 +148,8 @@ KEYS: dict[Table, tuple[str, ...]] = {
     Table.MATCHED: ("intent", "artifact"),
     Table.CO_MATCHED: ("a", "b"),
     Table.PREFERRED_OVER: ("winner", "loser"),
+    Table.INTENT_PREFERENCES: ("intent", "winner", "loser"),
+    Table.COMPARISON_LOAD: ("artifact",),
     Table.DAILY: ("artifact", "day"),
     Table.SCORES: ("id",),
     Table.RANK_HISTORY: ("run", "id"),
@@ -148,6 +162,8 @@ ADDITIVE: dict[Table, tuple[str, ...]] = {
     Table.MATCHED: ("count", "clicks", "position_sum"),
     Table.CO_MATCHED: ("count",),
     Table.PREFERRED_OVER: ("count", "counts"),
+    Table.INTENT_PREFERENCES: ("count", "counts"),
+    Table.COMPARISON_LOAD: ("pairs", "pairs_sq"),
     Table.DAILY: ("matched", "clicks", "sessions"),
 }
 """Tables whose rows merge by adding their measures per key. ``preferred_over`` adds too, cell by
@@ -164,6 +180,8 @@ ARTIFACT_ENDPOINTS: dict[Table, tuple[str, ...]] = {
     Table.MATCHED: ("artifact",),
     Table.CO_MATCHED: ("a", "b"),
     Table.PREFERRED_OVER: ("winner", "loser"),
+    Table.INTENT_PREFERENCES: ("winner", "loser"),
+    Table.COMPARISON_LOAD: ("artifact",),
     Table.DAILY: ("artifact",),
 }
 """For each table, the columns holding artifact ids: ``GraphStore.table(..., ids=)`` filters on them."""
@@ -174,6 +192,7 @@ LOOKUPS: dict[Table, tuple[str, ...]] = {
     Table.HAS_CAPABILITY: ("capability",),
     Table.INTENTS: ("id",),
     Table.MATCHED: ("intent",),
+    Table.INTENT_PREFERENCES: ("intent",),
 }
 """Other columns a read may filter on (``table(t, values, by=column)``): every store answers
 exactly these lookups, and answers them without reading the whole table."""
@@ -220,6 +239,10 @@ def conform(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(columns)
 
 
+CELL_TABLES = (Table.PREFERRED_OVER, Table.INTENT_PREFERENCES)
+"""Additive tables whose rows carry counts per pair of positions, added cell by cell."""
+
+
 def with_columns_of(table: Table, frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
     """``frame`` restricted to ``columns``; an open table's column that no row holds yet reads as nulls."""
     missing = [c for c in columns if c not in frame.columns]
@@ -229,25 +252,29 @@ def with_columns_of(table: Table, frame: pl.DataFrame, columns: Sequence[str]) -
 
 
 def preference_cells(frame: pl.DataFrame) -> pl.DataFrame:
-    """Per-pair preference rows as one row per (winner, loser, winner_pos, loser_pos) cell.
+    """Per-pair preference rows (of ``preferred_over`` or ``intent_preferences``) as one row per
+    (``intent``,) winner, loser, winner_pos, loser_pos cell.
 
     The id columns keep their type (a store may hold them as integer codes)."""
-    cells = frame.select("winner", "loser", "winner_pos", "loser_pos", pl.col("counts").alias("count"))
+    group = ["intent"] if "intent" in frame.columns else []
+    cells = frame.select(*group, "winner", "loser", "winner_pos", "loser_pos", pl.col("counts").alias("count"))
     return cells.explode(["winner_pos", "loser_pos", "count"]).with_columns(
         pl.col("winner_pos").cast(I64), pl.col("loser_pos").cast(I64), pl.col("count").cast(I64))
 
 
 def preference_pairs(cells: pl.DataFrame) -> pl.DataFrame:
-    """Cells summed per (winner, loser, positions) and gathered into one row per ordered pair,
-    cells in position order, ``count`` their total; cells that add up to zero are dropped."""
+    """Cells summed per ((``intent``,) winner, loser, positions) and gathered into one row per
+    ordered pair (per intent), cells in position order, ``count`` their total; cells that add up to
+    zero are dropped."""
+    pair = (["intent"] if "intent" in cells.columns else []) + ["winner", "loser"]
     summed = (
-        cells.group_by("winner", "loser", "winner_pos", "loser_pos").agg(pl.col("count").sum())
+        cells.group_by(*pair, "winner_pos", "loser_pos").agg(pl.col("count").sum())
         .filter(pl.col("count") != 0)
-        .sort("winner", "loser", "winner_pos", "loser_pos")
+        .sort(*pair, "winner_pos", "loser_pos")
     )
-    return summed.group_by("winner", "loser", maintain_order=True).agg(
+    return summed.group_by(*pair, maintain_order=True).agg(
         pl.col("count").sum().alias("total"), "winner_pos", "loser_pos", pl.col("count").alias("counts"),
-    ).select("winner", "loser", pl.col("total").alias("count"), "winner_pos", "loser_pos", "counts")
+    ).select(*pair, pl.col("total").alias("count"), "winner_pos", "loser_pos", "counts")
 
 
 def merge_additive(table: Table, old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
@@ -258,7 +285,7 @@ def merge_additive(table: Table, old: pl.DataFrame, new: pl.DataFrame) -> pl.Dat
     Rows whose measures all add up to zero disappear, so adding a contribution and then its
     negation (``negated``) leaves the table as it was.
     """
-    if table is Table.PREFERRED_OVER:
+    if table in CELL_TABLES:
         return preference_pairs(pl.concat([preference_cells(old), preference_cells(new)]))
     keys = list(KEYS[table])
     measures = ADDITIVE[table]
@@ -270,7 +297,7 @@ def merge_additive(table: Table, old: pl.DataFrame, new: pl.DataFrame) -> pl.Dat
 
 def negated(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     """An additive table's rows with every measure negated: merging it subtracts the rows."""
-    if table is Table.PREFERRED_OVER:
+    if table in CELL_TABLES:
         return frame.with_columns(-pl.col("count"), pl.col("counts").list.eval(-pl.element()))
     return frame.with_columns([-pl.col(c) for c in ADDITIVE[table]])
 

@@ -1,4 +1,4 @@
-"""Turning validated searches into the graph's additive aggregates, all in polars.
+"""Turning validated searches into the graph's additive aggregates, all in polars, in linear time.
 
 For a frame of searches (``ingest.logs.SEARCH_SCHEMA``):
 
@@ -13,129 +13,246 @@ For a frame of searches (``ingest.logs.SEARCH_SCHEMA``):
   a person chose the first from the top ``TOP_K`` while the second was shown there too (the
   rank-breaking of a choice from a shown list), with the counts per pair of positions, so scoring
   can fit position bias;
+* ``intent_preferences``: the same per intent, so a need's own board can be fitted on the
+  searches that sought it;
+* ``comparison_load``: per artifact, the pairs it took part in and the sum over searches of the
+  squared number of its pairs in each: how much its comparisons come in bunches from one search
+  (one click against nine others is one event, not nine), which the rating intervals account for;
 * ``artifacts``: stub rows for every id seen, so nothing a log names is dropped.
 
-Artifact ids are mapped to integer codes (in sorted order, so code order is id order) before the
-pair self-joins, which keeps the joins narrow.
+:class:`Aggregator` sums blocks without ever re-grouping what it has: each block is aggregated on
+integer codes (one dictionary of artifact ids and one of intents for the whole aggregator) and
+kept as a part; parts are combined only when they outgrow what was combined last (so each row is
+re-grouped a logarithmic number of times at most) and once at the end. Ids go back to text once,
+when the delta is made.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import polars as pl
 
-from graph.tables import ADDITIVE, GraphDelta, Table, conform, empty, merge_additive, preference_pairs
+from graph.tables import ADDITIVE, GraphDelta, Table, preference_pairs
 
 TOP_K = 10
+CODE = pl.UInt32
 
 
-def intent_expr(column: str = "query") -> pl.Expr:
-    """The vectorized twin of :func:`graph.schema.normalize_intent`."""
-    return (
-        pl.col(column)
-        .str.normalize("NFKC")
-        .str.to_lowercase()
-        .str.replace_all(r"\s+", " ")
-        .str.strip_chars()
-        .str.slice(0, 256)
-    )
+def normalize_intent_expr(column: str = "query") -> pl.Expr:
+    """The vectorized twin of :func:`graph.schema.normalize_intent` (to be replaced by the readers' own)."""
+    return (pl.col(column).str.normalize("NFKC").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
+            .str.slice(0, 256))
+CELL_KEYS = ("winner", "loser", "winner_pos", "loser_pos")
+
+# The keys and measures of each part, on codes (``a``/``b``/``winner``/``loser``/``artifact`` are
+# artifact codes, ``intent`` intent codes).
+PART_KEYS: dict[Table, tuple[str, ...]] = {
+    Table.INTENTS: ("intent",),
+    Table.MATCHED: ("intent", "artifact"),
+    Table.DAILY: ("artifact", "day"),
+    Table.CO_MATCHED: ("a", "b"),
+    Table.PREFERRED_OVER: CELL_KEYS,
+    Table.INTENT_PREFERENCES: ("intent", *CELL_KEYS),
+    Table.COMPARISON_LOAD: ("artifact",),
+}
+PART_MEASURES: dict[Table, tuple[str, ...]] = {
+    Table.INTENTS: ("searches",),
+    Table.MATCHED: ("count", "clicks", "position_sum"),
+    Table.DAILY: ("matched", "clicks", "sessions"),
+    Table.CO_MATCHED: ("count",),
+    Table.PREFERRED_OVER: ("count",),
+    Table.INTENT_PREFERENCES: ("count",),
+    Table.COMPARISON_LOAD: ("pairs", "pairs_sq"),
+}
 
 
-def aggregate_searches(searches: pl.DataFrame) -> dict[Table, pl.DataFrame]:
-    """The additive tables (plus stub artifacts) one frame of valid searches contributes."""
-    if searches.height == 0:
-        return {table: empty(table) for table in ADDITIVE} | {Table.ARTIFACTS: empty(Table.ARTIFACTS)}
+ARTIFACT, INTENT = "artifact", "intent"
+CODED: dict[Table, dict[str, str]] = {
+    Table.INTENTS: {"intent": INTENT},
+    Table.MATCHED: {"intent": INTENT, "artifact": ARTIFACT},
+    Table.DAILY: {"artifact": ARTIFACT},
+    Table.CO_MATCHED: {"a": ARTIFACT, "b": ARTIFACT},
+    Table.PREFERRED_OVER: {"winner": ARTIFACT, "loser": ARTIFACT},
+    Table.INTENT_PREFERENCES: {"intent": INTENT, "winner": ARTIFACT, "loser": ARTIFACT},
+    Table.COMPARISON_LOAD: {"artifact": ARTIFACT},
+}
+"""Which columns of each part hold codes, and of which dictionary."""
+
+
+class Dictionary:
+    """Text ids to dense integer codes, in order of first sight."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+        self.ids: list[str] = []
+
+    def encode(self, values: pl.Series) -> pl.Series:
+        """The code of every value (new values get the next codes)."""
+        unique = values.unique(maintain_order=True).drop_nulls().to_list()
+        for value in unique:
+            if value not in self.codes:
+                self.codes[value] = len(self.ids)
+                self.ids.append(value)
+        table = pl.DataFrame({"_v": unique, "_c": [self.codes[v] for v in unique]},
+                             schema={"_v": pl.String, "_c": CODE})
+        return values.to_frame("_v").join(table, on="_v", how="left", maintain_order="left").get_column("_c")
+
+    def decode(self, codes: pl.Series) -> pl.Series:
+        return pl.Series(self.ids, dtype=pl.String).gather(codes)
+
+
+def block_parts(searches: pl.DataFrame, artifacts: Dictionary, intents: Dictionary) -> dict[Table, pl.DataFrame]:
+    """The aggregates of one block of valid searches, keyed by codes."""
     s = searches.with_row_index("sid").select(
         "sid",
         pl.coalesce(pl.col("session_id"), pl.lit("search:") + pl.col("search_id")).alias("session"),
-        intent_expr().alias("intent"),
+        normalize_intent_expr("query").alias("intent_text"),
         pl.col("ts").dt.date().alias("day"),
         "results",
         "clicks",
     )
+    s = s.with_columns(intents.encode(s.get_column("intent_text")).alias("intent")).drop("intent_text")
     shown = (
         s.select("sid", "session", "intent", "day", "results",
                  pl.int_ranges(1, pl.col("results").list.len() + 1).alias("pos"))
         .explode(["results", "pos"])
-        .rename({"results": "artifact"})
+        .rename({"results": "artifact_text"})
     )
-    clicked = s.select("sid", "intent", "day", "clicks").explode("clicks").rename({"clicks": "artifact"}).drop_nulls(
-        "artifact"
-    )
+    clicked = (s.select("sid", "intent", "day", "clicks").explode("clicks").rename({"clicks": "artifact_text"})
+               .drop_nulls("artifact_text"))
+    every = pl.concat([shown.get_column("artifact_text"), clicked.get_column("artifact_text")])
+    codes = artifacts.encode(every)
+    shown = shown.with_columns(codes.head(shown.height).alias("artifact")).drop("artifact_text")
+    clicked = clicked.with_columns(codes.tail(clicked.height).alias("artifact")).drop("artifact_text")
     shown = shown.join(clicked.select("sid", "artifact", pl.lit(True).alias("chosen")), on=["sid", "artifact"],
                        how="left").with_columns(pl.col("chosen").fill_null(False))
 
-    ids = pl.concat([shown.select("artifact"), clicked.select("artifact")]).unique().sort("artifact")
-    ids = ids.with_row_index("code")
-
-    intents = s.group_by("intent").agg(pl.len().alias("searches")).rename({"intent": "id"})
-    match_counts = shown.group_by("intent", "artifact").agg(
-        pl.len().alias("count"), pl.col("pos").sum().alias("position_sum")
-    )
-    click_counts = clicked.group_by("intent", "artifact").agg(pl.len().alias("clicks"))
+    intents_part = s.group_by("intent").agg(pl.len().cast(pl.Int64).alias("searches"))
+    match_counts = shown.group_by("intent", "artifact").agg(pl.len().cast(pl.Int64).alias("count"),
+                                                            pl.col("pos").sum().cast(pl.Int64).alias("position_sum"))
+    click_counts = clicked.group_by("intent", "artifact").agg(pl.len().cast(pl.Int64).alias("clicks"))
     matched = match_counts.join(click_counts, on=["intent", "artifact"], how="full", coalesce=True).with_columns(
-        pl.col("count").fill_null(0), pl.col("clicks").fill_null(0), pl.col("position_sum").fill_null(0)
-    )
+        pl.col("count").fill_null(0), pl.col("clicks").fill_null(0), pl.col("position_sum").fill_null(0))
     daily = (
-        shown.group_by("artifact", "day").agg(pl.len().alias("matched"), pl.col("session").n_unique().alias("sessions"))
-        .join(clicked.group_by("artifact", "day").agg(pl.len().alias("clicks")), on=["artifact", "day"], how="full",
-              coalesce=True)
+        shown.group_by("artifact", "day").agg(pl.len().cast(pl.Int64).alias("matched"),
+                                              pl.col("session").n_unique().cast(pl.Int64).alias("sessions"))
+        .join(clicked.group_by("artifact", "day").agg(pl.len().cast(pl.Int64).alias("clicks")),
+              on=["artifact", "day"], how="full", coalesce=True)
         .with_columns(pl.col("matched").fill_null(0), pl.col("clicks").fill_null(0), pl.col("sessions").fill_null(0))
     )
 
-    top = shown.filter(pl.col("pos") <= TOP_K).join(ids, on="artifact").select("sid", "code", "pos", "chosen")
-    pairs = top.join(top, on="sid", suffix="_b").filter(pl.col("code") < pl.col("code_b"))
-    co_matched = pairs.group_by("code", "code_b").agg(pl.len().alias("count"))
-    co_matched = _decode(co_matched, ids, {"code": "a", "code_b": "b"})
+    top = shown.filter(pl.col("pos") <= TOP_K).select("sid", "intent", "artifact", "pos", "chosen")
+    pairs = top.join(top.select("sid", "artifact", "pos"), on="sid", suffix="_b").filter(
+        pl.col("artifact") < pl.col("artifact_b"))
+    co_matched = pairs.group_by(pl.col("artifact").alias("a"), pl.col("artifact_b").alias("b")).agg(
+        pl.len().cast(pl.Int64).alias("count"))
 
     winners = top.filter(pl.col("chosen"))
-    losers = top.filter(~pl.col("chosen"))
-    prefs = (
-        winners.join(losers, on="sid", suffix="_l")
-        .group_by("code", "code_l", "pos", "pos_l")
-        .agg(pl.len().alias("count"))
-        .rename({"pos": "winner_pos", "pos_l": "loser_pos"})
-    )
-    prefs = preference_pairs(_decode(prefs, ids, {"code": "winner", "code_l": "loser"}))
-
-    stubs = ids.select(pl.col("artifact").alias("id"), pl.col("artifact").alias("name"),
-                       pl.lit(False).alias("catalogued"))
+    losers = top.filter(~pl.col("chosen")).select("sid", "artifact", "pos")
+    choices = winners.join(losers, on="sid", suffix="_l").select(
+        "sid", "intent", pl.col("artifact").alias("winner"), pl.col("artifact_l").alias("loser"),
+        pl.col("pos").cast(pl.Int64).alias("winner_pos"), pl.col("pos_l").cast(pl.Int64).alias("loser_pos"))
+    prefs = choices.group_by(*CELL_KEYS).agg(pl.len().cast(pl.Int64).alias("count"))
+    intent_prefs = choices.group_by("intent", *CELL_KEYS).agg(pl.len().cast(pl.Int64).alias("count"))
+    per_search = pl.concat([choices.select("sid", pl.col("winner").alias("artifact")),
+                            choices.select("sid", pl.col("loser").alias("artifact"))])
+    load = per_search.group_by("sid", "artifact").agg(pl.len().cast(pl.Int64).alias("n")).group_by("artifact").agg(
+        pl.col("n").sum().alias("pairs"), (pl.col("n") * pl.col("n")).sum().alias("pairs_sq"))
     return {
-        Table.INTENTS: conform(Table.INTENTS, intents),
-        Table.MATCHED: conform(Table.MATCHED, matched),
-        Table.DAILY: conform(Table.DAILY, daily),
-        Table.CO_MATCHED: conform(Table.CO_MATCHED, co_matched),
-        Table.PREFERRED_OVER: conform(Table.PREFERRED_OVER, prefs),
-        Table.ARTIFACTS: conform(Table.ARTIFACTS, stubs),
+        Table.INTENTS: intents_part,
+        Table.MATCHED: matched,
+        Table.DAILY: daily,
+        Table.CO_MATCHED: co_matched,
+        Table.PREFERRED_OVER: prefs,
+        Table.INTENT_PREFERENCES: intent_prefs,
+        Table.COMPARISON_LOAD: load,
     }
 
 
-def _decode(frame: pl.DataFrame, ids: pl.DataFrame, columns: dict[str, str]) -> pl.DataFrame:
-    for code_col, name in columns.items():
-        lookup = ids.select(pl.col("code").alias(code_col), pl.col("artifact").alias(name))
-        frame = frame.join(lookup, on=code_col).drop(code_col)
-    return frame
+def _combine(table: Table, parts: list[pl.DataFrame]) -> pl.DataFrame:
+    both = pl.concat(parts, how="vertical")
+    return both.group_by(list(PART_KEYS[table])).agg([pl.col(c).sum() for c in PART_MEASURES[table]])
 
 
-class Accumulator:
-    """Sums the aggregates of many chunks into one delta (counts add, so order never matters)."""
+@dataclass
+class Aggregator:
+    """Sums the aggregates of many blocks of searches into one delta (counts add, so the result
+    does not depend on the order or the grouping of the blocks)."""
 
-    def __init__(self) -> None:
-        self.parts: dict[Table, pl.DataFrame] = {}
-        self.searches = 0
+    artifacts: Dictionary = field(default_factory=Dictionary)
+    intents: Dictionary = field(default_factory=Dictionary)
+    searches: int = 0
+    parts: dict[Table, list[pl.DataFrame]] = field(default_factory=lambda: {t: [] for t in PART_KEYS})
+    _pending: dict[Table, int] = field(default_factory=lambda: dict.fromkeys(PART_KEYS, 0))
+    _settled: dict[Table, int] = field(default_factory=lambda: dict.fromkeys(PART_KEYS, 0))
 
     def add(self, searches: pl.DataFrame) -> None:
+        if searches.height == 0:
+            return
         self.searches += searches.height
-        for table, frame in aggregate_searches(searches).items():
-            if table is Table.ARTIFACTS:
-                old = self.parts.get(table, empty(table))
-                self.parts[table] = pl.concat([old, frame]).unique("id", keep="first")
-            elif table in self.parts:
-                self.parts[table] = merge_additive(table, self.parts[table], frame)
-            else:
-                self.parts[table] = frame
+        for table, frame in block_parts(searches, self.artifacts, self.intents).items():
+            self.parts[table].append(frame)
+            self._pending[table] += frame.height
+            # combine only when the new parts outgrow what was combined last: geometric, so linear
+            if self._pending[table] > max(1_000_000, 2 * self._settled[table]):
+                self._compact(table)
+
+    def _compact(self, table: Table) -> None:
+        combined = _combine(table, self.parts[table])
+        self.parts[table] = [combined]
+        self._settled[table] = combined.height
+        self._pending[table] = 0
+
+    def absorb(self, other: Aggregator) -> None:
+        """Add everything ``other`` holds (another file's aggregate) to this one."""
+        if other.searches == 0:
+            return
+        self.searches += other.searches
+        recode = {
+            ARTIFACT: self.artifacts.encode(pl.Series(other.artifacts.ids, dtype=pl.String)),
+            INTENT: self.intents.encode(pl.Series(other.intents.ids, dtype=pl.String)),
+        }
+        for table, frames in other.parts.items():
+            for frame in frames:
+                self.parts[table].append(frame.with_columns(
+                    recode[kind].gather(frame.get_column(column)).alias(column)
+                    for column, kind in CODED[table].items()))
+                self._pending[table] += frame.height
+            if self._pending[table] > max(1_000_000, 2 * self._settled[table]):
+                self._compact(table)
 
     def delta(self) -> GraphDelta:
+        """The aggregates as a delta: ids back to text, pairs oriented by id, preferences per pair."""
         delta = GraphDelta()
-        for table, frame in self.parts.items():
-            delta.set(table, frame)
+        if self.searches == 0:
+            return delta
+        frames = {t: _combine(t, parts) if parts else None for t, parts in self.parts.items()}
+        decoders = {ARTIFACT: self.artifacts.decode, INTENT: self.intents.decode}
+        for table, frame in frames.items():
+            if frame is None:
+                continue
+            frame = frame.with_columns(decoders[kind](frame.get_column(column)).alias(column)
+                                       for column, kind in CODED[table].items())
+            if table is Table.INTENTS:
+                delta.set(table, frame.rename({"intent": "id"}))
+            elif table is Table.CO_MATCHED:  # codes came in order of sight: orient each pair by id
+                delta.set(table, frame.select(pl.min_horizontal("a", "b").alias("a"),
+                                              pl.max_horizontal("a", "b").alias("b"), "count"))
+            elif table is Table.PREFERRED_OVER:
+                delta.set(table, preference_pairs(frame))
+            elif table is Table.INTENT_PREFERENCES:
+                delta.set(table, preference_pairs(frame))
+            else:
+                delta.set(table, frame)
+        ids = pl.Series("id", self.artifacts.ids, dtype=pl.String)
+        delta.set(Table.ARTIFACTS, pl.DataFrame({"id": ids, "name": ids, "catalogued": False}))
         return delta
+
+
+def aggregate_searches(searches: pl.DataFrame) -> dict[Table, pl.DataFrame]:
+    """The additive tables (plus stub artifacts) one frame of valid searches contributes."""
+    aggregator = Aggregator()
+    aggregator.add(searches)
+    delta = aggregator.delta()
+    return {table: delta.get(table) for table in (*ADDITIVE, Table.ARTIFACTS)}

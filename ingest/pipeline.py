@@ -17,7 +17,7 @@ import polars as pl
 
 from graph.errors import InvalidInput
 from graph.tables import Table
-from ingest.aggregate import Accumulator
+from ingest.aggregate import Aggregator
 from ingest.catalog import catalog_delta, read_catalog
 from ingest.files import check_readable, sha256_of
 from ingest.logs import SeenIds, read_logs
@@ -151,7 +151,7 @@ def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings,
     per_write = store.max_searches_per_write or 0
 
     def write_file(path: Path, sha: str, size: int, rejects: Rejects, known: set[str]) -> int:
-        acc, part, ingested = Accumulator(), 0, 0
+        acc, part, ingested = Aggregator(), 0, 0
         for frame in read_logs(path, rejects, seen, fmt, SESSION_BLOCK):
             acc.add(frame)
             if per_write and acc.searches >= per_write:
@@ -161,7 +161,7 @@ def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings,
                     store.apply(acc.delta().set(Table.LEDGER, part_row))
                     known.add(key)
                 ingested += acc.searches
-                acc, part = Accumulator(), part + 1
+                acc, part = Aggregator(), part + 1
         ingested += acc.searches
         if ingested:
             store.apply(acc.delta().set(Table.LEDGER, _ledger_row(path, sha, "logs", size, ingested)))

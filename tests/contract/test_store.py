@@ -151,6 +151,22 @@ def test_logs_build_the_match_graph(store: GraphStore, tmp_path: Path) -> None:
         {"winner": "flux-1-pro", "loser": "sdxl", "count": 1, "winner_pos": [1], "loser_pos": [3], "counts": [1]},
         {"winner": "sdxl", "loser": "flux-1-dev", "count": 1, "winner_pos": [2], "loser_pos": [3], "counts": [1]},
     ]
+    # the same choices per intent ("Text to image" and "text  to image" are one intent)
+    assert _rows(store.table(Table.INTENT_PREFERENCES), "intent", "winner", "loser") == [
+        {"intent": "comfy workflows", "winner": "comfyui", "loser": "flux-1-dev", "count": 1, "winner_pos": [1],
+         "loser_pos": [3], "counts": [1]},
+        {"intent": "comfy workflows", "winner": "sdxl", "loser": "flux-1-dev", "count": 1, "winner_pos": [2],
+         "loser_pos": [3], "counts": [1]},
+        {"intent": "text to image", "winner": "flux-1-pro", "loser": "dalle-3", "count": 2, "winner_pos": [1, 2],
+         "loser_pos": [2, 1], "counts": [1, 1]},
+        {"intent": "text to image", "winner": "flux-1-pro", "loser": "sdxl", "count": 1, "winner_pos": [1],
+         "loser_pos": [3], "counts": [1]},
+    ]
+    assert store.table(Table.INTENT_PREFERENCES, ["comfy workflows"], by="intent").height == 2
+    # flux-1-pro: two pairs in s1 and one in s2, so 3 pairs and 2^2 + 1^2 = 5
+    load = {r["artifact"]: (r["pairs"], r["pairs_sq"]) for r in store.table(Table.COMPARISON_LOAD).to_dicts()}
+    assert load == {"flux-1-pro": (3, 5), "dalle-3": (2, 2), "sdxl": (2, 2), "comfyui": (1, 1),
+                    "flux-1-dev": (2, 4)}
     stub = store.table(Table.ARTIFACTS, ["midjourney"]).row(0, named=True)
     assert stub["catalogued"] is False
     daily = {(r["artifact"], r["day"]): (r["matched"], r["clicks"], r["sessions"])

@@ -15,7 +15,7 @@ from graph.errors import InvalidInput
 from graph.schema import normalize_intent, slugify
 from graph.settings import Settings
 from graph.tables import Table
-from ingest.aggregate import intent_expr
+from ingest.aggregate import normalize_intent_expr as intent_expr
 from ingest.catalog import read_catalog
 from ingest.logs import SeenIds, read_logs
 from ingest.pipeline import ingest_catalogs, ingest_logs

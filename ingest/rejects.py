@@ -12,6 +12,12 @@ if TYPE_CHECKING:
 MAX_RAW_CHARS = 4_000
 
 
+def _printable(text: str) -> str:
+    """The text with any lone surrogate (a byte that was not UTF-8, a bad ``\\ud800`` escape) escaped,
+    so the rejects file can always be written as UTF-8."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8") if not text.isascii() else text
+
+
 @dataclass(frozen=True)
 class Reject:
     source: str
@@ -26,11 +32,11 @@ class Rejects:
 
     items: list[Reject] = field(default_factory=list)
 
-    def add(self, source: str, line: int, reason: str, raw: str | bytes) -> None:
-        text = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else raw
+    def add(self, source: str, line: int, reason: str, raw: str | bytes | None) -> None:
+        text = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else raw or ""
         if len(text) > MAX_RAW_CHARS:
             text = text[:MAX_RAW_CHARS] + f"... [{len(text) - MAX_RAW_CHARS} more chars]"
-        self.items.append(Reject(source, line, reason[:500], text))
+        self.items.append(Reject(source, line, _printable(reason[:500]), _printable(text)))
 
     def __len__(self) -> int:
         return len(self.items)

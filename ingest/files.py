@@ -42,6 +42,7 @@ PARQUET_MAGIC = b"PAR1"
 UTF8_BOM = b"\xef\xbb\xbf"
 _WIDE_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xff\xfe", b"\xfe\xff")
 BLOCK = 1 << 20
+_GZIP_FEED = 1 << 16
 _ZSTD_FEED = 1 << 14
 """Compressed bytes fed to zstd at a time: its output per call cannot be bounded otherwise."""
 
@@ -88,13 +89,22 @@ def _raw_blocks(path: Path, size: int) -> Iterator[bytes]:
 
 
 def _gunzip(blocks: Iterator[bytes]) -> Iterator[bytes]:
-    """Every member of a gzip stream, in output blocks of at most :data:`BLOCK` bytes."""
+    """Every member of a gzip stream, in output blocks of at most :data:`BLOCK` bytes.
+
+    zlib drops the output of a call that fails, so a failing piece of input is fed again from a
+    copy of the decompressor in small steps: all the text before the damage comes out.
+    """
     inflate = zlib.decompressobj(wbits=31)
-    try:
-        for block in blocks:
-            data = block
+    for block in blocks:
+        for start in range(0, len(block), _GZIP_FEED):
+            data = block[start:start + _GZIP_FEED]
             while data:
-                out = inflate.decompress(data, BLOCK)
+                saved = inflate.copy()
+                try:
+                    out = inflate.decompress(data, BLOCK)
+                except zlib.error as e:
+                    yield from _until_damage(saved, data)
+                    raise StreamCut(f"the gzip stream is damaged ({e})") from e
                 if out:
                     yield out
                 data = inflate.unconsumed_tail
@@ -103,13 +113,25 @@ def _gunzip(blocks: Iterator[bytes]) -> Iterator[bytes]:
                     inflate = zlib.decompressobj(wbits=31)
                     if not data.startswith(GZIP_MAGIC):
                         raise StreamCut("the gzip stream has bytes after its end that are not another gzip member")
-        if not inflate.eof:
+    if not inflate.eof:
+        try:
             rest = inflate.flush()
-            if rest:
-                yield rest
-            raise StreamCut("the gzip stream ends early")
-    except zlib.error as e:
-        raise StreamCut(f"the gzip stream is damaged ({e})") from e
+        except zlib.error:
+            rest = b""
+        if rest:
+            yield rest
+        raise StreamCut("the gzip stream ends early")
+
+
+def _until_damage(inflate: zlib._Decompress, data: bytes) -> Iterator[bytes]:
+    """What a decompressor gives for ``data`` fed a few bytes at a time, up to the failing step."""
+    for start in range(0, len(data), 64):
+        try:
+            out = inflate.decompress(data[start:start + 64])
+        except zlib.error:
+            return
+        if out:
+            yield out
 
 
 def _unzstd(blocks: Iterator[bytes]) -> Iterator[bytes]:

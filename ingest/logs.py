@@ -309,7 +309,7 @@ def _csv_chunk(source: str, header: list[str], first: int, lines: list[bytes], r
                     pl.Series("_line", [n for n, _ in numbered], dtype=pl.Int64),
                     pl.Series("_raw", [line for _, line in numbered], dtype=pl.Binary).cast(pl.String, strict=False),
                 )
-        except pl.exceptions.PolarsError:
+        except (pl.exceptions.PolarsError, OSError):  # polars also takes bytes that start like gzip for gzip
             frame = None
     if frame is None:
         frame = _csv_by_hand(source, header, numbered, rejects)
@@ -362,7 +362,7 @@ def _parquet_column(name: str, dtype: pl.DataType, path: Path) -> pl.Expr:
         if isinstance(dtype, pl.Date):
             return col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
-            return parse_timestamps(name)
+            return col.cast(pl.String)  # parsed by finish, which tells missing from malformed
         raise BadFile(path, f"the Parquet column ts is {dtype}, not a timestamp or ISO 8601 text")
     if kind == "ids":
         if isinstance(dtype, pl.List | pl.Array) and _castable_to_text(dtype.inner):

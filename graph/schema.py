@@ -34,7 +34,9 @@ from pydantic import (
 
 from graph.limits import DEFAULT_LIMITS, ReadLimits
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+_ID_FIRST = "a-z0-9"
+_ID_REST = "a-z0-9._-"
+ID_PATTERN = rf"^[{_ID_FIRST}][{_ID_REST}]*$"
 """An artifact id: lower-case ASCII letters and digits, then also ``.``, ``_`` and ``-``. Its
 length limit is ``MATCHGRAPH_MAX_ID_CHARS``."""
 ID_RE = re.compile(ID_PATTERN)
@@ -155,6 +157,16 @@ def id_problem_expr(expr: pl.Expr, max_chars: int) -> pl.Expr:
         .then(pl.lit(f"does not match the pattern {ID_PATTERN}"))
         .otherwise(pl.lit(None, pl.String))
     )
+
+
+def unusual_ids_pattern(max_chars: int) -> str:
+    """A regex that finds, in ids joined by newlines, any id that is not already a folded, valid id.
+
+    Readers run it once per record over all its ids and do the per-id work (folding, the reason
+    for a bad one) only where it matches; it is built from the same character classes as
+    :data:`ID_PATTERN`.
+    """
+    return rf"[^\n{_ID_REST}]|(?:^|\n)(?:[^{_ID_FIRST}]|$)|[^\n]{{{max_chars + 1}}}"
 
 
 def limits_of(info: ValidationInfo) -> ReadLimits:

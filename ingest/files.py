@@ -255,20 +255,22 @@ def iter_line_chunks(path: Path, chunk_lines: int, rejects: Rejects,
     limit = limits.max_record_bytes
     try:
         for block in iter_content(path, limits):
-            parts = block.split(b"\n")
+            parts = block.split(b"\n")  # per block, in C: no Python step per line on clean input
             last = parts.pop()
-            for part in parts:
-                if skipping:
-                    skipping = False
-                    pending.append(b"")
-                else:
-                    line = carry + part
-                    carry = b""
-                    if len(line) > limit:
-                        _reject_long(rejects, source, number, line, limit)
-                        line = b""
-                    pending.append(line[:-1] if line.endswith(b"\r") else line)
-                number += 1
+            if parts:
+                if skipping:  # the end of an over-long line, rejected when it began
+                    parts[0], skipping = b"", False
+                elif carry:
+                    parts[0], carry = carry + parts[0], b""
+                if b"\r" in block or parts[0].endswith(b"\r"):
+                    parts = [p[:-1] if p.endswith(b"\r") else p for p in parts]
+                if max(map(len, parts)) > limit:
+                    for index, part in enumerate(parts):
+                        if len(part) > limit:
+                            _reject_long(rejects, source, number + index, part, limit)
+                            parts[index] = b""
+                pending.extend(parts)
+                number += len(parts)
             if not skipping:
                 carry += last
                 if len(carry) > limit:

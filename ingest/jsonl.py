@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from ingest.rejects import Rejects
 
 INT64_MAX = 2**63 - 1
+_NOT_BLANK = r"[^ \t\r\n\x0b\x0c]"
+"""A line with anything but ASCII white space on it (a regex test: no trimmed copy of every line)."""
 _BY_HAND_BELOW = 32
 """A refused part of a chunk this small is checked line by line instead of being halved again."""
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -196,20 +198,20 @@ def _suspect_pattern(kind: Obj) -> str:
     return "|".join(f"(?:{p})" for p in parts)
 
 
-def _not_utf8(lines: list[bytes]) -> set[int]:
+def _not_utf8(lines: list[bytes]) -> list[int]:
     """Positions of the lines that are not UTF-8; one check of the whole chunk when all are."""
     try:
         b"\n".join(lines).decode("utf-8")
     except UnicodeDecodeError:
         pass
     else:
-        return set()
-    bad = set()
+        return []
+    bad = []
     for index, line in enumerate(lines):
         try:
             line.decode("utf-8")
         except UnicodeDecodeError:
-            bad.add(index)
+            bad.append(index)
     return bad
 
 
@@ -224,27 +226,29 @@ class LineDecoder:
 
     def chunk(self, source: str, first_line: int, lines: list[bytes], rejects: Rejects) -> pl.DataFrame:
         """The decoded lines as a frame of the tree's fields plus ``_raw`` and ``_line``, in line order."""
-        kept = [(first_line + i, line) for i, line in enumerate(lines) if line.strip()]
-        if not kept:
+        if not lines:
             return pl.DataFrame(schema=self.schema)
-        not_text = _not_utf8([line for _, line in kept])
+        not_text = _not_utf8(lines)
+        if not_text:  # kept as blanks in the frame, checked by hand below
+            blanked = set(not_text)
+            binary = pl.Series("_raw", [b"" if i in blanked else line for i, line in enumerate(lines)], dtype=pl.Binary)
+        else:
+            binary = pl.Series("_raw", lines, dtype=pl.Binary)
         frame = pl.DataFrame({
-            "_raw": pl.Series([b"" if i in not_text else line for i, (_, line) in enumerate(kept)],
-                              dtype=pl.Binary).cast(pl.String),
-            "_line": pl.Series([n for n, _ in kept], dtype=pl.Int64),
+            "_raw": binary.cast(pl.String),
+            "_line": pl.int_range(first_line, first_line + len(lines), dtype=pl.Int64, eager=True),
         })
-        by_hand = frame.get_column("_raw").str.contains(self.suspect)
+        hand = pl.col("_raw").str.contains(self.suspect)
         if not_text:
-            by_hand = by_hand | pl.Series([i in not_text for i in range(len(kept))])
-        fast, refused = self._decode(frame.filter(~by_hand))
-        slow = {i for i, hand in enumerate(by_hand) if hand} if by_hand.any() else set()
-        if refused:
-            index = {n: i for i, (n, _) in enumerate(kept)}
-            slow |= {index[n] for n in refused}
+            hand = hand | pl.col("_line").is_in([first_line + i for i in not_text])
+        frame = frame.with_columns(hand.alias("_hand"))
+        frame = frame.filter(pl.col("_hand") | pl.col("_raw").str.contains(_NOT_BLANK))
+        fast, refused = self._decode(frame.filter(~pl.col("_hand")).drop("_hand"))
+        slow = sorted([*frame.filter(pl.col("_hand")).get_column("_line").to_list(), *refused])
         if not slow:
             return fast
-        hand = self._by_hand(source, [kept[i] for i in sorted(slow)], rejects)
-        return pl.concat([fast, hand]).sort("_line")
+        hand_rows = self._by_hand(source, [(n, lines[n - first_line]) for n in slow], rejects)
+        return pl.concat([fast, hand_rows]).sort("_line")
 
     def _decode(self, frame: pl.DataFrame) -> tuple[pl.DataFrame, list[int]]:
         """Decoded rows, and the numbers of lines polars refused (found by halving the chunk)."""

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from graph.errors import BadFile
 from graph.limits import DEFAULT_LIMITS, ReadLimits
-from graph.schema import ArtifactId, Text, fold_id_expr, id_problem_expr
+from graph.schema import ArtifactId, Text, fold_id_expr, id_problem_expr, unusual_ids_pattern
 from ingest.files import PARQUET_MAGIC, first_line, head, iter_line_chunks, read_content, unknown_format
 from ingest.jsonl import Ident, LineDecoder, ListOf, Obj, Str
 
@@ -149,9 +149,44 @@ class SeenIds:
             self.tiers[-1] = pl.concat([self.tiers[-1], last]).rechunk()
 
 
+_USUAL_TS = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def timestamps(text: pl.Series) -> pl.Series:
+    """:func:`parse_timestamps` over a column, with the usual form (``...T10:00:00Z``) read directly
+    so only the other forms pay for the rewriting."""
+    fast = text.str.to_datetime(_USUAL_TS, time_unit="us", time_zone="UTC", strict=False)
+    other = fast.is_null() & text.is_not_null()
+    if other.any():
+        index = other.arg_true()
+        parsed = text.gather(index).to_frame("ts").select(parse_timestamps("ts")).to_series()
+        fast = fast.scatter(index, parsed)
+    return fast
+
+
 def _fold_ids(column: str) -> pl.Expr:
-    return (pl.col(column).fill_null([]) if column == "clicks" else pl.col(column)).list.eval(
-        fold_id_expr(pl.element())).list.unique(maintain_order=True).alias(column)
+    return pl.col(column).list.eval(fold_id_expr(pl.element())).list.unique(maintain_order=True).alias(column)
+
+
+def _with_ids_checked(frame: pl.DataFrame, limits: ReadLimits) -> pl.DataFrame:
+    """``results`` and ``clicks`` folded and without repeats, and ``_id_problem`` where an id is bad.
+
+    Most searches list only ids that are already folded, valid and distinct; one regular
+    expression over each search's ids joined by newlines finds the others, and only those rows
+    go through the per-id work.
+    """
+    both = pl.concat_list(pl.col("results").fill_null([]), pl.col("clicks"))
+    odd = (both.list.join("\n").str.contains(unusual_ids_pattern(limits.max_id_chars))
+           | (pl.col("results").list.n_unique() < pl.col("results").list.len())
+           | (pl.col("clicks").list.n_unique() < pl.col("clicks").list.len())).fill_null(True)
+    frame = frame.with_columns(odd.alias("_odd"))
+    if not frame.get_column("_odd").any():
+        return frame.with_columns(pl.lit(None, pl.String).alias("_id_problem")).drop("_odd")
+    fixed = frame.filter(pl.col("_odd")).with_columns(_fold_ids("results"), _fold_ids("clicks"))
+    fixed = fixed.with_columns(
+        pl.coalesce(list_id_problem("results", limits), list_id_problem("clicks", limits)).alias("_id_problem"))
+    clean = frame.filter(~pl.col("_odd")).with_columns(pl.lit(None, pl.String).alias("_id_problem"))
+    return pl.concat([clean, fixed]).sort("_line").drop("_odd")
 
 
 def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: SeenIds,
@@ -161,15 +196,13 @@ def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: SeenIds,
     ``frame`` holds the raw columns (``ts`` as text or datetime) and ``_line``; ``seen`` collects
     search ids across the files of one command so a repeated id is rejected, not double counted.
     """
-    as_text = frame.schema["ts"] == pl.String
-    ts = parse_timestamps("ts") if as_text else pl.col("ts").dt.convert_time_zone("UTC")
-    frame = frame.with_columns(
-        (pl.col("ts") if as_text else pl.lit(None, pl.String)).alias("_ts_text"),
-        ts.dt.cast_time_unit("us").alias("ts"),
-        pl.col("search_id").str.strip_chars(),
-        _fold_ids("results"),
-        _fold_ids("clicks"),
-    )
+    if frame.schema["ts"] == pl.String:
+        frame = frame.with_columns(pl.col("ts").alias("_ts_text"), timestamps(frame.get_column("ts")).alias("ts"))
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("_ts_text"),
+                                   pl.col("ts").dt.convert_time_zone("UTC").dt.cast_time_unit("us"))
+    frame = frame.with_columns(pl.col("search_id").str.strip_chars(), pl.col("clicks").fill_null([]))
+    frame = _with_ids_checked(frame, limits)
     checks = [
         (pl.col("search_id").is_null() | (pl.col("search_id").str.len_chars() == 0), "search_id: missing"),
         (pl.col("search_id").str.len_chars() > limits.max_id_chars,
@@ -188,7 +221,7 @@ def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: SeenIds,
         (pl.col("session_id").str.len_chars() > limits.max_name_chars,
          f"session_id: longer than {limits.max_name_chars} characters (MATCHGRAPH_MAX_NAME_CHARS)"),
     ]
-    reason = pl.coalesce(list_id_problem("results", limits), list_id_problem("clicks", limits))
+    reason = pl.col("_id_problem")
     for condition, text in reversed(checks):
         reason = pl.when(condition.fill_null(False)).then(pl.lit(text)).otherwise(reason)
     frame = frame.with_columns(reason.alias("_reason"))
@@ -204,7 +237,7 @@ def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: SeenIds,
     bad = frame.filter(pl.col("_reason").is_not_null())
     if bad.height:
         raw_text = pl.col("_raw") if "_raw" in frame.columns else pl.struct(
-            pl.exclude("_line", "_reason", "_ts_text")).struct.json_encode()
+            pl.exclude("_line", "_reason", "_ts_text", "_id_problem")).struct.json_encode()
         for line, why, raw in bad.select("_line", "_reason", raw_text).iter_rows():
             rejects.add(source, line, why, raw)
         frame = frame.filter(pl.col("_reason").is_null())

@@ -25,7 +25,7 @@ from graph.schema import SIGNALS, Artifact, slugify
 from graph.tables import GraphDelta, Table
 from ingest.adapters import ADAPTERS, detect_adapter
 from ingest.files import PARQUET_MAGIC, first_line, head, iter_line_chunks, read_content, unknown_format
-from ingest.records import Item, collect, dump, iter_csv_rows, iter_json_container, text_problem
+from ingest.records import Item, collect, collector_paused, dump, iter_csv_rows, iter_json_container, text_problem
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -147,14 +147,28 @@ def read_catalog(path: Path, rejects: Rejects, fmt: str | None = None,
 
 def catalog_delta(artifacts: list[Artifact]) -> GraphDelta:
     """The nodes and edges a list of catalogued artifacts contributes."""
+    with collector_paused():
+        return _catalog_delta(artifacts)
+
+
+def _catalog_delta(artifacts: list[Artifact]) -> GraphDelta:
     rows = []
     providers: dict[str, str] = {}
     caps: dict[str, dict[str, Any]] = {}
+    tags: dict[str, set[str]] = {}
     has_cap = []
     derived: list[dict[str, str]] = []
     integrates: list[dict[str, str]] = []
+    slugs: dict[str, str] = {}  # providers and capability names repeat across a catalog
+
+    def slug(text: str) -> str:
+        found = slugs.get(text)
+        if found is None:
+            found = slugs[text] = slugify(text)
+        return found
+
     for art in artifacts:
-        provider_id = slugify(art.provider) if art.provider else None
+        provider_id = slug(art.provider) if art.provider else None
         if provider_id and art.provider:
             providers[provider_id] = art.provider
         row: dict[str, Any] = art.model_dump(
@@ -164,15 +178,19 @@ def catalog_delta(artifacts: list[Artifact]) -> GraphDelta:
         row.update(provider=provider_id, catalogued=True, **art.signals.model_dump())
         rows.append(row)
         for position, cap in enumerate(art.capabilities, start=1):
-            cap_id = slugify(cap.name) or f"capability-{position}"
-            entry = caps.setdefault(cap_id, {"id": cap_id, "name": cap.name, "tags": []})
-            entry["tags"] = sorted(set(entry["tags"]) | set(cap.tags))
+            cap_id = slug(cap.name) or f"capability-{position}"
+            if cap_id not in caps:
+                caps[cap_id] = {"id": cap_id, "name": cap.name}
+                tags[cap_id] = set()
+            tags[cap_id].update(cap.tags)
             has_cap.append(
                 {"artifact": art.id, "capability": cap_id, "description": cap.description, "unique": cap.unique,
                  "vs_alternatives": cap.vs_alternatives, "position": position}
             )
         derived.extend({"src": art.id, "dst": base} for base in art.derived_from if base != art.id)
         integrates.extend({"src": art.id, "dst": other} for other in art.integrates_with if other != art.id)
+    for cap_id, entry in caps.items():
+        entry["tags"] = sorted(tags[cap_id])
     delta = GraphDelta()
     known = {a.id for a in artifacts}
     linked = {d["dst"] for d in derived} | {i["dst"] for i in integrates}

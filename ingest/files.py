@@ -203,10 +203,6 @@ class Content:
     data: bytes
     cut: str | None = None
 
-    @property
-    def lines(self) -> int:
-        return self.data.count(b"\n") + (1 if self.data and not self.data.endswith(b"\n") else 0)
-
 
 def read_content(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> Content:
     """All of a file's content, for formats that are parsed as a whole (JSON, Parquet, CSV catalogs)."""
@@ -234,9 +230,9 @@ def head(path: Path, n: int = 4096) -> bytes:
     return got[:n]
 
 
-def cut_reason(kind: str, reason: str, complete_lines: int) -> str:
-    """The reject reason for a stream that ends early after ``complete_lines`` complete lines."""
-    return f"{reason} after line {complete_lines}: {kind} before it are kept, this line and any after it are lost"
+def cut_reason(reason: str, unit: str, complete: int) -> str:
+    """The reject reason for a stream that breaks after ``complete`` whole lines (or records)."""
+    return f"{reason} after {unit} {complete}: every {unit} before it is kept, the rest of the file is lost"
 
 
 def iter_line_chunks(path: Path, chunk_lines: int, rejects: Rejects,
@@ -285,7 +281,7 @@ def iter_line_chunks(path: Path, chunk_lines: int, rejects: Rejects,
         if pending:
             yield number - len(pending), pending
         complete = number - 1
-        rejects.add(source, number, cut_reason("lines", cut.reason, complete), carry)
+        rejects.add(source, number, cut_reason(cut.reason, "line", complete), carry)
         return
     first = number - len(pending)
     if skipping:

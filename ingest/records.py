@@ -91,6 +91,7 @@ def iter_json_container(path: Path, content: Content, opening: str) -> Iterator[
     pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
     number = 0
     if text.startswith(closing, pos):
+        yield from _cut_after(content, number)
         return
     while True:
         number += 1
@@ -109,7 +110,7 @@ def iter_json_container(path: Path, content: Content, opening: str) -> Iterator[
         except (ValueError, RecursionError) as e:
             reason = "not valid JSON: " + ("nested too deeply" if isinstance(e, RecursionError) else str(e))
             if content.cut:
-                reason = cut_reason("records", content.cut, number - 1)
+                reason = cut_reason(content.cut, "record", number - 1)
             yield Item(number, None, text[start:start + 4000], reason)
             return
         yield Item(number, value, text[start:pos])
@@ -117,13 +118,19 @@ def iter_json_container(path: Path, content: Content, opening: str) -> Iterator[
         if text.startswith(",", pos):
             pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
         elif text.startswith(closing, pos):
+            yield from _cut_after(content, number)  # whole, but the compressed stream went on wrongly
             return
         else:
             reason = f"not valid JSON: expected ',' or '{closing}' after record {number}"
             if content.cut:
-                reason = cut_reason("records", content.cut, number)
+                reason = cut_reason(content.cut, "record", number)
             yield Item(number + 1, None, text[pos:pos + 4000], reason)
             return
+
+
+def _cut_after(content: Content, number: int) -> Iterator[Item]:
+    if content.cut:
+        yield Item(number + 1, None, "", cut_reason(content.cut, "record", number))
 
 
 def iter_csv_rows(path: Path, content: Content) -> tuple[list[str], Iterator[Item]]:
@@ -166,7 +173,7 @@ def iter_csv_rows(path: Path, content: Content) -> tuple[list[str], Iterator[Ite
                 yield Item(line, dict(zip(header, cells + [""] * (len(header) - len(cells)), strict=True)), raw)
             line = reader.line_num + 1
         if content.cut:
-            yield Item(line, None, "", cut_reason("rows", content.cut, line - 1))
+            yield Item(line, None, "", cut_reason(content.cut, "line", line - 1))
 
     return header, rows()
 
@@ -190,7 +197,7 @@ def validate(item: Item, context: dict[str, Any]) -> Artifact | str:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off while the records are built.
 
     Every validated record is kept, so each automatic collection walks all records built so far
@@ -208,7 +215,7 @@ def _collector_paused() -> Iterator[None]:
 
 def collect(items: Iterator[Item], source: str, rejects: Rejects, limits: ReadLimits) -> tuple[list[Artifact], int]:
     """Validated artifacts (the first of each id wins), and how many records were read."""
-    with _collector_paused():
+    with collector_paused():
         return _collect(items, source, rejects, limits)
 
 

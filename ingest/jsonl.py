@@ -122,8 +122,13 @@ def conform(value: object, kind: Kind, path: str = "") -> Any:
     if isinstance(kind, ListOf):
         if not isinstance(value, list):
             raise Mismatch(path, f"expected an array, got {_describe(value)}")
-        return [conform(item, kind.item, f"{path}.{index}" if path else str(index))
-                for index, item in enumerate(value)]
+        items = []
+        for index, item in enumerate(value):
+            where = f"{path}.{index}" if path else str(index)
+            if item is None:
+                raise Mismatch(where, "null in an array")
+            items.append(conform(item, kind.item, where))
+        return items
     if not isinstance(value, dict):
         raise Mismatch(path, f"expected an object, got {_describe(value)}")
     return {name: conform(value.get(name), sub, f"{path}.{name}" if path else name)
@@ -194,7 +199,7 @@ def _suspect_pattern(kind: Obj) -> str:
     if list_keys:
         parts.append(at % "|".join(list_keys) + r"[^\[n\s]")
     if text_item_keys:
-        parts.append(at % "|".join(text_item_keys) + r'\[[^\]]*?[\[,]\s*[^"\s\]]')
+        parts.append(at % "|".join(text_item_keys) + r'\[\s*(?:[^"\s\]]|[^\]]*?,\s*[^"\s\]])')
     return "|".join(f"(?:{p})" for p in parts)
 
 

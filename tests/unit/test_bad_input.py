@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import json
+import math
 import re
 import unicodedata
 import zlib
@@ -219,6 +220,30 @@ def test_a_huge_integer_search_id_is_a_text_id(tmp_path: Path) -> None:
     assert frame.get_column("search_id").to_list() == ["s1", str(huge), "s3"]
     assert frame.get_column("session_id").to_list()[2] == str(-(10**30))
     assert "search_id: expected a string or an integer" in _reasons(rejects)[4]
+
+
+def test_values_of_the_wrong_kind_are_rejected_not_converted(tmp_path: Path) -> None:
+    """polars would turn 7 into "7" and "x" into ["x"]: such lines are checked by hand, among clean ones."""
+    wrong = [_search(1, query=7), _search(2, results=[1, "dalle-3"]), _search(3, results=["dalle-3", 2]),
+             _search(4, results="flux-1-pro"), _search(5, ts=1767323045), _search(6, query=True),
+             _search(7, clicks=[None]), _search(8, session_id=1.5), _search(9, results=[["a"]])]
+    lines = [_search(100 + i) for i in range(500)]
+    lines[100:100] = wrong
+    path = tmp_path / "kinds.jsonl"
+    path.write_bytes(_jsonl(lines))
+    frame, rejects = _logs(path)
+    assert frame.height == 500
+    reasons = _reasons(rejects)
+    assert sorted(reasons) == list(range(101, 110))
+    assert reasons[101] == "query: expected a string, got the number 7"
+    assert reasons[102] == "results.0: expected a string, got the number 1"
+    assert reasons[103] == "results.1: expected a string, got the number 2"
+    assert reasons[104] == "results: expected an array, got a string"
+    assert reasons[105].startswith("ts: expected a string")
+    assert reasons[106] == "query: expected a string, got true"
+    assert reasons[107] == "clicks.0: null in an array"
+    assert reasons[108].startswith("session_id: expected a string or an integer")
+    assert reasons[109] == "results.0: expected a string, got an array"
 
 
 def test_a_file_with_nothing_valid_reads_as_zero_records(tmp_path: Path) -> None:
@@ -526,7 +551,15 @@ def _line(value: object) -> bytes:
     return json.dumps(value).encode()
 
 
+_SOME_VALUE = JSON_VALUES | GOOD_VALUES
+NEAR_MISSES = st.one_of(
+    st.builds(lambda i, k, v: {**_search(i), k: v}, st.integers(0, 50), st.sampled_from(FIELDS), _SOME_VALUE),
+    st.builds(lambda i, k, v: {**_artifact(i), k: v}, st.integers(0, 50), st.sampled_from(FIELDS), _SOME_VALUE),
+)
+"""Valid records with one field replaced: most fuzzed lines are otherwise rejected for the wrong reason."""
+
 LINES = st.one_of(
+    NEAR_MISSES.map(_line),
     RECORDS.map(_line),
     JSON_VALUES.map(_line),
     st.binary(max_size=60),
@@ -548,6 +581,26 @@ def _compress(data: bytes, how: str) -> bytes:
     return data
 
 
+def _check_searches(frame: pl.DataFrame) -> None:
+    """What every accepted search holds, whatever the input was."""
+    earliest, latest = DEFAULT_LIMITS.ts_window()
+    for row in frame.iter_rows(named=True):
+        assert row["search_id"]
+        assert earliest <= row["ts"] <= latest
+        assert row["query"] is not None
+        assert row["results"]
+        assert all(is_valid_id(i) for i in row["results"] + row["clicks"]), row
+        assert len(set(row["results"])) == len(row["results"])
+
+
+def _check_artifacts(artifacts: list[Artifact]) -> None:
+    for art in artifacts:
+        assert is_valid_id(art.id)
+        numbers = [v for v in art.signals.model_dump().values() if v is not None]
+        numbers += [v for v in (art.price_input, art.price_output) if v is not None]
+        assert all(math.isfinite(v) and 0 <= v <= DEFAULT_LIMITS.max_signal_value for v in numbers)
+
+
 def _read_everything(path: Path) -> None:
     """Every reader over one file; any exception but BadFile fails the test."""
     for fmt in (None, "native-jsonl", "native-csv", "parquet", "ubi"):
@@ -555,6 +608,7 @@ def _read_everything(path: Path) -> None:
             frame, rejects = _logs(path, fmt, chunk_lines=7)
         except BadFile:
             continue
+        _check_searches(frame)
         rejects.write(path.with_suffix(".rejects"))  # always writable as UTF-8
     for fmt in (None, "jsonl", "json", "csv", "parquet", *ADAPTERS):
         try:
@@ -562,6 +616,7 @@ def _read_everything(path: Path) -> None:
         except BadFile:
             continue
         assert read >= len(artifacts)
+        _check_artifacts(artifacts)
         rejects.write(path.with_suffix(".rejects"))
 
 

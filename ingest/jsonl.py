@@ -12,7 +12,8 @@ chunk at once and a strict per-line check for the few lines the fast path cannot
 * polars refuses a whole chunk when one line is not JSON, is not an object, holds a number it
   cannot represent (``1e400``, an integer of 40 digits) or nests too deeply: the chunk is then
   split in halves until the lines it refuses are found, and only those are checked by hand;
-* lines that are not UTF-8 are found by a vectorized cast.
+* lines that are not UTF-8 are found by decoding the whole chunk once (line by line only when
+  that fails).
 
 The check by hand (:func:`conform`) parses one line with ``json`` and applies the tree strictly:
 it gives the precise reason for a reject, or the line's values for the lines polars could not
@@ -289,7 +290,7 @@ class LineDecoder:
             row["_raw"] = raw.decode("utf-8")
             row["_line"] = number
             rows.append(row)
-        return pl.DataFrame(rows, schema=self.schema, orient="row") if rows else pl.DataFrame(schema=self.schema)
+        return pl.DataFrame(rows, schema=self.schema) if rows else pl.DataFrame(schema=self.schema)
 
 
 def error_text(error: Exception) -> str:

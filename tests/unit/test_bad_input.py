@@ -270,6 +270,20 @@ def test_an_over_long_line_is_rejected_without_stopping_the_file(tmp_path: Path)
     assert len(rejects.items[0].raw) <= 4_000
 
 
+def test_many_rejects_wait_on_disk_not_in_memory(tmp_path: Path) -> None:
+    path = tmp_path / "junk.jsonl"
+    path.write_text("".join(f"broken line {i} \u00e9\n" for i in range(50)) + json.dumps(_search(1)) + "\n")
+    rejects = Rejects(keep_in_memory=5)
+    frames = list(read_logs(path, rejects, SeenIds(), "native-jsonl", 7))
+    assert sum(f.height for f in frames) == 1
+    assert len(rejects) == 50
+    assert len(rejects._kept) == 5
+    assert [r.line for r in rejects.items] == list(range(1, 51))
+    written = [json.loads(line) for line in rejects.write(tmp_path / "rejects.jsonl").read_text("utf-8").splitlines()]
+    assert [r["line"] for r in written] == list(range(1, 51))
+    assert written[49]["raw"] == "broken line 49 \u00e9"
+
+
 # --------------------------------------------------------------------------------------------
 # Good rows that were lost
 # --------------------------------------------------------------------------------------------

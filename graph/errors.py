@@ -41,6 +41,21 @@ class InvalidInput(MatchGraphError):
     exit_code = 2
 
 
+class BadFile(InvalidInput):
+    """An input file that cannot be read, decoded or parsed as a whole.
+
+    Readers raise only this for a file they cannot use, whatever went wrong underneath (an OS
+    error, a broken compressed stream, a Parquet column of the wrong kind), so callers can report
+    the file and go on with the next one. A file that is read but holds no valid record is not a
+    ``BadFile``: it reads as zero records with its rejects.
+    """
+
+    def __init__(self, path: object, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
 class NotScored(MatchGraphError):
     """An answer that needs scores, asked before the first scoring run."""
 

@@ -6,6 +6,7 @@ enforce the same numbers.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,6 +45,27 @@ class Settings(BaseSettings):
     max_offset: int = Field(default=10_000, ge=0, validation_alias="MATCHGRAPH_MAX_OFFSET")
     max_neighborhood_nodes: int = Field(default=100, ge=2, validation_alias="MATCHGRAPH_MAX_NEIGHBORHOOD_NODES")
     max_upload_bytes: int = Field(default=256 << 20, ge=1, validation_alias="MATCHGRAPH_MAX_UPLOAD_BYTES")
+
+    # --- Input readers --------------------------------------------------------------------------
+    # The readers take these (with max_field_chars and max_results_per_search above) through one
+    # graph.limits.ReadLimits object; nothing in ingest/ keeps a copy of the numbers.
+    max_id_chars: int = Field(default=200, ge=1, validation_alias="MATCHGRAPH_MAX_ID_CHARS")
+    """Longest artifact or search id."""
+    max_name_chars: int = Field(default=300, ge=1, validation_alias="MATCHGRAPH_MAX_NAME_CHARS")
+    """Longest short text: names, providers, licenses, tags, session ids."""
+    max_list_items: int = Field(default=500, ge=1, validation_alias="MATCHGRAPH_MAX_LIST_ITEMS")
+    """Most items in one catalog list (capabilities, tags, derived_from, integrates_with)."""
+    max_record_bytes: int = Field(default=16 << 20, ge=1024, validation_alias="MATCHGRAPH_MAX_RECORD_BYTES")
+    """Longest line of a line-based input; a longer one is rejected without being held in memory."""
+    max_signal_value: float = Field(default=1e15, gt=0, validation_alias="MATCHGRAPH_MAX_SIGNAL_VALUE")
+    """Largest adoption signal (downloads, stars, ...) a catalog may give."""
+    max_price_per_mtok: float = Field(default=1e6, gt=0, validation_alias="MATCHGRAPH_MAX_PRICE_PER_MTOK")
+    """Largest price, in USD per million tokens."""
+    ts_earliest: date = Field(default=date(2000, 1, 1), validation_alias="MATCHGRAPH_TS_EARLIEST")
+    """Searches and events dated before this day are rejected."""
+    ts_future_tolerance_s: float = Field(default=86_400.0, ge=0, validation_alias="MATCHGRAPH_TS_FUTURE_TOLERANCE_S")
+    """How far past the current time a timestamp (or a release date) may lie: clocks drift."""
+    # --- end of input readers -------------------------------------------------------------------
 
     # The HTTP API.
     cors_origins: list[str] = Field(default_factory=list, validation_alias="MATCHGRAPH_CORS_ORIGINS")

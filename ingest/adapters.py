@@ -1,6 +1,6 @@
 """Adapters for public AI-artifact catalogs: each turns one foreign file into native :class:`Artifact` records.
 
-Every adapter is ``read_<name>(path, rejects) -> (artifacts, records read)`` and is registered in
+Every adapter is ``read_<name>(path, rejects, limits) -> (artifacts, records read)`` and is registered in
 :data:`ADAPTERS` under the name ``read_catalog(..., fmt=<name>)`` and ``--format <name>`` use.
 Columns are parsed and cleaned in polars (casts, dates, flags), then each record is validated with
 the pydantic model so a bad row gets a precise reason; the files hold thousands of records, not millions.
@@ -37,58 +37,44 @@ The rules each adapter applies where the source leaves room for a choice:
 
 from __future__ import annotations
 
-import json
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
-from pydantic import ValidationError
 
-from graph.errors import InvalidInput
-from graph.schema import Artifact, slugify
-from ingest.files import open_decompressed
-from ingest.jsonl import _error_text
+from graph.errors import BadFile
+from graph.limits import DEFAULT_LIMITS, ReadLimits
+from graph.schema import slugify
+from ingest.files import read_content
+from ingest.records import Item, collect, dump, iter_csv_rows, iter_json_container, text_problem
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Iterator
     from pathlib import Path
 
+    from graph.schema import Artifact
     from ingest.rejects import Rejects
 
-DUPLICATE_ID = "duplicate id"
-
-
-def _validate(records: Iterable[tuple[int, dict[str, Any], str]], source: str,
-              rejects: Rejects) -> tuple[list[Artifact], int]:
-    """Validate (number, record, raw) triples; invalid and duplicate ones go to rejects with their number."""
-    artifacts: list[Artifact] = []
-    seen: set[str] = set()
-    read = 0
-    for number, record, raw in records:
-        read += 1
-        try:
-            artifact = Artifact.model_validate(record)
-        except ValidationError as e:
-            rejects.add(source, number, _error_text(e), raw)
-            continue
-        if artifact.id in seen:
-            rejects.add(source, number, f"{DUPLICATE_ID}: {artifact.id} (an earlier record has it)", raw)
-            continue
-        seen.add(artifact.id)
-        artifacts.append(artifact)
-    return artifacts, read
-
-
-def _read_csv(path: Path, required: tuple[str, ...]) -> pl.DataFrame:
-    """All columns as strings (casts happen per column, non-strictly), after checking the needed ones exist."""
+def _guarded(number: int, raw: str, build: Callable[[], dict[str, Any]]) -> Item:
+    """One record built from a source row; a row the rules cannot turn into a record is a reject."""
     try:
-        with open_decompressed(path) as stream:
-            frame = pl.read_csv(stream.read(), infer_schema=False)
-    except pl.exceptions.PolarsError as e:
-        raise InvalidInput(f"{path}: cannot be read as CSV: {e}") from e
-    missing = [c for c in required if c not in frame.columns]
+        return Item(number, build(), raw)
+    except (ValueError, TypeError, OverflowError, RecursionError) as e:
+        return Item(number, None, raw, f"cannot be turned into a catalog record: {e}")
+
+
+def _read_csv(path: Path, required: tuple[str, ...], limits: ReadLimits) -> tuple[list[Item], pl.DataFrame]:
+    """Every row in file order (bad ones with their problem) and the good rows as a frame of strings."""
+    header, rows = iter_csv_rows(path, read_content(path, limits))
+    missing = [c for c in required if c not in header]
     if missing:
-        raise InvalidInput(f"{path}: not the expected catalog, missing column(s) {', '.join(missing)}")
-    return frame
+        raise BadFile(path, f"not the expected catalog, missing column(s) {', '.join(missing)}")
+    items = []
+    for item in rows:
+        problem = item.problem or text_problem(item.raw)
+        items.append(Item(item.number, None, item.raw, problem) if problem else item)
+    frame = pl.DataFrame([i.value for i in items if not i.problem], schema=dict.fromkeys(header, pl.String()))
+    return items, frame
 
 
 def _text(column: str) -> pl.Expr:
@@ -108,10 +94,6 @@ def _date(column: str) -> pl.Expr:
 
 def _flag(column: str) -> pl.Expr:
     return pl.col(column).str.strip_chars().str.to_lowercase().is_in(["true", "1"]).fill_null(False)
-
-
-def _raw(row: dict[str, Any]) -> str:
-    return json.dumps(row, default=str, ensure_ascii=False)
 
 
 def _tokens(n: float) -> str:
@@ -261,43 +243,45 @@ def _litellm_record(key: str, spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def litellm_table(path: Path) -> dict[str, Any]:
+def litellm_table(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> dict[str, Any]:
     """The parsed table, model key -> spec, as :func:`read_litellm` reads it.
 
     Public for the sample builder, which takes facts the native format has no field for (context
     window, per-image and per-query prices) from the same parse as the records.
     """
-    try:
-        with open_decompressed(path) as stream:
-            table = json.loads(stream.read().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise InvalidInput(f"{path}: not valid JSON: {e}") from e
-    if not isinstance(table, dict):
-        raise InvalidInput(f"{path}: a litellm catalog is a JSON object keyed by model id")
+    table: dict[str, Any] = {}
+    for item in iter_json_container(path, read_content(path, limits), "{"):
+        if item.problem:
+            raise BadFile(path, item.problem)
+        key, spec = item.value
+        table[key] = spec
     return table
 
 
-def read_litellm(path: Path, rejects: Rejects) -> tuple[list[Artifact], int]:
+def read_litellm(path: Path, rejects: Rejects, limits: ReadLimits = DEFAULT_LIMITS) -> tuple[list[Artifact], int]:
     """litellm's price and context table: one JSON object keyed by model id.
 
-    Read with ``json``, not polars: it is one object of heterogeneous records (each with its own
-    subset of ~100 keys), not a table. Record numbers are 1-based positions in the object.
+    Read entry by entry with ``json``, not polars: it is one object of heterogeneous records (each
+    with its own subset of ~100 keys), not a table. Record numbers are 1-based positions in the
+    object; the ``sample_spec`` entry documents the keys and is no record.
     """
-    table = litellm_table(path)
-    source = str(path)
 
-    def records() -> Iterable[tuple[int, dict[str, Any], str]]:
-        for number, (key, spec) in enumerate(table.items(), start=1):
+    def items() -> Iterator[Item]:
+        for item in iter_json_container(path, read_content(path, limits), "{"):
+            if item.problem:
+                yield item
+                continue
+            key, spec = item.value
             if key == _LITELLM_SPEC_KEY:
                 continue
-            raw = json.dumps({key: spec}, ensure_ascii=False)
-            if not isinstance(spec, dict):
-                rejects.add(source, number, "not a JSON object", raw)
+            raw = dump({key: spec})
+            problem = text_problem(raw)
+            if problem or not isinstance(spec, dict):
+                yield Item(item.number, None, raw, problem or "not a JSON object")
                 continue
-            yield number, _litellm_record(key, spec), raw
+            yield _guarded(item.number, raw, partial(_litellm_record, key, spec))
 
-    artifacts, _ = _validate(records(), source, rejects)
-    return artifacts, len(table) - (_LITELLM_SPEC_KEY in table)
+    return collect(items(), str(path), rejects, limits)
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,34 +367,38 @@ def _leaderboard_record(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_csv_catalog(
-    path: Path, rejects: Rejects, columns: tuple[str, ...],
+    path: Path, rejects: Rejects, limits: ReadLimits, columns: tuple[str, ...],
     clean: Callable[[pl.DataFrame], pl.DataFrame], record: Callable[[dict[str, Any]], dict[str, Any]],
 ) -> tuple[list[Artifact], int]:
     """The loop both CSV adapters share: typed columns, one record per row, CSV line numbers."""
-    source = _read_csv(path, columns)
-    typed = clean(source)
+    items, source = _read_csv(path, columns, limits)
+    typed = iter(zip(clean(source).iter_rows(named=True), source.iter_rows(named=True), strict=True))
 
-    def records() -> Iterable[tuple[int, dict[str, Any], str]]:
-        for index, (row, original) in enumerate(zip(typed.iter_rows(named=True),
-                                                     source.iter_rows(named=True), strict=True)):
-            yield index + 2, record(row), _raw(original)
+    def records() -> Iterator[Item]:
+        for item in items:
+            if item.problem:
+                yield item
+                continue
+            row, original = next(typed)
+            yield _guarded(item.number, dump(original), partial(record, row))
 
-    return _validate(records(), str(path), rejects)
+    return collect(records(), str(path), rejects, limits)
 
 
-def leaderboard_table(path: Path) -> pl.DataFrame:
+def leaderboard_table(path: Path, limits: ReadLimits = DEFAULT_LIMITS) -> pl.DataFrame:
     """The typed columns :func:`read_open_llm_leaderboard` builds its records from, one row per CSV row.
 
     Public for the sample builder, which takes facts the native format has no field for (parameter
     count, architecture, leaderboard score, model category, the base model's name as written) from
     the same parse as the records.
     """
-    return _leaderboard_frame(_read_csv(path, _LEADERBOARD_COLUMNS))
+    return _leaderboard_frame(_read_csv(path, _LEADERBOARD_COLUMNS, limits)[1])
 
 
-def read_open_llm_leaderboard(path: Path, rejects: Rejects) -> tuple[list[Artifact], int]:
-    """The Open LLM Leaderboard v2 CSV; record numbers are CSV line numbers (row index + 2)."""
-    return _read_csv_catalog(path, rejects, _LEADERBOARD_COLUMNS, _leaderboard_frame, _leaderboard_record)
+def read_open_llm_leaderboard(path: Path, rejects: Rejects,
+                              limits: ReadLimits = DEFAULT_LIMITS) -> tuple[list[Artifact], int]:
+    """The Open LLM Leaderboard v2 CSV; record numbers are the CSV lines the rows start on."""
+    return _read_csv_catalog(path, rejects, limits, _LEADERBOARD_COLUMNS, _leaderboard_frame, _leaderboard_record)
 
 
 # --------------------------------------------------------------------------------------------
@@ -490,12 +478,12 @@ def _best_of_record(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def read_best_of_ml(path: Path, rejects: Rejects) -> tuple[list[Artifact], int]:
-    """best-of-ml-python's project table; record numbers are CSV line numbers (row index + 2)."""
-    return _read_csv_catalog(path, rejects, _BEST_OF_COLUMNS, _best_of_frame, _best_of_record)
+def read_best_of_ml(path: Path, rejects: Rejects, limits: ReadLimits = DEFAULT_LIMITS) -> tuple[list[Artifact], int]:
+    """best-of-ml-python's project table; record numbers are the CSV lines the rows start on."""
+    return _read_csv_catalog(path, rejects, limits, _BEST_OF_COLUMNS, _best_of_frame, _best_of_record)
 
 
-ADAPTERS: dict[str, Callable[[Path, Rejects], tuple[list[Artifact], int]]] = {
+ADAPTERS: dict[str, Callable[[Path, Rejects, ReadLimits], tuple[list[Artifact], int]]] = {
     "litellm": read_litellm,
     "open-llm-leaderboard": read_open_llm_leaderboard,
     "best-of-ml": read_best_of_ml,

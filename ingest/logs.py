@@ -1,4 +1,4 @@
-"""Search logs in the native format (JSON lines or Parquet), validated into one frame of searches.
+"""Search logs in the native format (JSON lines, CSV or Parquet), validated into one frame of searches.
 
 A native search record::
 
@@ -6,13 +6,20 @@ A native search record::
      "results": ["flux-1-pro", "dalle-3"], "clicks": ["flux-1-pro"], "session_id": "u9"}
 
 ``search_id``, ``ts``, ``query`` and ``results`` are required. Every reader yields frames with the
-columns of :data:`SEARCH_SCHEMA`; ids are lower-cased, duplicated ids inside one result list keep
-their first position, and a ``search_id`` seen before in the same command is rejected.
+columns of :data:`SEARCH_SCHEMA`; ids are folded (:func:`graph.schema.fold_id`), duplicated ids
+inside one result list keep their first position, and a ``search_id`` seen before in the same
+command is rejected. Timestamps are ISO 8601 (``Z``, offsets, fractional seconds, a space for the
+``T``, a bare date; no offset means UTC) within the window of ``MATCHGRAPH_TS_EARLIEST`` and
+``MATCHGRAPH_TS_FUTURE_TOLERANCE_S``.
+
+Every check runs in polars over whole chunks (:func:`finish`); Python sees only the lines polars
+cannot decode (:mod:`ingest.jsonl`) or CSV rows polars cannot split.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
@@ -20,20 +27,21 @@ from typing import TYPE_CHECKING, Annotated
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ingest.files import PARQUET_MAGIC, head, iter_line_chunks, open_decompressed
-from ingest.jsonl import LineValidator
+from graph.errors import BadFile
+from graph.limits import DEFAULT_LIMITS, ReadLimits
+from graph.schema import ArtifactId, Text, fold_id_expr, id_problem_expr, unusual_ids_pattern
+from ingest.files import PARQUET_MAGIC, first_line, head, iter_line_chunks, read_content, unknown_format
+from ingest.jsonl import Ident, LineDecoder, ListOf, Obj, Str
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
+    from polars._typing import PolarsDataType
+
     from ingest.rejects import Rejects
 
-MAX_RESULTS = 200
-MAX_TEXT = 10_000
 CHUNK_LINES = 100_000
-
-ArtifactRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")]
 
 SEARCH_SCHEMA: dict[str, pl.DataType] = {
     "search_id": pl.String(),
@@ -43,41 +51,73 @@ SEARCH_SCHEMA: dict[str, pl.DataType] = {
     "clicks": pl.List(pl.String()),
     "session_id": pl.String(),
 }
+REQUIRED = ("search_id", "ts", "query", "results")
 
 
 class NativeSearch(BaseModel):
-    """One search in the native log format (validation only; polars decodes the data)."""
+    """One native search record as a pydantic model, for tools that check one record at a time.
+
+    The readers do not use it: they apply the same rules in polars (:func:`finish`).
+    """
 
     model_config = ConfigDict(extra="ignore")
 
-    search_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] | int
+    search_id: Annotated[str, StringConstraints(min_length=1)] | int
     ts: datetime
-    query: Annotated[str, StringConstraints(max_length=MAX_TEXT)]
-    results: list[ArtifactRef] = Field(min_length=1, max_length=MAX_RESULTS)
-    clicks: list[ArtifactRef] = Field(default_factory=list, max_length=MAX_RESULTS)
-    session_id: Annotated[str, StringConstraints(max_length=200)] | int | None = None
+    query: Text
+    results: list[ArtifactId] = Field(min_length=1)
+    clicks: list[ArtifactId] = Field(default_factory=list)
+    session_id: str | int | None = None
 
 
-_NATIVE_DTYPE = pl.Struct(
-    {
-        "search_id": pl.String,
-        "ts": pl.String,
-        "query": pl.String,
-        "results": pl.List(pl.String),
-        "clicks": pl.List(pl.String),
-        "session_id": pl.String,
-    }
-)
-_VALIDATOR = LineValidator(NativeSearch, _NATIVE_DTYPE)
-_ID_OK = r"^[a-z0-9][a-z0-9._-]{0,199}$"
+NATIVE = Obj({
+    "search_id": Ident(),
+    "ts": Str(),
+    "query": Str(),
+    "results": ListOf(Str()),
+    "clicks": ListOf(Str()),
+    "session_id": Ident(),
+})
+_DECODER = LineDecoder(NATIVE)
 
 
 def parse_timestamps(column: str) -> pl.Expr:
-    """ISO 8601 text to UTC datetimes: offsets are honoured, naive times are taken as UTC."""
-    text = pl.col(column).str.strip_chars().str.replace(" ", "T", literal=True)
-    aware = text.str.to_datetime(time_zone="UTC", strict=False)
-    naive = text.str.to_datetime(time_unit="us", strict=False).dt.replace_time_zone("UTC")
-    return pl.coalesce(aware, naive).dt.cast_time_unit("us")
+    """ISO 8601 text to UTC datetimes, null where it is not one.
+
+    Accepted: ``2026-01-20T10:00:00Z``, offsets (``+02:00``, ``+0200``, ``-05``), fractional
+    seconds, ``T`` or a space between date and time, minutes without seconds, a bare date; no
+    offset means UTC. Each value is rewritten to one canonical form first, so no format is
+    guessed from the first row of a chunk (polars' own inference would apply that row's format
+    to every other row).
+    """
+    text = pl.col(column).str.strip_chars().str.to_uppercase()
+    text = pl.when(text.str.contains(r"^\d{4}-\d{2}-\d{2}$")).then(text + "T00:00:00").otherwise(text)
+    text = (
+        text.str.replace(r"^(\d{4}-\d{2}-\d{2}) ", "${1}T")
+        .str.replace(r"(T\d{2}:\d{2})($|[Z+-])", "${1}:00${2}")
+        .str.replace(r"Z$", "+00:00")
+        .str.replace(r"(T[0-9:.]+[+-]\d{2})(\d{2})$", "${1}:${2}")
+        .str.replace(r"(T[0-9:.]+[+-]\d{2})$", "${1}:00")
+    )
+    text = pl.when(text.str.contains(r"[+-]\d{2}:\d{2}$")).then(text).otherwise(text + "+00:00")
+    return text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", time_zone="UTC", strict=False)
+
+
+def ts_window_checks(ts: pl.Expr, limits: ReadLimits, what: str) -> list[tuple[pl.Expr, str]]:
+    """(condition, reason) pairs that reject a parsed timestamp outside the accepted window."""
+    earliest, latest = limits.ts_window()
+    return [
+        (ts < pl.lit(earliest), f"{what}: before {earliest:%Y-%m-%d} (MATCHGRAPH_TS_EARLIEST)"),
+        (ts > pl.lit(latest), f"{what}: in the future, after {latest:%Y-%m-%dT%H:%M:%SZ} "
+                              "(MATCHGRAPH_TS_FUTURE_TOLERANCE_S)"),
+    ]
+
+
+def list_id_problem(column: str, limits: ReadLimits) -> pl.Expr:
+    """The first problem among the ids of a list column, prefixed with the column name, or null."""
+    problems = pl.col(column).list.eval(id_problem_expr(pl.element(), limits.max_id_chars).drop_nulls())
+    return pl.concat_str(pl.lit(f"{column}: holds a value that is not an artifact id ("), problems.list.first(),
+                         pl.lit(")"))
 
 
 class SeenIds:
@@ -109,63 +149,104 @@ class SeenIds:
             self.tiers[-1] = pl.concat([self.tiers[-1], last]).rechunk()
 
 
-def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: SeenIds) -> pl.DataFrame:
+_USUAL_TS = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def timestamps(text: pl.Series) -> pl.Series:
+    """:func:`parse_timestamps` over a column, with the usual form (``...T10:00:00Z``) read directly
+    so only the other forms pay for the rewriting."""
+    fast = text.str.to_datetime(_USUAL_TS, time_unit="us", time_zone="UTC", strict=False)
+    other = fast.is_null() & text.is_not_null()
+    if other.any():
+        index = other.arg_true()
+        parsed = text.gather(index).to_frame("ts").select(parse_timestamps("ts")).to_series()
+        fast = fast.scatter(index, parsed)
+    return fast
+
+
+def _fold_ids(column: str) -> pl.Expr:
+    return pl.col(column).list.eval(fold_id_expr(pl.element())).list.unique(maintain_order=True).alias(column)
+
+
+def _with_ids_checked(frame: pl.DataFrame, limits: ReadLimits) -> pl.DataFrame:
+    """``results`` and ``clicks`` folded and without repeats, and ``_id_problem`` where an id is bad.
+
+    Most searches list only ids that are already folded, valid and distinct; one regular
+    expression over each search's ids joined by newlines finds the others, and only those rows
+    go through the per-id work.
+    """
+    both = pl.concat_list(pl.col("results").fill_null([]), pl.col("clicks"))
+    odd = (both.list.join("\n").str.contains(unusual_ids_pattern(limits.max_id_chars))
+           | (pl.col("results").list.n_unique() < pl.col("results").list.len())
+           | (pl.col("clicks").list.n_unique() < pl.col("clicks").list.len())).fill_null(True)
+    frame = frame.with_columns(odd.alias("_odd"))
+    if not frame.get_column("_odd").any():
+        return frame.with_columns(pl.lit(None, pl.String).alias("_id_problem")).drop("_odd")
+    fixed = frame.filter(pl.col("_odd")).with_columns(_fold_ids("results"), _fold_ids("clicks"))
+    fixed = fixed.with_columns(
+        pl.coalesce(list_id_problem("results", limits), list_id_problem("clicks", limits)).alias("_id_problem"))
+    clean = frame.filter(~pl.col("_odd")).with_columns(pl.lit(None, pl.String).alias("_id_problem"))
+    return pl.concat([clean, fixed]).sort("_line").drop("_odd")
+
+
+def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: SeenIds,
+           limits: ReadLimits = DEFAULT_LIMITS) -> pl.DataFrame:
     """Shared last step of every log reader: normalize, then reject what cannot be used.
 
     ``frame`` holds the raw columns (``ts`` as text or datetime) and ``_line``; ``seen`` collects
     search ids across the files of one command so a repeated id is rejected, not double counted.
     """
-    ts = parse_timestamps("ts") if frame.schema["ts"] == pl.String else pl.col("ts").dt.replace_time_zone("UTC")
-    frame = frame.with_columns(
-        ts.alias("ts"),
-        pl.col("results").list.eval(pl.element().str.to_lowercase()).list.unique(maintain_order=True),
-        pl.col("clicks").fill_null([]).list.eval(pl.element().str.to_lowercase()).list.unique(maintain_order=True),
-    )
+    if frame.schema["ts"] == pl.String:
+        frame = frame.with_columns(pl.col("ts").alias("_ts_text"), timestamps(frame.get_column("ts")).alias("ts"))
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("_ts_text"),
+                                   pl.col("ts").dt.convert_time_zone("UTC").dt.cast_time_unit("us"))
+    frame = frame.with_columns(pl.col("search_id").str.strip_chars(), pl.col("clicks").fill_null([]))
+    frame = _with_ids_checked(frame, limits)
     checks = [
         (pl.col("search_id").is_null() | (pl.col("search_id").str.len_chars() == 0), "search_id: missing"),
-        (pl.col("ts").is_null(), "ts: missing or not an ISO 8601 timestamp"),
+        (pl.col("search_id").str.len_chars() > limits.max_id_chars,
+         f"search_id: longer than {limits.max_id_chars} characters (MATCHGRAPH_MAX_ID_CHARS)"),
+        (pl.col("_ts_text").is_null() & pl.col("ts").is_null(), "ts: missing"),
+        (pl.col("ts").is_null(), "ts: not an ISO 8601 timestamp (such as 2026-01-20T10:00:00Z or 2026-01-20)"),
+        *ts_window_checks(pl.col("ts"), limits, "ts"),
         (pl.col("query").is_null(), "query: missing"),
-        (pl.col("query").str.len_chars() > MAX_TEXT, f"query: longer than {MAX_TEXT} characters"),
+        (pl.col("query").str.len_chars() > limits.max_field_chars,
+         f"query: longer than {limits.max_field_chars} characters (MATCHGRAPH_MAX_FIELD_CHARS)"),
         (pl.col("results").is_null() | (pl.col("results").list.len() == 0), "results: missing or empty"),
-        (pl.col("results").list.len() > MAX_RESULTS, f"results: more than {MAX_RESULTS} ids"),
-        (
-            ~pl.col("results").list.eval(pl.element().str.contains(_ID_OK)).list.all().fill_null(False),
-            "results: holds a value that is not an artifact id",
-        ),
-        (
-            ~pl.col("clicks").list.eval(pl.element().str.contains(_ID_OK)).list.all().fill_null(True),
-            "clicks: holds a value that is not an artifact id",
-        ),
+        (pl.col("results").list.len() > limits.max_results,
+         f"results: more than {limits.max_results} ids (MATCHGRAPH_MAX_RESULTS)"),
+        (pl.col("clicks").list.len() > limits.max_results,
+         f"clicks: more than {limits.max_results} ids (MATCHGRAPH_MAX_RESULTS)"),
+        (pl.col("session_id").str.len_chars() > limits.max_name_chars,
+         f"session_id: longer than {limits.max_name_chars} characters (MATCHGRAPH_MAX_NAME_CHARS)"),
     ]
-    reason = pl.lit(None, dtype=pl.String)
+    reason = pl.col("_id_problem")
     for condition, text in reversed(checks):
-        reason = pl.when(condition.fill_null(True)).then(pl.lit(text)).otherwise(reason)
+        reason = pl.when(condition.fill_null(False)).then(pl.lit(text)).otherwise(reason)
     frame = frame.with_columns(reason.alias("_reason"))
+    first = pl.col("search_id").is_first_distinct()
+    if len(seen):
+        first = first & ~pl.lit(seen.repeated(frame.get_column("search_id")))
     frame = frame.with_columns(
-        pl.when(pl.col("_reason").is_null() & ~pl.col("search_id").is_first_distinct())
+        pl.when(pl.col("_reason").is_null() & ~first)
         .then(pl.lit("search_id: duplicate of an earlier record in this input"))
         .otherwise(pl.col("_reason"))
         .alias("_reason")
     )
-    if len(seen):
-        frame = frame.with_columns(
-            pl.when(pl.col("_reason").is_null() & seen.repeated(frame.get_column("search_id")))
-            .then(pl.lit("search_id: duplicate of an earlier record in this input"))
-            .otherwise(pl.col("_reason"))
-            .alias("_reason")
-        )
     bad = frame.filter(pl.col("_reason").is_not_null())
-    raw_text = pl.col("_raw") if "_raw" in frame.columns else pl.struct(
-        pl.exclude("_line", "_reason")).struct.json_encode()
-    for line, why, raw in bad.select("_line", "_reason", raw_text).iter_rows():
-        rejects.add(source, line, why, raw)
-    good = frame.filter(pl.col("_reason").is_null())
-    seen.add(good.get_column("search_id"))
-    return good.select([pl.col(c).cast(t) for c, t in SEARCH_SCHEMA.items()])
+    if bad.height:
+        raw_text = pl.col("_raw") if "_raw" in frame.columns else pl.struct(
+            pl.exclude("_line", "_reason", "_ts_text", "_id_problem")).struct.json_encode()
+        for line, why, raw in bad.select("_line", "_reason", raw_text).iter_rows():
+            rejects.add(source, line, why, raw)
+        frame = frame.filter(pl.col("_reason").is_null())
+    seen.add(frame.get_column("search_id"))
+    return frame.select([pl.col(c).cast(t) for c, t in SEARCH_SCHEMA.items()])
 
 
 def detect_log_format(path: Path) -> str:
-    """``parquet``, ``ubi`` (OpenSearch User Behavior Insights) or ``native-jsonl``, from the start.
+    """``parquet``, ``ubi`` (OpenSearch User Behavior Insights), ``native-csv`` or ``native-jsonl``.
 
     UBI is a first line that is a ``_bulk`` action, or a document with a ``query_id`` and an
     ``action_name`` or ``user_query`` but no native ``search_id``.
@@ -186,7 +267,7 @@ def _csv_header(line: bytes) -> list[bytes]:
 def _looks_like_ubi(line: bytes) -> bool:
     try:
         obj = json.loads(line)
-    except ValueError:  # a line longer than the head: judge by the field names it shows
+    except (ValueError, RecursionError):  # a line longer than the head: judge by the field names it shows
         return (b'"query_id"' in line and b'"search_id"' not in line
                 and (b'"action_name"' in line or b'"user_query"' in line))
     if not isinstance(obj, dict):
@@ -196,123 +277,188 @@ def _looks_like_ubi(line: bytes) -> bool:
     return "query_id" in obj and "search_id" not in obj and ("action_name" in obj or "user_query" in obj)
 
 
-def read_native_jsonl(path: Path, rejects: Rejects, seen: SeenIds,
-                      chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
+def read_native_jsonl(path: Path, rejects: Rejects, seen: SeenIds, chunk_lines: int = CHUNK_LINES,
+                      limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[pl.DataFrame]:
     source = str(path)
-    with open_decompressed(path) as stream:
-        for first, lines in iter_line_chunks(stream, chunk_lines):
-            raw = _VALIDATOR.chunk(source, first, lines, rejects)
-            if raw.height:
-                yield finish(raw, source, rejects, seen)
+    for first, lines in iter_line_chunks(path, chunk_lines, rejects, limits):
+        raw = _DECODER.chunk(source, first, lines, rejects)
+        if raw.height:
+            good = finish(raw, source, rejects, seen, limits)
+            if good.height:
+                yield good
 
 
 CSV_COLUMNS = ("search_id", "ts", "query", "results", "clicks", "session_id")
 
 
-def read_native_csv(path: Path, rejects: Rejects, seen: SeenIds,
-                    chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
+def read_native_csv(path: Path, rejects: Rejects, seen: SeenIds, chunk_lines: int = CHUNK_LINES,
+                    limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[pl.DataFrame]:
     """Native logs as CSV with a header; ``results`` and ``clicks`` hold ``;``-separated ids.
 
-    A chunk that polars cannot parse (a ragged row, a broken quote) is read again row by row with
-    the ``csv`` module, so only the bad rows are rejected.
+    One line is one record; a row with fewer fields than the header ends in empty fields. A chunk
+    that polars cannot split (a row with too many fields, a broken quote, bytes that are not UTF-8)
+    is read again row by row with the ``csv`` module, so only the bad rows are rejected.
     """
     source = str(path)
-    with open_decompressed(path) as stream:
-        chunks = iter_line_chunks(stream, chunk_lines)
-        try:
-            _, first_lines = next(chunks)
-        except StopIteration:
-            return
-        header_line, *body = first_lines
-        header = [c.decode("utf-8", "replace") for c in _csv_header(header_line)]
-        missing = [c for c in ("search_id", "ts", "query", "results") if c not in header]
-        if missing:
-            from graph.errors import InvalidInput
-
-            raise InvalidInput(f"{path}: CSV search log lacks the columns {', '.join(missing)}")
-        pending = [(2, body)] if body else []
-        for first, lines in (*pending, *chunks):
-            frame = _csv_chunk(source, header_line, header, first, lines, rejects)
-            if frame.height:
-                yield finish(frame, source, rejects, seen)
+    chunks = iter_line_chunks(path, chunk_lines, rejects, limits)
+    header: list[str] | None = None
+    for first, lines in chunks:
+        if header is None:
+            start = next((i for i, line in enumerate(lines) if line.strip()), None)
+            if start is None:
+                continue
+            header = _header(path, lines[start])
+            first, lines = first + start + 1, lines[start + 1:]
+        frame = _csv_chunk(source, header, first, lines, rejects)
+        if frame.height:
+            good = finish(frame, source, rejects, seen, limits)
+            if good.height:
+                yield good
 
 
-def _csv_chunk(source: str, header_line: bytes, header: list[str], first: int, lines: list[bytes],
-               rejects: Rejects) -> pl.DataFrame:
-    numbered = [(first + i, line) for i, line in enumerate(lines) if line.strip()]
+def _header(path: Path, line: bytes) -> list[str]:
     try:
-        raw = pl.read_csv(b"\n".join([header_line, *(line for _, line in numbered)]), infer_schema=False)
-        if raw.height != len(numbered):
-            raise pl.exceptions.ComputeError("row count differs from line count")
-        frame = raw.with_columns(pl.Series("_line", [n for n, _ in numbered], dtype=pl.Int64),
-                                 pl.Series("_raw", [line for _, line in numbered], dtype=pl.Binary)
-                                 .cast(pl.String, strict=False))
-    except pl.exceptions.PolarsError:
-        rows, kept = [], []
-        for line_no, line in numbered:
-            try:
-                text = line.decode("utf-8")
-                cells = next(csv.reader([text]))
-            except (UnicodeDecodeError, csv.Error, StopIteration) as e:
-                rejects.add(source, line_no, f"malformed CSV row: {e}", line)
-                continue
-            if len(cells) != len(header):
-                rejects.add(source, line_no, f"malformed CSV row: {len(cells)} fields, expected {len(header)}", line)
-                continue
-            rows.append(dict(zip(header, cells, strict=True)))
-            kept.append((line_no, text))
-        frame = pl.DataFrame(rows, schema=dict.fromkeys(header, pl.String)).with_columns(
-            pl.Series("_line", [n for n, _ in kept], dtype=pl.Int64), pl.Series("_raw", [t for _, t in kept]))
+        header = [c.strip() for c in next(csv.reader([line.decode("utf-8")]))]
+    except (UnicodeDecodeError, csv.Error, StopIteration) as e:
+        raise BadFile(path, f"the CSV header cannot be read: {e}") from e
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise BadFile(path, f"the CSV search log lacks the columns {', '.join(missing)}")
+    if len(set(header)) != len(header):
+        raise BadFile(path, "the CSV header names a column twice")
+    return header
+
+
+def _csv_chunk(source: str, header: list[str], first: int, lines: list[bytes], rejects: Rejects) -> pl.DataFrame:
+    numbered = [(first + i, line) for i, line in enumerate(lines) if line.strip()]
+    schema = dict.fromkeys(header, pl.String())
+    frame: pl.DataFrame | None = None
+    if numbered:
+        try:
+            raw = pl.read_csv(b"\n".join(line for _, line in numbered), has_header=False, schema=schema,
+                              encoding="utf8", truncate_ragged_lines=False)
+            if raw.height == len(numbered):
+                frame = raw.with_columns(
+                    pl.Series("_line", [n for n, _ in numbered], dtype=pl.Int64),
+                    pl.Series("_raw", [line for _, line in numbered], dtype=pl.Binary).cast(pl.String, strict=False),
+                )
+        except (pl.exceptions.PolarsError, OSError):  # polars also takes bytes that start like gzip for gzip
+            frame = None
+    if frame is None:
+        frame = _csv_by_hand(source, header, numbered, rejects)
     for column in CSV_COLUMNS:
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
     ids = [pl.col(c).fill_null("").str.split(";").list.eval(pl.element().str.strip_chars())
            .list.filter(pl.element() != "").alias(c) for c in ("results", "clicks")]
-    return frame.select(*(c for c in CSV_COLUMNS if c not in ("results", "clicks")), *ids, "_line", "_raw")
+    empty = [pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c)
+             for c in ("search_id", "ts", "session_id")]
+    return frame.select(*empty, "query", *ids, "_line", "_raw")
 
 
-def read_native_parquet(path: Path, rejects: Rejects, seen: SeenIds,
-                        chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
+def _csv_by_hand(source: str, header: list[str], numbered: list[tuple[int, bytes]],
+                 rejects: Rejects) -> pl.DataFrame:
+    rows, kept = [], []
+    for line_no, line in numbered:
+        try:
+            text = line.decode("utf-8")
+            cells = next(csv.reader(io.StringIO(text)))
+        except UnicodeDecodeError as e:
+            rejects.add(source, line_no, f"malformed CSV row: invalid UTF-8 at byte {e.start}", line)
+            continue
+        except (csv.Error, StopIteration) as e:
+            rejects.add(source, line_no, f"malformed CSV row: {e}", line)
+            continue
+        if len(cells) > len(header):
+            rejects.add(source, line_no, f"malformed CSV row: {len(cells)} fields, expected {len(header)}", line)
+            continue
+        rows.append(cells + [None] * (len(header) - len(cells)))  # a short row ends in empty fields, as polars reads it
+        kept.append((line_no, text))
+    return pl.DataFrame(rows, schema=dict.fromkeys(header, pl.String()), orient="row").with_columns(
+        pl.Series("_line", [n for n, _ in kept], dtype=pl.Int64), pl.Series("_raw", [t for _, t in kept],
+                                                                            dtype=pl.String))
+
+
+_PARQUET_KINDS = {
+    "search_id": "text", "ts": "time", "query": "text", "results": "ids", "clicks": "ids", "session_id": "text",
+}
+
+
+def _parquet_column(name: str, dtype: pl.DataType, path: Path) -> pl.Expr:
+    """A Parquet column in the reader's raw form, cast value by value (a failed cast is a null that
+    :func:`finish` rejects); a column that holds no such values at all makes the file unusable."""
+    kind = _PARQUET_KINDS[name]
+    col = pl.col(name)
+    if kind == "time":
+        if isinstance(dtype, pl.Datetime):
+            return col.dt.replace_time_zone("UTC") if dtype.time_zone is None else col
+        if isinstance(dtype, pl.Date):
+            return col.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+            return col.cast(pl.String)  # parsed by finish, which tells missing from malformed
+        raise BadFile(path, f"the Parquet column ts is {dtype}, not a timestamp or ISO 8601 text")
+    if kind == "ids":
+        if isinstance(dtype, pl.List | pl.Array) and _castable_to_text(dtype.inner):
+            return col.cast(pl.List(pl.String), strict=False)
+        if dtype in (pl.String, pl.Categorical):
+            return col.cast(pl.String).str.split(";").list.eval(pl.element().str.strip_chars()).list.filter(
+                pl.element() != "")
+        raise BadFile(path, f"the Parquet column {name} is {dtype}, not a list of ids")
+    if _castable_to_text(dtype):
+        return col.cast(pl.String, strict=False)
+    raise BadFile(path, f"the Parquet column {name} is {dtype}, not text")
+
+
+def _castable_to_text(dtype: PolarsDataType) -> bool:
+    """Text, or values with one obvious text form (numbers, raw bytes): a cast that can fail per value."""
+    return bool(dtype in (pl.String, pl.Categorical, pl.Null, pl.Binary) or isinstance(dtype, pl.Enum)
+                or dtype.is_numeric())
+
+
+def read_native_parquet(path: Path, rejects: Rejects, seen: SeenIds, chunk_lines: int = CHUNK_LINES,
+                        limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[pl.DataFrame]:
+    """Native logs as Parquet; record numbers are 1-based row numbers."""
     source = str(path)
-    lazy = pl.scan_parquet(path)
-    names = lazy.collect_schema().names()
-    missing = [c for c in ("search_id", "ts", "query", "results") if c not in names]
+    content = read_content(path, limits)
+    try:
+        data = pl.read_parquet(io.BytesIO(content.data))
+    except (pl.exceptions.PolarsError, OSError, ValueError) as e:
+        raise BadFile(path, f"cannot be read as Parquet: {first_line(e)}") from e
+    missing = [c for c in REQUIRED if c not in data.columns]
     if missing:
-        from graph.errors import InvalidInput
+        raise BadFile(path, f"the Parquet search log lacks the columns {', '.join(missing)}")
+    cols = [_parquet_column(name, data.schema[name], path).alias(name) if name in data.columns
+            else pl.lit(None, pl.List(pl.String) if _PARQUET_KINDS[name] == "ids" else pl.String).alias(name)
+            for name in CSV_COLUMNS]
+    for offset in range(0, data.height, chunk_lines):
+        try:
+            frame = data.slice(offset, chunk_lines).select(cols).with_row_index("_line", offset=offset + 1)
+        except pl.exceptions.PolarsError as e:
+            raise BadFile(path, f"a Parquet column cannot be used: {first_line(e)}") from e
+        good = finish(frame.with_columns(pl.col("_line").cast(pl.Int64)), source, rejects, seen, limits)
+        if good.height:
+            yield good
 
-        raise InvalidInput(f"{path}: Parquet search log lacks the columns {', '.join(missing)}")
-    total = lazy.select(pl.len()).collect().item()
-    for offset in range(0, total, chunk_lines):
-        chunk = lazy.slice(offset, chunk_lines).collect()
-        cols = [
-            pl.col("search_id").cast(pl.String),
-            pl.col("ts"),
-            pl.col("query").cast(pl.String),
-            pl.col("results").cast(pl.List(pl.String)),
-            (pl.col("clicks").cast(pl.List(pl.String)) if "clicks" in names else pl.lit(None, pl.List(pl.String)))
-            .alias("clicks"),
-            (pl.col("session_id").cast(pl.String) if "session_id" in names else pl.lit(None, pl.String))
-            .alias("session_id"),
-        ]
-        frame = chunk.select(cols).with_row_index("_line", offset=offset + 1)
-        frame = frame.with_columns(pl.col("_line").cast(pl.Int64))
-        yield finish(frame, source, rejects, seen)
+
+LOG_FORMATS = ("native-jsonl", "native-csv", "parquet", "ubi")
 
 
 def read_logs(path: Path, rejects: Rejects, seen: SeenIds, fmt: str | None = None,
-              chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
-    """Frames of valid searches from one log file, in chunks; rejects go to ``rejects``."""
+              chunk_lines: int = CHUNK_LINES, limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[pl.DataFrame]:
+    """Frames of valid searches from one log file, in chunks; rejects go to ``rejects``.
+
+    A file that cannot be used at all raises :class:`graph.errors.BadFile` (when the first frame is
+    asked for); a file with nothing valid yields nothing and leaves its rejects.
+    """
     fmt = fmt or detect_log_format(path)
     if fmt == "parquet":
-        return read_native_parquet(path, rejects, seen, chunk_lines)
+        return read_native_parquet(path, rejects, seen, chunk_lines, limits)
     if fmt == "ubi":
         from ingest.ubi import read_ubi  # ingest.ubi builds on this module
 
-        return read_ubi(path, rejects, seen, chunk_lines)
+        return read_ubi(path, rejects, seen, chunk_lines, limits)
     if fmt == "native-csv":
-        return read_native_csv(path, rejects, seen, chunk_lines)
+        return read_native_csv(path, rejects, seen, chunk_lines, limits)
     if fmt != "native-jsonl":
-        from graph.errors import InvalidInput
-
-        raise InvalidInput(f"unknown log format {fmt!r}: use native-jsonl, native-csv, parquet or ubi")
-    return read_native_jsonl(path, rejects, seen, chunk_lines)
+        raise unknown_format("log", fmt, ", ".join(LOG_FORMATS))
+    return read_native_jsonl(path, rejects, seen, chunk_lines, limits)

@@ -29,14 +29,16 @@ anywhere in the file; the searches are then assembled with polars joins and go t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from datetime import UTC
+from typing import TYPE_CHECKING
 
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from ingest.files import iter_line_chunks, open_decompressed
-from ingest.jsonl import LineValidator
-from ingest.logs import CHUNK_LINES, MAX_RESULTS, MAX_TEXT, SEARCH_SCHEMA, SeenIds, finish, parse_timestamps
+from graph.limits import DEFAULT_LIMITS, ReadLimits
+from graph.schema import fold_id_expr
+from ingest.files import iter_line_chunks
+from ingest.jsonl import Ident, Int, LineDecoder, ListOf, Obj, Str
+from ingest.logs import CHUNK_LINES, SEARCH_SCHEMA, SeenIds, finish, parse_timestamps, ts_window_checks
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -50,82 +52,28 @@ CHOICE_ACTIONS: frozenset[str] = frozenset({"click", "item_click", "add_to_cart"
 IMPRESSION_ACTION = "impression"
 NO_RESULTS = "no impression events and no query_response_hit_ids: the results shown are unknown"
 
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
-Ident = Annotated[str, StringConstraints(max_length=200)]
-
-
-class _BulkTarget(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    target: str | None = Field(default=None, alias="_index")
-
-
-class _UbiObject(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    object_id: Ident | int | None = None
-
-
-class _UbiPosition(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    ordinal: Annotated[int, Field(ge=0)] | None = None
-
-
-class _UbiAttributes(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    object: _UbiObject | None = None
-    position: _UbiPosition | None = None
-    session_id: Ident | None = None
-
-
-class UbiLine(BaseModel):
-    """One line of a UBI file: a ``_bulk`` action, a query document or an event document.
-
-    Only the fields the searches are built from are checked; the rest is ignored.
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    index: _BulkTarget | None = None
-    create: _BulkTarget | None = None
-    query_id: Ident | None = None
-    action_name: Ident | None = None
-    user_query: Text | None = None
-    timestamp: Ident | int | None = None
-    session_id: Ident | None = None
-    client_id: Ident | None = None
-    message_type: Ident | None = None
-    message: Text | None = None
-    query_response_hit_ids: list[Ident | int] | None = Field(default=None, max_length=MAX_RESULTS)
-    event_attributes: _UbiAttributes | None = None
-
-
-_TARGET = pl.Struct({"_index": pl.String})
-_LINE_DTYPE = pl.Struct(
-    {
-        "index": _TARGET,
-        "create": _TARGET,
-        "query_id": pl.String,
-        "action_name": pl.String,
-        "user_query": pl.String,
-        "timestamp": pl.String,
-        "session_id": pl.String,
-        "client_id": pl.String,
-        "message_type": pl.String,
-        "message": pl.String,
-        "query_response_hit_ids": pl.List(pl.String),
-        "event_attributes": pl.Struct(
-            {
-                "object": pl.Struct({"object_id": pl.String}),
-                "position": pl.Struct({"ordinal": pl.Int64}),
-                "session_id": pl.String,
-            }
-        ),
-    }
-)
-_VALIDATOR = LineValidator(UbiLine, _LINE_DTYPE)
+_TARGET = Obj({"_index": Str()})
+UBI_LINE = Obj({
+    "index": _TARGET,
+    "create": _TARGET,
+    "query_id": Str(),
+    "action_name": Str(),
+    "user_query": Str(),
+    "timestamp": Ident(),
+    "session_id": Str(),
+    "client_id": Str(),
+    "message_type": Str(),
+    "message": Str(),
+    "query_response_hit_ids": ListOf(Ident()),
+    "event_attributes": Obj({
+        "object": Obj({"object_id": Ident()}),
+        "position": Obj({"ordinal": Int()}),
+        "session_id": Str(),
+    }),
+})
+"""The fields of a UBI line (a ``_bulk`` action, a query or an event document) the searches are
+built from; the rest of a document is not looked at."""
+_DECODER = LineDecoder(UBI_LINE)
 
 _S, _I, _TS = pl.String(), pl.Int64(), pl.Datetime("us", "UTC")
 _QUERY_COLS: dict[str, pl.DataType] = {"_line": _I, "query_id": _S, "user_query": _S, "ts": _TS,
@@ -136,22 +84,53 @@ _MARK_COLS: dict[str, pl.DataType] = {"query_id": _S, "ts": _TS, "_line": _I, "f
                                       "session": _S, "text": _S}
 
 
-def _timestamp() -> pl.Expr:
-    """ISO 8601 text, or integer epoch milliseconds, as UTC datetimes."""
-    digits = pl.col("timestamp").str.contains(r"^-?\d+$")
-    epoch = pl.from_epoch(pl.col("timestamp").cast(pl.Int64, strict=False), time_unit="ms")
+def _timestamp(limits: ReadLimits) -> pl.Expr:
+    """ISO 8601 text, or integer epoch milliseconds, as UTC datetimes.
+
+    The UBI schema gives ISO 8601 (an offset or ``Z``, else UTC); OpenSearch's ``date`` mapping
+    also stores epoch milliseconds, which is what the UBI JavaScript client sends. Epoch seconds are
+    not part of either, and a number is never guessed to be seconds. Milliseconds outside the
+    accepted window become null here (their reason is given by :func:`_doc_reason`) before
+    conversion, which would overflow.
+    """
+    earliest, latest = limits.ts_window()
+    digits = pl.col("timestamp").str.contains(r"^-?\d{1,18}$")
+    millis = pl.col("timestamp").cast(pl.Int64, strict=False)
+    inside = millis.is_between(int(earliest.timestamp() * 1000), int(latest.timestamp() * 1000))
+    epoch = pl.from_epoch(pl.when(inside).then(millis), time_unit="ms")
     return (
         pl.when(digits)
-        .then(epoch.dt.replace_time_zone("UTC").dt.cast_time_unit("us"))
+        .then(epoch.dt.replace_time_zone(str(UTC)).dt.cast_time_unit("us"))
         .otherwise(parse_timestamps("timestamp"))
         .alias("ts")
     )
 
 
+def _doc_reason(limits: ReadLimits) -> pl.Expr:
+    """Why a query or event document cannot be used (null when it can)."""
+    digits = pl.col("timestamp").str.contains(r"^-?\d+$")
+    checks = [
+        (pl.col("query_id").is_null() | (pl.col("query_id").str.strip_chars() == ""),
+         "query_id: missing, so the document belongs to no search"),
+        (pl.col("ordinal") < 0, "event_attributes.position.ordinal: must be 0 or more"),
+        (pl.col("timestamp").is_not_null() & digits & pl.col("ts").is_null(),
+         "timestamp: epoch milliseconds outside the accepted window (MATCHGRAPH_TS_EARLIEST, "
+         "MATCHGRAPH_TS_FUTURE_TOLERANCE_S)"),
+        (pl.col("timestamp").is_not_null() & pl.col("ts").is_null(),
+         "timestamp: neither ISO 8601 nor epoch milliseconds"),
+        *ts_window_checks(pl.col("ts"), limits, "timestamp"),
+    ]
+    reason = pl.lit(None, pl.String)
+    for condition, text in reversed(checks):
+        reason = pl.when(condition.fill_null(False)).then(pl.lit(text)).otherwise(reason)
+    return reason
+
+
 class _Parts:
     """The narrow columns kept from a whole file, collected chunk by chunk."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: ReadLimits) -> None:
+        self.limits = limits
         self.queries: list[pl.DataFrame] = []
         self.shown: list[pl.DataFrame] = []
         self.chosen: list[pl.DataFrame] = []
@@ -182,20 +161,13 @@ class _Parts:
                     pl.col("kind"),
                     pl.when(pl.col("action_name").is_not_null()).then(pl.lit("event")).otherwise(pl.lit("query")),
                 ).alias("kind"),
-                _timestamp(),
-                pl.col("event_attributes").struct.field("object").struct.field("object_id")
-                .str.strip_chars().str.to_lowercase().alias("object_id"),
+                _timestamp(self.limits),
+                fold_id_expr(pl.col("event_attributes").struct.field("object").struct.field("object_id"))
+                .alias("object_id"),
                 pl.col("event_attributes").struct.field("position").struct.field("ordinal").alias("ordinal"),
             )
         )
-        missing = pl.col("query_id").is_null() | (pl.col("query_id").str.strip_chars() == "")
-        bad_ts = pl.col("timestamp").is_not_null() & pl.col("ts").is_null()
-        why = (
-            pl.when(missing).then(pl.lit("query_id: missing, so the document belongs to no search"))
-            .when(bad_ts).then(pl.lit("timestamp: neither ISO 8601 nor epoch milliseconds"))
-            .otherwise(pl.lit(None, pl.String))
-        )
-        docs = docs.with_columns(why.alias("_reason"))
+        docs = docs.with_columns(_doc_reason(self.limits).alias("_reason"))
         for line, reason, text in docs.filter(pl.col("_reason").is_not_null()).select(
                 "_line", "_reason", "_raw").iter_rows():
             rejects.add(source, line, reason, text)
@@ -203,8 +175,7 @@ class _Parts:
         queries = docs.filter(pl.col("kind") == "query")
         self.queries.append(queries.select(
             "_line", "query_id", "user_query", "ts", "session_id", "client_id",
-            pl.col("query_response_hit_ids").list.eval(pl.element().str.strip_chars().str.to_lowercase())
-            .alias("hit_ids"),
+            pl.col("query_response_hit_ids").list.eval(fold_id_expr(pl.element())).alias("hit_ids"),
         ))
         events = docs.filter(pl.col("kind") == "event")
         self.shown.append(events.filter(
@@ -292,24 +263,23 @@ def _searches(parts: _Parts, source: str, rejects: Rejects) -> pl.DataFrame:
     return frame.filter(~empty)
 
 
-def read_ubi(path: Path, rejects: Rejects, seen: SeenIds,
-             chunk_lines: int = CHUNK_LINES) -> Iterator[pl.DataFrame]:
+def read_ubi(path: Path, rejects: Rejects, seen: SeenIds, chunk_lines: int = CHUNK_LINES,
+             limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[pl.DataFrame]:
     """Frames of valid searches (:data:`ingest.logs.SEARCH_SCHEMA`) from one UBI file.
 
     The file is read once; the searches come out in chunks of at most ``chunk_lines``.
     """
     source = str(path)
-    parts = _Parts()
-    with open_decompressed(path) as stream:
-        for first, lines in iter_line_chunks(stream, chunk_lines):
-            raw = _VALIDATOR.chunk(source, first, lines, rejects)
-            if raw.height:
-                parts.add(raw, source, rejects)
+    parts = _Parts(limits)
+    for first, lines in iter_line_chunks(path, chunk_lines, rejects, limits):
+        raw = _DECODER.chunk(source, first, lines, rejects)
+        if raw.height:
+            parts.add(raw, source, rejects)
     searches = _searches(parts, source, rejects)
     for offset in range(0, searches.height, chunk_lines):
-        good = finish(searches.slice(offset, chunk_lines), source, rejects, seen)
+        good = finish(searches.slice(offset, chunk_lines), source, rejects, seen, limits)
         if good.height:
             yield good
 
 
-__all__ = ["CHOICE_ACTIONS", "SEARCH_SCHEMA", "UbiLine", "read_ubi"]
+__all__ = ["CHOICE_ACTIONS", "SEARCH_SCHEMA", "UBI_LINE", "read_ubi"]

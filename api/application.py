@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, TypeVar
 
 from graph.settings import Settings
 from graph.store import GraphStore, open_store
+from graph.tables import Table
 from queries.search import IndexCache
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from datetime import date
 
+    from ingest.forget import ForgetReport
     from ingest.nightly import RunReport
     from ingest.pipeline import FileReport, IngestReport
     from queries.engine import QueryEngine
@@ -146,6 +148,17 @@ class MatchGraph:
         with self.writing() as store:
             return run_nightly(store, self.settings, catalogs, logs,
                                rescore=lambda: self._score(store, as_of).summary(), say=say, progress=progress)
+
+    def forget(self, target: str, *, rescore: bool = True) -> tuple[ForgetReport, ScoreReport | None]:
+        """Take one ingested log file back (its SHA-256, a prefix of it, or its path), then rescore
+        when the graph had scores."""
+        from ingest.forget import forget
+
+        with self.writing() as store:
+            report = forget(store, self.settings, target)
+            scored = store.table(Table.RANK_HISTORY, columns=["run"]).height > 0
+            again = self._score(store, None) if rescore and scored else None
+        return report, again
 
     def demo(self, samples: Path, say: Callable[[str], None]) -> Comparison:
         """Ingest the shipped samples (again: the ledger makes that a no-op), score, and compare the

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from graph.errors import InvalidInput, MatchGraphError, NotScored, StoreUnavailable
+from graph.errors import InvalidInput, MatchGraphError, NotScored, PartialFailure, StoreUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -112,6 +112,9 @@ def _ingest(kind: str, paths: list[Path], fmt: str | None, home: Path | None, as
         _json(IngestResult.of(report))
     else:
         _out().print(report.summary(), highlight=False)
+    if report.failed:
+        raise PartialFailure(f"{len(report.failed)} of {len(report.files)} file(s) could not be ingested",
+                             hint=f"their reasons are in {report.rejects_path}")
 
 
 @ingest_app.command("catalog")
@@ -143,6 +146,26 @@ def ingest_logs_cmd(
 ) -> None:
     """Ingest search logs."""
     _ingest("logs", paths, fmt, home, as_json)
+
+
+@app.command("forget", rich_help_panel=INGEST)
+def forget_cmd(
+    file: Annotated[str, typer.Argument(help="The ingested log file: its SHA-256 (8+ hex digits of it) or its path.")],
+    rescore: Annotated[bool, typer.Option(help="Rescore afterwards (when the graph has scores).")] = True,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take back one ingested log file: subtract exactly what it added (it must still be readable)."""
+    from api.results import ForgetResult
+
+    with _app(home, reading=True) as mg:
+        report, scored = mg.forget(file, rescore=rescore)
+    if as_json:
+        _json(ForgetResult.of(report, scored))
+        return
+    _out().print(report.summary(), highlight=False)
+    if scored is not None:
+        _out().print(scored.summary(), highlight=False)
 
 
 @app.command("score", rich_help_panel=SCORE)
@@ -378,6 +401,9 @@ def nightly_cmd(
         _json(RunView(**report.row().row(0, named=True)))
     else:
         _out().print(report.summary(), highlight=False)
+    if report.failed:
+        raise PartialFailure(f"the run took in what it could; {len(report.failed)} file(s) failed",
+                             hint="their reasons are in the run's rejects file (`matchgraph runs`)")
 
 
 @app.command("synth", rich_help_panel=OPERATE)

@@ -15,7 +15,7 @@ Graph model (what the Neo4j Browser shows)::
     (:Artifact)-[:CO_MATCHED {count}]->(:Artifact)
     (:Artifact)-[:PREFERRED_OVER {count, winner_pos: [..], loser_pos: [..], counts: [..]}]->(:Artifact)
     (:IntentPreference {intent, winner, loser, count, winner_pos: [..], loser_pos: [..], counts: [..]})
-    (:Artifact {comparison_pairs, comparison_pairs_sq})   the comparison_load table
+    (:Artifact {times_matched, clicks, comparison_pairs, comparison_pairs_sq})   the totals table
     (:DailyDemand {artifact, day, matched, clicks, sessions}), (:RankHistory {run, id, scored_at, rank}),
     (:IngestedFile {sha256, source, kind, size, rows, ingested_at})
 
@@ -378,16 +378,33 @@ FOREACH (_ IN CASE WHEN size(kept) > 0 THEN [1] ELSE [] END |
 these rows have three: the intent, the winner and the loser). ``MERGE`` on the node key takes the
 node's lock, so two writers add cell by cell without losing either."""
 
-ADD_COMPARISON_LOAD: Final = """
+ADD_TOTALS: Final = """
 UNWIND $rows AS row
 MATCH (a:Artifact {id: row.artifact})
-WITH a, coalesce(a.comparison_pairs, 0) + row.pairs AS pairs,
+WITH a, coalesce(a.times_matched, 0) + row.matched AS matched, coalesce(a.clicks, 0) + row.clicks AS clicks,
+     coalesce(a.comparison_pairs, 0) + row.pairs AS pairs,
      coalesce(a.comparison_pairs_sq, 0) + row.pairs_sq AS pairs_sq
-SET a.comparison_pairs = CASE WHEN pairs = 0 AND pairs_sq = 0 THEN null ELSE pairs END,
-    a.comparison_pairs_sq = CASE WHEN pairs = 0 AND pairs_sq = 0 THEN null ELSE pairs_sq END
+WITH a, matched, clicks, pairs, pairs_sq, matched = 0 AND clicks = 0 AND pairs = 0 AND pairs_sq = 0 AS gone
+SET a.times_matched = CASE WHEN gone THEN null ELSE matched END,
+    a.clicks = CASE WHEN gone THEN null ELSE clicks END,
+    a.comparison_pairs = CASE WHEN gone THEN null ELSE pairs END,
+    a.comparison_pairs_sq = CASE WHEN gone THEN null ELSE pairs_sq END
 """
-"""How bunched an artifact's comparisons are (``graph.tables``: ``comparison_load``), kept on the
-artifact; both at zero removes them, as the embedded store drops the row."""
+"""Per-artifact sums kept current by every write (``graph.tables``: ``totals``): what a list of
+artifacts shows without reading each one's matches, and how bunched its comparisons are. All at
+zero removes them, as the embedded store drops the row."""
+
+REMOVE_LEDGER_ENTRIES: Final = """
+UNWIND $ids AS id
+MATCH (f:IngestedFile {sha256: id})
+DELETE f
+"""
+REMOVE_STUB_ARTIFACTS: Final = """
+UNWIND $ids AS id
+MATCH (a:Artifact {id: id}) WHERE NOT coalesce(a.catalogued, false)
+DETACH DELETE a
+"""
+"""Taking a file back removes the stubs only it named; a catalogued artifact is never removed here."""
 
 DELETE_RELATIONSHIP_BATCH: Final = """
 MATCH ()-[r]->()
@@ -531,10 +548,10 @@ READ_INTENT_PREFERENCES_BY_INTENT: Final = """
 MATCH (p:IntentPreference) WHERE p.intent IN $ids
 RETURN collect([p.intent, p.winner, p.loser, p.count, p.winner_pos, p.loser_pos, p.counts])
 """
-READ_COMPARISON_LOAD_BY_ID: Final = """
+READ_TOTALS_BY_ID: Final = """
 UNWIND $ids AS id
-MATCH (a:Artifact {id: id}) WHERE a.comparison_pairs IS NOT NULL
-RETURN collect([a.id, a.comparison_pairs, a.comparison_pairs_sq])
+MATCH (a:Artifact {id: id}) WHERE a.times_matched IS NOT NULL
+RETURN collect([a.id, a.times_matched, a.clicks, a.comparison_pairs, a.comparison_pairs_sq])
 """
 READ_DAILY_BY_ID: Final = """
 UNWIND $ids AS id
@@ -549,7 +566,8 @@ RETURN collect([h.run, {_EPOCH_US.format('h.scored_at')}, h.id, h.rank])
 READ_RUNS: Final = f"""
 MATCH (r:Run)
 RETURN collect([r.run, {_EPOCH_US.format('r.started_at')}, {_EPOCH_US.format('r.ended_at')}, r.files, r.skipped,
-                r.changed, r.read, r.ingested, r.rejected, r.duration_s, r.rescored, r.rejects])
+                r.changed, r.read, r.ingested, r.rejected, r.duration_s, r.rescored, r.rejects,
+                coalesce(r.failed, 0)])
 """
 READ_LEDGER: Final = f"""
 MATCH (f:IngestedFile)
@@ -598,8 +616,8 @@ TABLE_READS: Final[dict[Table, TableRead]] = {
     Table.INTENT_PREFERENCES: TableRead(READ_INTENT_PREFERENCES_BY_ID, anchors=INTENT_ID_PAGE,
                                         page=READ_INTENT_PREFERENCES_BY_INTENT,
                                         lookups=(("intent", READ_INTENT_PREFERENCES_BY_INTENT),)),
-    Table.COMPARISON_LOAD: TableRead(READ_COMPARISON_LOAD_BY_ID, anchors=ARTIFACT_ID_PAGE,
-                                     page=READ_COMPARISON_LOAD_BY_ID),
+    Table.TOTALS: TableRead(READ_TOTALS_BY_ID, anchors=ARTIFACT_ID_PAGE,
+                                     page=READ_TOTALS_BY_ID),
     Table.DAILY: TableRead(READ_DAILY_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_DAILY_BY_ID),
     Table.SCORES: TableRead(READ_SCORES_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_SCORES_BY_ID),
     Table.RANK_HISTORY: TableRead(READ_RANK_HISTORY_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_RANK_HISTORY_BY_ID),

@@ -340,13 +340,16 @@ class EmbeddedStore:
 
     # -- writes --------------------------------------------------------------------------------
     def apply(self, delta: GraphDelta) -> None:
-        if not delta.tables:
+        if not delta.tables and not delta.removals:
             return
         with self._write_lock():
             base = self.snapshot()
             dicts = {domain: _grown(base, delta, domain) for domain in (ARTIFACT, INTENT)}
             merged = {table: _merged(table, base.coded(table), _encode(table, frame, dicts))
                       for table, frame in delta.tables.items()}
+            for table, keys in delta.removals.items():
+                frame = merged.get(table, base.coded(table))
+                merged[table] = _without(table, frame, keys, dicts)
             self._publish(base, merged, dicts)
 
     def clear(self) -> None:
@@ -474,6 +477,14 @@ def _merged(table: Table, old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
         return pl.concat([old, new]).unique(keys, keep="first", maintain_order=True)
     # node and link tables: upsert by key, the newest row wins
     return pl.concat([old, new]).unique(keys, keep="last").sort(keys)
+
+
+def _without(table: Table, frame: pl.DataFrame, keys: list[str], dicts: dict[str, _Dictionary]) -> pl.DataFrame:
+    """``frame`` less the rows ``GraphDelta.removals`` names (stub artifacts only, never catalogued)."""
+    if table is Table.LEDGER:
+        return frame.filter(~pl.col("sha256").is_in(pl.Series(keys, dtype=pl.String).implode()))
+    codes = dicts[ARTIFACT].codes(pl.Series(keys, dtype=pl.String)).drop_nulls()
+    return frame.filter(~(pl.col("id").is_in(codes.implode()) & ~pl.col("catalogued").fill_null(False)))
 
 
 def _merge_artifacts(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:

@@ -96,3 +96,11 @@ class TooLarge(MatchGraphError):
 
     http_status = 413
     exit_code = 2
+
+
+class PartialFailure(MatchGraphError):
+    """A command that did its work but not for every input: some files failed and were reported
+    (with their reasons, in the rejects file), the others went in."""
+
+    http_status = 207
+    exit_code = 5

@@ -244,7 +244,7 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
     if Table.DAILY in t:
         steps.append(Statement(cypher.ADD_DAILY, frame=_combined(Table.DAILY, t[Table.DAILY])))
     for table, query in ((Table.INTENT_PREFERENCES, cypher.ADD_INTENT_PREFERENCES),
-                         (Table.COMPARISON_LOAD, cypher.ADD_COMPARISON_LOAD)):
+                         (Table.TOTALS, cypher.ADD_TOTALS)):
         if table in t:
             steps.append(Statement(query, frame=_combined(table, t[table]).sort(list(KEYS[table]))))
     for table, query, prepare in _APPEND_WRITES:
@@ -284,6 +284,9 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
         steps.append(Statement(query, frame=frame.sort(list(endpoints)), endpoints=located))
     if Table.INTENTS in t:
         steps.append(Statement(cypher.DROP_EMPTY_INTENTS, ids=_unique_ids([t[Table.INTENTS].get_column("id")])))
+    for table, query in ((Table.LEDGER, cypher.REMOVE_LEDGER_ENTRIES), (Table.ARTIFACTS, cypher.REMOVE_STUB_ARTIFACTS)):
+        if table in delta.removals:
+            steps.append(Statement(query, ids=delta.removals[table]))
     return [s for s in steps if s.ids is None or len(s.ids) > 0]
 
 

@@ -40,7 +40,7 @@ ID_PATTERN = rf"^[{_ID_FIRST}][{_ID_REST}]*$"
 """An artifact id: lower-case ASCII letters and digits, then also ``.``, ``_`` and ``-``. Its
 length limit is ``MATCHGRAPH_MAX_ID_CHARS``."""
 ID_RE = re.compile(ID_PATTERN)
-TYPED_ID_PATTERN = rf"^[{_ID_FIRST}A-Z][{_ID_REST}A-Z]*$"
+TYPED_ID_PATTERN = rf"^[A-Z{_ID_FIRST}][A-Z{_ID_REST}]*$"
 """An id as people may type it (in a URL, on the command line): upper case is folded on lookup."""
 ID_SPACE = " \t\n\r\f\v"
 """What is trimmed around an id: ASCII whitespace only, the same in Python and in polars."""

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     )
 
     run_lock_ttl_s: float = Field(default=3_600.0, gt=0, validation_alias="MATCHGRAPH_RUN_LOCK_TTL_S")
+    write_batch_searches: int = Field(default=2_000_000, ge=1, validation_alias="MATCHGRAPH_WRITE_BATCH_SEARCHES")
+    """Log files are written to the store together, one atomic write per this many searches."""
+    nightly_settle_s: float = Field(default=0.0, ge=0, validation_alias="MATCHGRAPH_NIGHTLY_SETTLE_S")
+    """The nightly job leaves a file modified less than this long ago for the next run (0: off; set it
+    when files land in the folders while a run may be going)."""
 
     admin_token: SecretStr | None = Field(default=None, validation_alias="MATCHGRAPH_ADMIN_TOKEN")
 

@@ -33,7 +33,7 @@ class Table(StrEnum):
     CO_MATCHED = "co_matched"
     PREFERRED_OVER = "preferred_over"
     INTENT_PREFERENCES = "intent_preferences"
-    COMPARISON_LOAD = "comparison_load"
+    TOTALS = "totals"
     DAILY = "daily"
     SCORES = "scores"
     RANK_HISTORY = "rank_history"
@@ -93,7 +93,7 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
         "loser_pos": pl.List(I64()),
         "counts": pl.List(I64()),
     },
-    Table.COMPARISON_LOAD: {"artifact": Str(), "pairs": I64(), "pairs_sq": I64()},
+    Table.TOTALS: {"artifact": Str(), "matched": I64(), "clicks": I64(), "pairs": I64(), "pairs_sq": I64()},
     Table.DAILY: {"artifact": Str(), "day": pl.Date(), "matched": I64(), "clicks": I64(), "sessions": I64()},
     Table.SCORES: {
         "id": Str(),
@@ -127,6 +127,7 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
         "duration_s": F64(),
         "rescored": pl.Boolean(),
         "rejects": Str(),
+        "failed": I64(),
     },
 }
 
@@ -149,7 +150,7 @@ KEYS: dict[Table, tuple[str, ...]] = {
     Table.CO_MATCHED: ("a", "b"),
     Table.PREFERRED_OVER: ("winner", "loser"),
     Table.INTENT_PREFERENCES: ("intent", "winner", "loser"),
-    Table.COMPARISON_LOAD: ("artifact",),
+    Table.TOTALS: ("artifact",),
     Table.DAILY: ("artifact", "day"),
     Table.SCORES: ("id",),
     Table.RANK_HISTORY: ("run", "id"),
@@ -163,7 +164,7 @@ ADDITIVE: dict[Table, tuple[str, ...]] = {
     Table.CO_MATCHED: ("count",),
     Table.PREFERRED_OVER: ("count", "counts"),
     Table.INTENT_PREFERENCES: ("count", "counts"),
-    Table.COMPARISON_LOAD: ("pairs", "pairs_sq"),
+    Table.TOTALS: ("matched", "clicks", "pairs", "pairs_sq"),
     Table.DAILY: ("matched", "clicks", "sessions"),
 }
 """Tables whose rows merge by adding their measures per key. ``preferred_over`` adds too, cell by
@@ -181,7 +182,7 @@ ARTIFACT_ENDPOINTS: dict[Table, tuple[str, ...]] = {
     Table.CO_MATCHED: ("a", "b"),
     Table.PREFERRED_OVER: ("winner", "loser"),
     Table.INTENT_PREFERENCES: ("winner", "loser"),
-    Table.COMPARISON_LOAD: ("artifact",),
+    Table.TOTALS: ("artifact",),
     Table.DAILY: ("artifact",),
 }
 """For each table, the columns holding artifact ids: ``GraphStore.table(..., ids=)`` filters on them."""
@@ -302,6 +303,10 @@ def negated(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns([-pl.col(c) for c in ADDITIVE[table]])
 
 
+REMOVABLE = (Table.LEDGER, Table.ARTIFACTS)
+"""Tables a delta may take rows out of (see ``GraphDelta.removals``)."""
+
+
 @dataclass
 class GraphDelta:
     """One atomic change to the graph: every table it carries is applied, or none is.
@@ -311,12 +316,22 @@ class GraphDelta:
     the whole capability list of each artifact it names; node tables upsert; link tables add missing
     links; additive tables add their measures; ``scores`` replaces the previous scores;
     ``rank_history``, ``ledger`` and ``runs`` append.
+
+    ``removals`` take rows out, after the tables are applied: ledger entries by ``sha256``, and stub
+    artifacts (never catalogued ones) by ``id`` (what taking back a file needs, and nothing more).
     """
 
     tables: dict[Table, pl.DataFrame] = field(default_factory=dict)
+    removals: dict[Table, list[str]] = field(default_factory=dict)
 
     def set(self, table: Table, frame: pl.DataFrame) -> GraphDelta:
         self.tables[table] = conform(table, frame)
+        return self
+
+    def remove(self, table: Table, keys: Sequence[str]) -> GraphDelta:
+        if table not in REMOVABLE:
+            raise ValueError(f"rows of {table.value} cannot be removed")
+        self.removals[table] = sorted({*self.removals.get(table, []), *keys})
         return self
 
     def get(self, table: Table) -> pl.DataFrame:

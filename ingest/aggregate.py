@@ -33,16 +33,11 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from graph.schema import normalize_intent_expr
 from graph.tables import ADDITIVE, GraphDelta, Table, preference_pairs
 
 TOP_K = 10
 CODE = pl.UInt32
-
-
-def normalize_intent_expr(column: str = "query") -> pl.Expr:
-    """The vectorized twin of :func:`graph.schema.normalize_intent` (to be replaced by the readers' own)."""
-    return (pl.col(column).str.normalize("NFKC").str.to_lowercase().str.replace_all(r"\s+", " ").str.strip_chars()
-            .str.slice(0, 256))
 CELL_KEYS = ("winner", "loser", "winner_pos", "loser_pos")
 
 # The keys and measures of each part, on codes (``a``/``b``/``winner``/``loser``/``artifact`` are
@@ -54,7 +49,7 @@ PART_KEYS: dict[Table, tuple[str, ...]] = {
     Table.CO_MATCHED: ("a", "b"),
     Table.PREFERRED_OVER: CELL_KEYS,
     Table.INTENT_PREFERENCES: ("intent", *CELL_KEYS),
-    Table.COMPARISON_LOAD: ("artifact",),
+    Table.TOTALS: ("artifact",),
 }
 PART_MEASURES: dict[Table, tuple[str, ...]] = {
     Table.INTENTS: ("searches",),
@@ -63,7 +58,7 @@ PART_MEASURES: dict[Table, tuple[str, ...]] = {
     Table.CO_MATCHED: ("count",),
     Table.PREFERRED_OVER: ("count",),
     Table.INTENT_PREFERENCES: ("count",),
-    Table.COMPARISON_LOAD: ("pairs", "pairs_sq"),
+    Table.TOTALS: ("matched", "clicks", "pairs", "pairs_sq"),
 }
 
 
@@ -75,7 +70,7 @@ CODED: dict[Table, dict[str, str]] = {
     Table.CO_MATCHED: {"a": ARTIFACT, "b": ARTIFACT},
     Table.PREFERRED_OVER: {"winner": ARTIFACT, "loser": ARTIFACT},
     Table.INTENT_PREFERENCES: {"intent": INTENT, "winner": ARTIFACT, "loser": ARTIFACT},
-    Table.COMPARISON_LOAD: {"artifact": ARTIFACT},
+    Table.TOTALS: {"artifact": ARTIFACT},
 }
 """Which columns of each part hold codes, and of which dictionary."""
 
@@ -159,6 +154,9 @@ def block_parts(searches: pl.DataFrame, artifacts: Dictionary, intents: Dictiona
                             choices.select("sid", pl.col("loser").alias("artifact"))])
     load = per_search.group_by("sid", "artifact").agg(pl.len().cast(pl.Int64).alias("n")).group_by("artifact").agg(
         pl.col("n").sum().alias("pairs"), (pl.col("n") * pl.col("n")).sum().alias("pairs_sq"))
+    per_artifact = matched.group_by("artifact").agg(pl.col("count").sum().alias("matched"), pl.col("clicks").sum())
+    totals = per_artifact.join(load, on="artifact", how="full", coalesce=True).with_columns(
+        pl.col("matched", "clicks", "pairs", "pairs_sq").fill_null(0))
     return {
         Table.INTENTS: intents_part,
         Table.MATCHED: matched,
@@ -166,7 +164,7 @@ def block_parts(searches: pl.DataFrame, artifacts: Dictionary, intents: Dictiona
         Table.CO_MATCHED: co_matched,
         Table.PREFERRED_OVER: prefs,
         Table.INTENT_PREFERENCES: intent_prefs,
-        Table.COMPARISON_LOAD: load,
+        Table.TOTALS: totals,
     }
 
 

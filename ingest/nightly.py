@@ -3,8 +3,9 @@
 Every file is known by the SHA-256 of its bytes. A file already in the ledger is skipped; a file
 whose path was ingested before with other bytes is reported as changed and left out (its old
 counts stay; re-counting it would double count whatever it shares with the old version). New
-files go in through :mod:`ingest.pipeline`, whose writes are atomic per file (per part on Neo4j),
-so a run killed at any moment is completed by the next one with no search counted twice or lost.
+files go in through :mod:`ingest.pipeline`, whose writes are atomic and carry their files' ledger
+rows, so a run killed at any moment is completed by the next one with no search counted twice or
+lost. A file that cannot be used fails alone: the run records it with its reason and goes on.
 Scores are recomputed when anything was ingested, or when the ledger is newer than the last
 scores (a run killed between ingesting and scoring); how to rescore is given by the caller (the
 application object), since scoring belongs to ``queries``. One writer at a time: the caller holds
@@ -23,7 +24,7 @@ import polars as pl
 from graph.errors import InvalidInput
 from graph.tables import GraphDelta, Table
 from ingest.files import sha256_of
-from ingest.pipeline import FileReport, IngestReport, ingest_catalogs, ingest_logs
+from ingest.pipeline import SKIPPED, FileReport, IngestReport, files_in, ingest_catalogs, ingest_logs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -45,6 +46,8 @@ class RunReport:
     rejected: int = 0
     rescored: bool = False
     rejects: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    """Files not taken in, each as ``path: reason`` (also in the rejects file, line 0)."""
 
     @property
     def duration_s(self) -> float:
@@ -56,6 +59,8 @@ class RunReport:
                 f"{len(self.changed)} changed; read {self.read}, ingested {self.ingested}, "
                 f"rejected {self.rejected}; {'rescored' if self.rescored else 'scores unchanged'}; "
                 f"{self.duration_s:.1f} s")
+        if self.failed:
+            text += f"; {len(self.failed)} file(s) failed: {'; '.join(self.failed[:3])}"
         if self.rejects:
             text += f"; rejects in {', '.join(self.rejects)}"
         return text
@@ -65,26 +70,26 @@ class RunReport:
             "run": self.run, "started_at": self.started_at, "ended_at": self.ended_at, "files": self.files,
             "skipped": self.skipped, "changed": len(self.changed), "read": self.read, "ingested": self.ingested,
             "rejected": self.rejected, "duration_s": round(self.duration_s, 3), "rescored": self.rescored,
-            "rejects": "; ".join(self.rejects) or None,
+            "rejects": "; ".join(self.rejects) or None, "failed": len(self.failed),
         }])
 
 
-def _files(folder: Path | None) -> list[Path]:
-    if folder is None:
-        return []
-    if not folder.is_dir():
-        raise InvalidInput(f"{folder} is not a folder")
-    return sorted(p.resolve() for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-
-
 def _add(report: RunReport, part: IngestReport) -> None:
-    report.files += sum(1 for f in part.files if not f.status.startswith("skipped"))
-    report.skipped += sum(1 for f in part.files if f.status.startswith("skipped"))
+    report.files += sum(1 for f in part.files if f.status != SKIPPED)
+    report.skipped += sum(1 for f in part.files if f.status == SKIPPED)
+    report.failed += [f"{f.source}: {f.status.removeprefix('failed: ')}" for f in part.failed]
     report.read += part.read
     report.ingested += part.ingested
     report.rejected += part.rejected
     if part.rejects_path:
         report.rejects.append(str(part.rejects_path))
+
+
+def _hash(path: Path) -> str:
+    try:
+        return sha256_of(path)
+    except OSError:
+        return ""  # unreadable now: reported as changed; the ingest itself says why it cannot be read
 
 
 def _one_rejects_file(report: RunReport, settings: Settings) -> None:
@@ -110,13 +115,23 @@ def run_nightly(store: GraphStore, settings: Settings, catalogs: Path | None, lo
     """
     started = datetime.now(UTC)
     report = RunReport(run=started.strftime("%Y%m%dT%H%M%S%fZ"), started_at=started)
+    for folder in (catalogs, logs):
+        if folder is not None and not folder.is_dir():
+            raise InvalidInput(f"{folder} is not a folder")
     ledger = store.table(Table.LEDGER).filter(pl.col("kind").is_in(["catalog", "logs"]))
     known = set(ledger.get_column("sha256").to_list())
     seen_sources = set(ledger.get_column("source").to_list())
     batches: dict[str, list[Path]] = {"catalog": [], "logs": []}
     for kind, folder in (("catalog", catalogs), ("logs", logs)):
-        for path in _files(folder):
-            if str(path) in seen_sources and sha256_of(path) not in known:
+        if folder is None:
+            continue
+        taken, left_out = files_in(folder, settings.nightly_settle_s)
+        for path, reason in left_out:
+            say(f"not taken in: {path}: {reason}")
+            if "left for the next run" not in reason:
+                report.failed.append(f"{path}: {reason}")
+        for path in taken:
+            if str(path) in seen_sources and _hash(path) not in known:
                 report.changed.append(str(path))
                 say(f"changed since it was ingested, not re-counted: {path}")
                 continue

@@ -61,6 +61,12 @@ class Rejects:
         self._spool.write(reject.to_json() + "\n")
         self._spooled += 1
 
+    def extend(self, other: Rejects, *, source: str | None = None) -> None:
+        """Add ``other``'s rejects, each under ``source`` when given (a reader that read a private
+        copy of a file names the copy; the rejects file must name the file itself)."""
+        for item in other.items:
+            self.add(source or item.source, item.line, item.reason, item.raw)
+
     @property
     def items(self) -> list[Reject]:
         """Every reject so far, in the order they came (the spooled ones read back)."""

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 _SCORE_COLS = ["rank", *NAMES, "quality_rating", "quality_lo", "quality_hi", "comparisons", "low_confidence",
                "evidence"]
 SEARCH_CANDIDATES = 1_000
-_ROW_TABLES = (Table.ARTIFACTS, Table.SCORES, Table.MATCHED, Table.HAS_CAPABILITY)
+_ROW_TABLES = (Table.ARTIFACTS, Table.SCORES, Table.TOTALS, Table.HAS_CAPABILITY)
 """What an artifact's row is made of, read together (one round trip on Neo4j)."""
 
 
@@ -59,9 +59,7 @@ def _joined(frames: dict[Table, pl.DataFrame]) -> pl.DataFrame:
     scores = frames[Table.SCORES]
     missing = [c for c in _SCORE_COLS if c not in scores.columns]
     scores = scores.with_columns(pl.lit(None, pl.Float64).alias(c) for c in missing).select("id", *_SCORE_COLS)
-    matched = frames[Table.MATCHED].group_by("artifact").agg(
-        pl.col("count").sum().alias("times_matched"), pl.col("clicks").sum().alias("clicks")
-    )
+    matched = frames[Table.TOTALS].select("artifact", pl.col("matched").alias("times_matched"), "clicks")
     caps = frames[Table.HAS_CAPABILITY].group_by("artifact").agg(pl.len().alias("capabilities_count"))
     return (
         arts.join(scores, on="id", how="left")

@@ -180,3 +180,4 @@ class RunView(BaseModel):
     duration_s: float
     rescored: bool
     rejects: str | None
+    failed: int = 0

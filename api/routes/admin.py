@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.deps import application, require_admin
 from api.problems import problem_responses
-from api.results import IngestResult, ScoreResult
+from api.results import ForgetResult, IngestResult, ScoreResult
 from graph.errors import InvalidInput, TooLarge
 from graph.settings import Settings
 
@@ -83,5 +83,16 @@ def router(settings: Settings) -> APIRouter:
         """Recompute every artifact's sub-scores and rank now (the nightly job does this by itself)."""
         report = await run_in_threadpool(application(request).score, as_of)
         return ScoreResult.of(report)
+
+    @api.post("/forget", operation_id="adminForget", response_model=ForgetResult, responses=ADMIN_PROBLEMS)
+    async def forget(
+        request: Request,
+        file: Annotated[str, Query(min_length=8, max_length=4_096,
+                                   description="The ingested log file: its SHA-256 (8+ hex digits of it) or the "
+                                               "path the ledger records.")],
+    ) -> ForgetResult:
+        """Take back one ingested log file: subtract exactly what it added, then rescore."""
+        report, scored = await run_in_threadpool(application(request).forget, file)
+        return ForgetResult.of(report, scored)
 
     return api

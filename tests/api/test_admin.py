@@ -89,6 +89,14 @@ def test_ingest_logs_moves_times_matched(home_copy: Path) -> None:
         assert r.status_code == 200, r.text
         assert (r.json()["ingested"], r.json()["rejected"]) == (1, 0)
         assert c.get("/v1/artifacts/flux-1-pro").json()["times_matched"] == before + 1
+        sha = r.json()["files"][0]["sha256"]
+        taken_back = c.post(f"/v1/admin/forget?file={sha[:12]}", headers=AUTH)
+        assert taken_back.status_code == 200, taken_back.text
+        assert (taken_back.json()["sha256"], taken_back.json()["searches"]) == (sha, 1)
+        assert taken_back.json()["rescored"]["artifacts"] == 216
+        assert c.get("/v1/artifacts/flux-1-pro").json()["times_matched"] == before
+        assert c.post(f"/v1/admin/forget?file={sha[:12]}", headers=AUTH).status_code == 404  # already gone
+        assert c.post("/v1/admin/forget?file=deadbeef", headers={}).status_code == 401
 
 
 def test_upload_limits_and_bad_requests(home_copy: Path) -> None:

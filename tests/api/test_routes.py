@@ -218,6 +218,7 @@ def test_openapi_operation_ids_and_problem_schemas(client: TestClient) -> None:
     assert set(ops) == {
         "getArtifact", "explainArtifact", "getRankHistory", "listAlternatives", "getNeighborhood",
         "compareArtifacts", "findPath", "searchArtifacts", "listTop", "listRuns", "adminIngest", "adminScore",
+        "adminForget",
         "health", "ready", "metrics",
     }
     assert ops["compareArtifacts"] == ("/v1/compare/{a}/{b}", "get")

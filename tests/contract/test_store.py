@@ -163,10 +163,11 @@ def test_logs_build_the_match_graph(store: GraphStore, tmp_path: Path) -> None:
          "loser_pos": [3], "counts": [1]},
     ]
     assert store.table(Table.INTENT_PREFERENCES, ["comfy workflows"], by="intent").height == 2
-    # flux-1-pro: two pairs in s1 and one in s2, so 3 pairs and 2^2 + 1^2 = 5
-    load = {r["artifact"]: (r["pairs"], r["pairs_sq"]) for r in store.table(Table.COMPARISON_LOAD).to_dicts()}
-    assert load == {"flux-1-pro": (3, 5), "dalle-3": (2, 2), "sdxl": (2, 2), "comfyui": (1, 1),
-                    "flux-1-dev": (2, 4)}
+    # flux-1-pro: listed twice, clicked twice; two pairs in s1 and one in s2, so 3 pairs and 2^2 + 1^2 = 5
+    totals = {r["artifact"]: (r["matched"], r["clicks"], r["pairs"], r["pairs_sq"])
+              for r in store.table(Table.TOTALS).to_dicts()}
+    assert totals == {"flux-1-pro": (2, 2, 3, 5), "dalle-3": (2, 0, 2, 2), "sdxl": (3, 1, 2, 2),
+                      "comfyui": (1, 1, 1, 1), "flux-1-dev": (1, 0, 2, 4), "midjourney": (1, 0, 0, 0)}
     stub = store.table(Table.ARTIFACTS, ["midjourney"]).row(0, named=True)
     assert stub["catalogued"] is False
     daily = {(r["artifact"], r["day"]): (r["matched"], r["clicks"], r["sessions"])

@@ -13,9 +13,9 @@ import zstandard
 from graph.embedded import EmbeddedStore
 from graph.errors import InvalidInput
 from graph.schema import normalize_intent, slugify
+from graph.schema import normalize_intent_expr as intent_expr
 from graph.settings import Settings
 from graph.tables import Table
-from ingest.aggregate import normalize_intent_expr as intent_expr
 from ingest.catalog import read_catalog
 from ingest.logs import SeenIds, read_logs
 from ingest.pipeline import ingest_catalogs, ingest_logs
@@ -178,15 +178,23 @@ def test_parquet_logs(tmp_path: Path, settings: Settings) -> None:
     assert co[("dalle-3", "flux-1-pro")] == 2
 
 
-def test_unreadable_input_is_a_clear_error(tmp_path: Path, settings: Settings) -> None:
+def test_unreadable_input_is_a_clear_reason_and_the_rest_goes_in(tmp_path: Path, settings: Settings) -> None:
     store = EmbeddedStore(settings.home)
-    with pytest.raises(InvalidInput, match="cannot read"):
-        ingest_logs(store, [tmp_path / "missing.jsonl"], settings)
+    good = tmp_path / "good.jsonl"
+    good.write_text(GOOD + "\n")
     big = tmp_path / "big.jsonl"
-    big.write_text(GOOD + "\n")
-    small_limit = settings.model_copy(update={"max_input_bytes": 10})
-    with pytest.raises(InvalidInput, match="over the limit"):
-        ingest_logs(store, [big], small_limit)
+    big.write_text("".join(json.dumps(s) + "\n" for s in SEARCHES))
+    limit = settings.model_copy(update={"max_input_bytes": len(GOOD) + 10})
+    report = ingest_logs(store, [tmp_path / "missing.jsonl", big, good], limit)
+    statuses = [f.status for f in report.files]
+    assert statuses[0].startswith("failed: cannot be read")
+    assert statuses[1].startswith("failed: ")
+    assert "over the limit" in statuses[1]
+    assert statuses[2] == "ingested"
+    assert report.ingested == 1
+    rejects = report.rejects_path.read_text()  # type: ignore[union-attr]
+    assert "missing.jsonl" in rejects
+    assert "MATCHGRAPH_MAX_INPUT_BYTES" in rejects
 
 
 def test_csv_logs_read_like_jsonl_and_reject_bad_rows(tmp_path: Path, settings: Settings) -> None:

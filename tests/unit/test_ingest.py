@@ -11,7 +11,6 @@ import pytest
 import zstandard
 
 from graph.embedded import EmbeddedStore
-from graph.errors import InvalidInput
 from graph.schema import normalize_intent, slugify
 from graph.schema import normalize_intent_expr as intent_expr
 from graph.settings import Settings

@@ -11,9 +11,9 @@ from typing import Annotated
 
 import typer
 
-from graph import server
 from graph.errors import StoreUnavailable
 from graph.settings import Settings
+from ops import neo4j_local as server
 
 neo4j_app = typer.Typer(
     help="Run a local Neo4j 5.26 Community server (no Docker): jars from Maven, data under the home.",

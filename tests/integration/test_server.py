@@ -1,4 +1,4 @@
-"""The local Neo4j server (`graph.server`) really starts, answers, serves the Browser and APOC, and stops.
+"""The local Neo4j server (`ops.neo4j_local`) really starts, answers, serves the Browser and APOC, and stops.
 
 One server for the module, on non-default ports so a developer's own Neo4j on 7687/7474 is left alone.
 Its home is given as a relative path (resolved against a temporary working directory) because
@@ -21,7 +21,7 @@ import pytest
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
 
-from graph import server
+from ops import neo4j_local as server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

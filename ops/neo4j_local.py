@@ -2,7 +2,7 @@
 
 Why this exists: the production store is Neo4j, and a developer or CI machine without Docker still
 needs a real server for the integration suite and the demo. The server is assembled from Maven
-artifacts (``neo4j_server/pom.xml``) into a per-machine jar cache and started straight from that
+artifacts (``ops/pom.xml``) into a per-machine jar cache and started straight from that
 classpath, the way the ``neo4j`` launcher would, but with a small heap and everything bound to
 127.0.0.1.
 
@@ -154,7 +154,7 @@ def ensure_jars() -> Path:
     """
     cache = jar_cache_dir()
     marker = cache / ".complete"
-    with resources.as_file(resources.files("graph").joinpath("neo4j_server", "pom.xml")) as pom:
+    with resources.as_file(resources.files("ops").joinpath("pom.xml")) as pom:
         digest = hashlib.sha256(pom.read_bytes()).hexdigest()
         if _marker_matches(marker, digest):
             return cache
@@ -379,7 +379,7 @@ def _write_conf(lay: _Layout, plugins: Path, bolt_port: int, http_port: int) -> 
         "internal.server.bolt.thread_pool_shutdown_wait_time": "1s",
     }
     head = (
-        "# Written by matchgraph (graph/server.py) on every `matchgraph neo4j start`; edits are lost.\n"
+        "# Written by matchgraph (ops/neo4j_local.py) on every `matchgraph neo4j start`; edits are lost.\n"
         "# The heap is passed to the JVM as -Xms/-Xmx with the same values (no neo4j launcher here).\n"
     )
     body = "".join(f"{k}={v}\n" for k, v in settings.items())

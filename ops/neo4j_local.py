@@ -144,9 +144,9 @@ class BrowserTour:
         return f"style {self.style_url}; guide {self.guide_url}"
 
 
-_PLAIN_URL = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&()*+,=%-]+")
+_PLAIN_URL = re.compile(r"[A-Za-z0-9._~:/?\[\]@!$&()*+,=%-]+")
 """The characters of a URL that neo4j.conf and a Browser command line carry as they are (no ``;``,
-quotes, spaces or line breaks)."""
+``#``, quotes, spaces or line breaks)."""
 BROWSER_ALLOWLIST_DEFAULT = ("guides.neo4j.com", "localhost")
 """Neo4j's own default for ``browser.remote_content_hostname_whitelist``, kept when a host is added."""
 

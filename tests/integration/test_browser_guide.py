@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 GUIDE = guide()
 MAX_DRAWN_NODES = 12
-MAX_DRAWN_RELATIONSHIPS = 30
+MAX_DRAWN_RELATIONSHIPS = 24
 """What a drawing may hold, relationships counted as the Browser draws them (every one between the
 nodes shown). The guide's co-match drawing once drew 10,357 between 26 nodes."""
 

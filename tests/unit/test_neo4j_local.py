@@ -56,6 +56,7 @@ def test_the_cli_builds_the_tour_from_the_serve_address() -> None:
     "http://127.0.0.1:8000/a; guide http://evil/x",  # a second Browser command
     "http://127.0.0.1:8000/a\nbrowser.post_connect_cmd=x",  # a second conf line
     "http://127.0.0.1:8000/it's",  # a quote the Browser's command splitter would honour
+    "http://127.0.0.1:8000/guide.html#x",  # what neo4j.conf might read as a comment
 ])
 def test_urls_that_would_break_the_conf_or_the_command_are_refused(url: str) -> None:
     with pytest.raises(InvalidInput, match="plain http"):

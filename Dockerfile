@@ -6,6 +6,7 @@ COPY graph ./graph
 COPY ingest ./ingest
 COPY queries ./queries
 COPY api ./api
+COPY ops ./ops
 RUN pip install --no-cache-dir .
 ENV MATCHGRAPH_HOME=/var/lib/matchgraph
 ENTRYPOINT ["matchgraph"]

@@ -24,7 +24,7 @@ from api import problems
 from api.application import MatchGraph
 from api.cache import AnswerCache
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, artifacts, compare, health, pages, runs, search
+from api.routes import admin, artifacts, browser, compare, health, pages, runs, search
 from api.server import SecurityHeaders
 from graph.errors import MatchGraphError
 from graph.settings import Settings
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET"],
                            allow_headers=["Authorization", "If-None-Match"], expose_headers=["ETag", "Retry-After"])
+    browser.install(app, settings)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.add_middleware(SecurityHeaders)
     return app

@@ -77,7 +77,7 @@ _RELATIONSHIP_WRITES: tuple[tuple[Table, str, tuple[str, ...]], ...] = (
 def bolt_answers(uri: str, user: str, password: str, timeout_s: float = 2.0) -> bool | None:
     """True: Bolt accepts the credentials; False: it rejects them; None: not reachable (yet).
 
-    The readiness probe of :mod:`graph.server`, here so that only this module imports the driver.
+    The readiness probe of :mod:`ops.neo4j_local`, here so that only this module imports the driver.
     """
     try:
         with GraphDatabase.driver(uri, auth=(user, password), connection_timeout=timeout_s) as driver:

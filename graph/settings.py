@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     # The HTTP API.
     cors_origins: list[str] = Field(default_factory=list, validation_alias="MATCHGRAPH_CORS_ORIGINS")
     """Origins allowed to call the API from a browser (JSON list); none by default."""
+    browser_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:7474", "http://localhost:7474"],
+        validation_alias="MATCHGRAPH_BROWSER_ORIGINS",
+    )
+    """Origins of the Neo4j Browser allowed to fetch the guide and style under ``/browser`` (JSON
+    list): the Browser runs ``:guide <url>`` from its own page, so the fetch is cross-origin."""
     cache_entries: int = Field(default=4_096, ge=0, validation_alias="MATCHGRAPH_CACHE_ENTRIES")
     """Answers kept per graph version (0 turns the answer cache off)."""
     cache_mib: int = Field(default=64, ge=1, validation_alias="MATCHGRAPH_CACHE_MIB")

@@ -1,4 +1,4 @@
-"""The local Neo4j server (`graph.server`) really starts, answers, serves the Browser and APOC, and stops.
+"""The local Neo4j server (`ops.neo4j_local`) really starts, answers, serves the Browser and APOC, and stops.
 
 One server for the module, on non-default ports so a developer's own Neo4j on 7687/7474 is left alone.
 Its home is given as a relative path (resolved against a temporary working directory) because
@@ -21,7 +21,7 @@ import pytest
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
 
-from graph import server
+from ops import neo4j_local as server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -30,6 +30,8 @@ pytestmark = pytest.mark.integration
 
 BOLT_PORT = 7697
 HTTP_PORT = 7484
+TOUR = server.BrowserTour(guide_url="http://127.0.0.1:8123/browser/guide.html",
+                          style_url="http://127.0.0.1:8123/browser/matchgraph.grass")
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -73,7 +75,8 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[server.ServerI
     workdir = tmp_path_factory.mktemp("neo4j-server")
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(workdir)
-        info = server.start(Path(".matchgraph"), bolt_port=BOLT_PORT, http_port=HTTP_PORT, timeout_s=300)
+        info = server.start(Path(".matchgraph"), bolt_port=BOLT_PORT, http_port=HTTP_PORT, timeout_s=300,
+                            tour=TOUR)
     try:
         yield info
     finally:
@@ -86,6 +89,20 @@ def test_relative_home_is_resolved(started: server.ServerInfo) -> None:
     conf = (started.home / "neo4j" / "conf" / "neo4j.conf").read_text()
     assert f"server.directories.data={started.home / 'neo4j' / 'data'}\n" in conf
     assert f"server.bolt.listen_address=127.0.0.1:{BOLT_PORT}\n" in conf
+
+
+def test_the_browser_may_fetch_the_tour_and_opens_it_on_connecting(started: server.ServerInfo) -> None:
+    conf = (started.home / "neo4j" / "conf" / "neo4j.conf").read_text().splitlines()
+    assert "browser.remote_content_hostname_whitelist=guides.neo4j.com,localhost,127.0.0.1" in conf
+    assert ("browser.post_connect_cmd=style http://127.0.0.1:8123/browser/matchgraph.grass; "
+            "guide http://127.0.0.1:8123/browser/guide.html") in conf
+    # the Browser reads them from the server after connecting: the server took them as written
+    with GraphDatabase.driver(started.bolt_uri, auth=(started.user, started.password)) as driver:
+        records, _, _ = driver.execute_query(
+            "SHOW SETTINGS YIELD name, value WHERE name STARTS WITH 'browser.' RETURN name, value")
+    settings = {r["name"]: r["value"] for r in records}
+    assert settings["browser.remote_content_hostname_whitelist"] == "guides.neo4j.com,localhost,127.0.0.1"
+    assert settings["browser.post_connect_cmd"] == TOUR.post_connect
 
 
 def test_bolt_answers_with_the_stored_password(started: server.ServerInfo) -> None:

@@ -66,7 +66,11 @@ def test_the_wheel_ships_the_samples_and_not_their_builder(installed: Installed)
         names = wheel.namelist()
         for name in ("catalog.jsonl", "searches.jsonl.gz", "README.md"):
             assert wheel.read(f"ingest/samples/{name}") == (sample_files().folder / name).read_bytes(), name
-    assert {n.split("/")[0] for n in names} == {"api", "graph", "ingest", "queries", "matchgraph-0.1.0.dist-info"}
+    assert {n.split("/")[0] for n in names} == {"api", "graph", "ingest", "queries", "ops",
+                                                "matchgraph-0.1.0.dist-info"}
+    with zipfile.ZipFile(installed.wheel) as wheel:  # what `matchgraph neo4j start` and `serve` read
+        for name in ("ops/pom.xml", "queries/browser/guide.md", "queries/browser/matchgraph.grass"):
+            assert wheel.read(name) == (ROOT / name).read_bytes(), name
     assert not [n for n in names if "build_samples" in n or n == "ingest/samples.py"]
 
 

@@ -2,13 +2,18 @@
 
 Why this exists: the production store is Neo4j, and a developer or CI machine without Docker still
 needs a real server for the integration suite and the demo. The server is assembled from Maven
-artifacts (``neo4j_server/pom.xml``) into a per-machine jar cache and started straight from that
+artifacts (``ops/pom.xml``) into a per-machine jar cache and started straight from that
 classpath, the way the ``neo4j`` launcher would, but with a small heap and everything bound to
 127.0.0.1.
 
 Layout under ``<home>/neo4j``: ``conf/neo4j.conf`` (rewritten on every start), ``data``, ``logs``
 (``console.log`` is the JVM's stdout/stderr), ``run/neo4j.pid`` and ``run/ports.json``, ``import``,
 ``password`` (0600) and ``env`` (``export NEO4J_*=...`` lines, 0600, for ``source``).
+
+The Browser it serves can open matchgraph's own guide and style when someone connects: given a
+:class:`BrowserTour`, the conf allows the Browser to fetch from that host
+(``browser.remote_content_hostname_whitelist``) and runs ``:style <url>`` and ``:guide <url>`` after
+connecting (``browser.post_connect_cmd``); both come from a running ``matchgraph serve``.
 
 Auth stays enabled: the first start generates a password and installs it with neo4j-admin's
 ``dbms set-initial-password`` (``org.neo4j.cli.AdminTool`` from the same classpath) before the system
@@ -36,6 +41,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from graph.errors import InvalidInput, StoreUnavailable
 
@@ -109,6 +115,42 @@ class ServerInfo:
         return [f"export {name}={shlex.quote(value)}" for name, value in pairs]
 
 
+@dataclass(frozen=True)
+class BrowserTour:
+    """What the Neo4j Browser loads from ``matchgraph serve`` when someone connects: the style
+    (``:style <url>``) and the guide (``:guide <url>``).
+
+    The URLs end up in neo4j.conf and in Browser commands, so only plain http(s) URLs without
+    spaces, quotes or ``;`` (the Browser's command separator) are taken.
+    """
+
+    guide_url: str
+    style_url: str
+
+    def __post_init__(self) -> None:
+        for url in (self.guide_url, self.style_url):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or not _PLAIN_URL.fullmatch(url):
+                raise InvalidInput(f"not a plain http(s) URL for the Browser to fetch: {url!r}")
+
+    @property
+    def hosts(self) -> list[str]:
+        """The host names the Browser must be allowed to fetch from (it checks names, not ports)."""
+        return list(dict.fromkeys(urlsplit(url).hostname or "" for url in (self.style_url, self.guide_url)))
+
+    @property
+    def post_connect(self) -> str:
+        """``browser.post_connect_cmd``: Browser commands without their colon, ``;``-separated."""
+        return f"style {self.style_url}; guide {self.guide_url}"
+
+
+_PLAIN_URL = re.compile(r"[A-Za-z0-9._~:/?\[\]@!$&()*+,=%-]+")
+"""The characters of a URL that neo4j.conf and a Browser command line carry as they are (no ``;``,
+``#``, quotes, spaces or line breaks)."""
+BROWSER_ALLOWLIST_DEFAULT = ("guides.neo4j.com", "localhost")
+"""Neo4j's own default for ``browser.remote_content_hostname_whitelist``, kept when a host is added."""
+
+
 class _Layout:
     """Every path under ``<home>/neo4j``; ``home`` is made absolute so a relative MATCHGRAPH_HOME works."""
 
@@ -154,7 +196,7 @@ def ensure_jars() -> Path:
     """
     cache = jar_cache_dir()
     marker = cache / ".complete"
-    with resources.as_file(resources.files("graph").joinpath("neo4j_server", "pom.xml")) as pom:
+    with resources.as_file(resources.files("ops").joinpath("pom.xml")) as pom:
         digest = hashlib.sha256(pom.read_bytes()).hexdigest()
         if _marker_matches(marker, digest):
             return cache
@@ -246,9 +288,11 @@ def start(
     bolt_port: int = DEFAULT_BOLT_PORT,
     http_port: int = DEFAULT_HTTP_PORT,
     timeout_s: float = 120.0,
+    tour: BrowserTour | None = None,
 ) -> ServerInfo:
     """Start the server for ``home`` (or report the one already running) and wait until Bolt answers.
 
+    ``tour``: the guide and style the Browser opens on connecting (none: the Browser's defaults).
     A lock file serialises concurrent starts of one home: the second caller waits, then finds the
     first caller's server running and reports it.
     """
@@ -260,10 +304,12 @@ def start(
         if pid is not None:  # already running: report it, on the ports it was started with
             bolt, http = _read_ports(lay)
             return _wait_ready(lay, pid, bolt, http, _read_password(lay), timeout_s)
-        return _launch_and_wait(lay, bolt_port, http_port, timeout_s)
+        return _launch_and_wait(lay, bolt_port, http_port, timeout_s, tour)
 
 
-def _launch_and_wait(lay: _Layout, bolt_port: int, http_port: int, timeout_s: float) -> ServerInfo:
+def _launch_and_wait(
+    lay: _Layout, bolt_port: int, http_port: int, timeout_s: float, tour: BrowserTour | None
+) -> ServerInfo:
     for port in (bolt_port, http_port):
         if _port_in_use(port):
             raise StoreUnavailable(
@@ -271,7 +317,7 @@ def _launch_and_wait(lay: _Layout, bolt_port: int, http_port: int, timeout_s: fl
             )
     cache = ensure_jars()
     java = _java()
-    _write_conf(lay, cache / "plugins", bolt_port, http_port)
+    _write_conf(lay, cache / "plugins", bolt_port, http_port, tour)
     password = _ensure_password(lay, java, cache / "lib")
 
     pid = _launch(lay, java, cache)
@@ -347,8 +393,8 @@ def _classpath(*dirs: Path) -> str:
     return os.pathsep.join(f"{d}/*" for d in dirs)
 
 
-def _write_conf(lay: _Layout, plugins: Path, bolt_port: int, http_port: int) -> None:
-    settings = {
+def _write_conf(lay: _Layout, plugins: Path, bolt_port: int, http_port: int, tour: BrowserTour | None) -> None:
+    settings: dict[str, object] = {
         "server.directories.data": lay.data,
         "server.directories.logs": lay.logs,
         "server.directories.run": lay.run,
@@ -378,8 +424,12 @@ def _write_conf(lay: _Layout, plugins: Path, bolt_port: int, http_port: int) -> 
         "internal.dbms.bolt.netty_server_shutdown_quiet_period": "0",
         "internal.server.bolt.thread_pool_shutdown_wait_time": "1s",
     }
+    if tour is not None:
+        allowed = dict.fromkeys([*BROWSER_ALLOWLIST_DEFAULT, *tour.hosts])
+        settings["browser.remote_content_hostname_whitelist"] = ",".join(allowed)
+        settings["browser.post_connect_cmd"] = tour.post_connect
     head = (
-        "# Written by matchgraph (graph/server.py) on every `matchgraph neo4j start`; edits are lost.\n"
+        "# Written by matchgraph (ops/neo4j_local.py) on every `matchgraph neo4j start`; edits are lost.\n"
         "# The heap is passed to the JVM as -Xms/-Xmx with the same values (no neo4j launcher here).\n"
     )
     body = "".join(f"{k}={v}\n" for k, v in settings.items())

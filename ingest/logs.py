@@ -233,7 +233,7 @@ def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: SeenIds,
     for condition, text in reversed(checks):
         reason = pl.when(condition.fill_null(False)).then(pl.lit(text)).otherwise(reason)
     frame = frame.with_columns(reason.alias("_reason"))
-    first = pl.col("search_id").is_first_distinct()
+    first = pl.col("search_id").is_first_distinct().over(pl.col("_reason").is_null())  # among usable records
     if len(seen):
         first = first & ~pl.lit(seen.repeated(frame.get_column("search_id")))
     frame = frame.with_columns(

@@ -24,7 +24,15 @@ from graph.limits import DEFAULT_LIMITS, ReadLimits
 from graph.schema import SIGNALS, Artifact, slugify
 from graph.tables import SCHEMAS, GraphDelta, Table
 from ingest.adapters import ADAPTERS, detect_adapter
-from ingest.files import PARQUET_MAGIC, first_line, head, iter_line_chunks, read_content, unknown_format
+from ingest.files import (
+    PARQUET_MAGIC,
+    POLARS_FAILURES,
+    first_line,
+    head,
+    iter_line_chunks,
+    read_content,
+    unknown_format,
+)
 from ingest.records import Item, collect, collector_paused, dump, iter_csv_rows, iter_json_container, text_problem
 
 if TYPE_CHECKING:
@@ -88,7 +96,7 @@ def _without_nulls(value: Any) -> Any:
 def _parquet_items(path: Path, content: Content) -> Iterator[Item]:
     try:
         frame = pl.read_parquet(io.BytesIO(content.data))
-    except (pl.exceptions.PolarsError, OSError, ValueError) as e:
+    except POLARS_FAILURES as e:
         raise BadFile(path, f"cannot be read as Parquet: {first_line(e)}") from e
     for number, row in enumerate(frame.iter_rows(named=True), start=1):
         raw = dump(row)

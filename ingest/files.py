@@ -25,6 +25,7 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import polars as pl
 import zstandard
 
 from graph.errors import BadFile, InvalidInput
@@ -294,6 +295,12 @@ def iter_line_chunks(path: Path, chunk_lines: int, rejects: Rejects,
 
 def _reject_long(rejects: Rejects, source: str, number: int, start: bytes, limit: int) -> None:
     rejects.add(source, number, f"longer than {limit} bytes (MATCHGRAPH_MAX_RECORD_BYTES)", start[:4000])
+
+
+POLARS_FAILURES: tuple[type[BaseException], ...] = (pl.exceptions.PolarsError, pl.exceptions.PanicException,
+                                                     OSError, ValueError)
+"""What polars may raise on input it cannot take: its own errors, a Rust panic (a bug, but a bad
+file must not turn into a crash), I/O errors and bad arguments."""
 
 
 def first_line(error: BaseException) -> str:

@@ -30,13 +30,15 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from ingest.files import POLARS_FAILURES
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ingest.rejects import Rejects
 
 INT64_MAX = 2**63 - 1
-_NOT_BLANK = r"[^ \t\r\n\x0b\x0c]"
+NOT_BLANK = r"[^ \t\r\n\x0b\x0c]"
 """A line with anything but ASCII white space on it (a regex test: no trimmed copy of every line)."""
 _BY_HAND_BELOW = 32
 """A refused part of a chunk this small is checked line by line instead of being halved again."""
@@ -248,7 +250,7 @@ class LineDecoder:
         if not_text:
             hand = hand | pl.col("_line").is_in([first_line + i for i in not_text])
         frame = frame.with_columns(hand.alias("_hand"))
-        frame = frame.filter(pl.col("_hand") | pl.col("_raw").str.contains(_NOT_BLANK))
+        frame = frame.filter(pl.col("_hand") | pl.col("_raw").str.contains(NOT_BLANK))
         fast, refused = self._decode(frame.filter(~pl.col("_hand")).drop("_hand"))
         slow = sorted([*frame.filter(pl.col("_hand")).get_column("_line").to_list(), *refused])
         if not slow:
@@ -261,7 +263,7 @@ class LineDecoder:
         try:
             decoded = frame.with_columns(pl.col("_raw").str.json_decode(self.dtype).alias("_rec")).unnest("_rec")
             return decoded.select(list(self.schema)), []
-        except pl.exceptions.PolarsError:
+        except POLARS_FAILURES:
             if frame.height <= _BY_HAND_BELOW:
                 return pl.DataFrame(schema=self.schema), frame.get_column("_line").to_list()
         half = frame.height // 2

@@ -30,8 +30,16 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from graph.errors import BadFile
 from graph.limits import DEFAULT_LIMITS, ReadLimits
 from graph.schema import ArtifactId, Text, fold_id_expr, id_problem_expr, unusual_ids_pattern
-from ingest.files import PARQUET_MAGIC, first_line, head, iter_line_chunks, read_content, unknown_format
-from ingest.jsonl import Ident, LineDecoder, ListOf, Obj, Str
+from ingest.files import (
+    PARQUET_MAGIC,
+    POLARS_FAILURES,
+    first_line,
+    head,
+    iter_line_chunks,
+    read_content,
+    unknown_format,
+)
+from ingest.jsonl import NOT_BLANK, Ident, LineDecoder, ListOf, Obj, Str
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -225,7 +233,7 @@ def finish(frame: pl.DataFrame, source: str, rejects: Rejects, seen: SeenIds,
     for condition, text in reversed(checks):
         reason = pl.when(condition.fill_null(False)).then(pl.lit(text)).otherwise(reason)
     frame = frame.with_columns(reason.alias("_reason"))
-    first = pl.col("search_id").is_first_distinct()
+    first = pl.col("search_id").is_first_distinct().over(pl.col("_reason").is_null())  # among usable records
     if len(seen):
         first = first & ~pl.lit(seen.repeated(frame.get_column("search_id")))
     frame = frame.with_columns(
@@ -330,30 +338,43 @@ def _header(path: Path, line: bytes) -> list[str]:
 
 
 def _csv_chunk(source: str, header: list[str], first: int, lines: list[bytes], rejects: Rejects) -> pl.DataFrame:
-    numbered = [(first + i, line) for i, line in enumerate(lines) if line.strip()]
+    """One chunk of CSV lines as raw columns; polars splits them unless a row needs the ``csv`` module."""
     schema = dict.fromkeys(header, pl.String())
     frame: pl.DataFrame | None = None
-    if numbered:
-        try:
-            raw = pl.read_csv(b"\n".join(line for _, line in numbered), has_header=False, schema=schema,
-                              encoding="utf8", truncate_ragged_lines=False)
-            if raw.height == len(numbered):
-                frame = raw.with_columns(
-                    pl.Series("_line", [n for n, _ in numbered], dtype=pl.Int64),
-                    pl.Series("_raw", [line for _, line in numbered], dtype=pl.Binary).cast(pl.String, strict=False),
-                )
-        except (pl.exceptions.PolarsError, OSError):  # polars also takes bytes that start like gzip for gzip
-            frame = None
+    try:
+        raw = pl.read_csv(b"\n".join(lines), has_header=False, schema=schema, encoding="utf8",
+                          truncate_ragged_lines=False)
+        if raw.height == len(lines):  # one row per line: no blank line skipped, no quoted line break
+            frame = raw.with_columns(
+                pl.int_range(first, first + len(lines), dtype=pl.Int64, eager=True).alias("_line"),
+                pl.Series("_raw", lines, dtype=pl.Binary).cast(pl.String),
+            ).filter(pl.col("_raw").str.contains(NOT_BLANK))
+    except POLARS_FAILURES:  # polars also takes bytes that start like gzip for gzip
+        frame = None
     if frame is None:
-        frame = _csv_by_hand(source, header, numbered, rejects)
+        frame = _csv_by_hand(source, header, [(first + i, line) for i, line in enumerate(lines) if line.strip()],
+                             rejects)
     for column in CSV_COLUMNS:
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None, pl.String).alias(column))
-    ids = [pl.col(c).fill_null("").str.split(";").list.eval(pl.element().str.strip_chars())
-           .list.filter(pl.element() != "").alias(c) for c in ("results", "clicks")]
     empty = [pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c)
              for c in ("search_id", "ts", "session_id")]
-    return frame.select(*empty, "query", *ids, "_line", "_raw")
+    return _split_ids(frame.select(*empty, "query", "results", "clicks", "_line", "_raw"))
+
+
+def _split_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """``results`` and ``clicks`` from ``;``-separated text to lists; spaces and empty items are
+    dropped, which only costs a pass over the ids in a chunk that has any."""
+    untidy = pl.any_horizontal(pl.col(c).str.contains(r"\s|;;|^;|;$") for c in ("results", "clicks"))
+    tidy = bool(frame.select(untidy.fill_null(False).any()).item())
+    ids = []
+    for column in ("results", "clicks"):
+        text = pl.col(column).fill_null("")
+        items = text.str.split(";")
+        if tidy:
+            items = items.list.eval(pl.element().str.strip_chars()).list.filter(pl.element() != "")
+        ids.append(pl.when(text == "").then(pl.lit([], pl.List(pl.String))).otherwise(items).alias(column))
+    return frame.with_columns(ids)
 
 
 def _csv_by_hand(source: str, header: list[str], numbered: list[tuple[int, bytes]],
@@ -419,10 +440,10 @@ def read_native_parquet(path: Path, rejects: Rejects, seen: SeenIds, chunk_lines
                         limits: ReadLimits = DEFAULT_LIMITS) -> Iterator[pl.DataFrame]:
     """Native logs as Parquet; record numbers are 1-based row numbers."""
     source = str(path)
-    content = read_content(path, limits)
+    plain = head(path, 4).startswith(PARQUET_MAGIC)  # read in place; a compressed one is unpacked first
     try:
-        data = pl.read_parquet(io.BytesIO(content.data))
-    except (pl.exceptions.PolarsError, OSError, ValueError) as e:
+        data = pl.read_parquet(path if plain else io.BytesIO(read_content(path, limits).data))
+    except POLARS_FAILURES as e:
         raise BadFile(path, f"cannot be read as Parquet: {first_line(e)}") from e
     missing = [c for c in REQUIRED if c not in data.columns]
     if missing:
@@ -433,7 +454,7 @@ def read_native_parquet(path: Path, rejects: Rejects, seen: SeenIds, chunk_lines
     for offset in range(0, data.height, chunk_lines):
         try:
             frame = data.slice(offset, chunk_lines).select(cols).with_row_index("_line", offset=offset + 1)
-        except pl.exceptions.PolarsError as e:
+        except POLARS_FAILURES as e:
             raise BadFile(path, f"a Parquet column cannot be used: {first_line(e)}") from e
         good = finish(frame.with_columns(pl.col("_line").cast(pl.Int64)), source, rejects, seen, limits)
         if good.height:

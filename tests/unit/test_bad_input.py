@@ -246,6 +246,15 @@ def test_values_of_the_wrong_kind_are_rejected_not_converted(tmp_path: Path) -> 
     assert reasons[109] == "results.0: expected a string, got an array"
 
 
+def test_a_bad_record_does_not_take_the_id_of_a_good_one(tmp_path: Path) -> None:
+    path = tmp_path / "ids.jsonl"
+    path.write_bytes(_jsonl([_search(1, ts="not a time"), _search(1), _search(1, query="again"), _search(2)]))
+    frame, rejects = _logs(path)
+    assert frame.get_column("search_id").to_list() == ["s1", "s2"]
+    assert frame.get_column("query").to_list() == ["query 1", "query 2"]
+    assert [(r.line, r.reason.split(":")[0]) for r in rejects.items] == [(1, "ts"), (3, "search_id")]
+
+
 def test_a_file_with_nothing_valid_reads_as_zero_records(tmp_path: Path) -> None:
     path = tmp_path / "junk.jsonl"
     path.write_bytes(b"not json\n{}\n[1, 2]\n\xff\xfe\n")

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+if TYPE_CHECKING:
+    from graph.settings import Settings
+
 from api.guide import DEFAULT_SERVER, GUIDE_PATH, STYLE_PATH
 from graph.errors import StoreUnavailable
-from graph.settings import Settings
 from ops import neo4j_local as server
 
 neo4j_app = typer.Typer(
@@ -27,8 +29,14 @@ HomeOption = Annotated[
 ]
 
 
+def _settings() -> Settings:
+    from graph.settings import Settings  # loaded only by a command that runs, not by --help
+
+    return Settings()
+
+
 def _home(home: Path | None) -> Path:
-    return home if home is not None else Settings().home
+    return home if home is not None else _settings().home
 
 
 def _tour(guide_server: str) -> server.BrowserTour | None:
@@ -41,7 +49,7 @@ def _describe(info: server.ServerInfo, tour: server.BrowserTour | None = None) -
     typer.echo(f"browser  {info.browser_url}")
     if tour is not None:
         typer.echo(f"guide    :guide {tour.guide_url}  (opens on connecting while `matchgraph serve` runs)")
-        if info.http_url not in Settings().browser_origins:
+        if info.http_url not in _settings().browser_origins:
             typer.echo(f"         serve it with MATCHGRAPH_BROWSER_ORIGINS='[\"{info.http_url}\"]' "
                        "so this Browser may fetch it")
     typer.echo(f"pid      {info.pid}")

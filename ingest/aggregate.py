@@ -38,6 +38,9 @@ from graph.tables import ADDITIVE, GraphDelta, Table, preference_pairs
 
 TOP_K = 10
 CODE = pl.UInt32
+COMPACT_ROWS = 1_000_000
+"""Parts of a table are combined once they hold more than this many rows (and more than twice what
+the last combination left)."""
 CELL_KEYS = ("winner", "loser", "winner_pos", "loser_pos")
 
 # The keys and measures of each part, on codes (``a``/``b``/``winner``/``loser``/``artifact`` are
@@ -190,10 +193,10 @@ class Aggregator:
             return
         self.searches += searches.height
         for table, frame in block_parts(searches, self.artifacts, self.intents).items():
-            self.parts[table].append(frame)
+            self.parts[table].append(frame.select(*PART_KEYS[table], *PART_MEASURES[table]))
             self._pending[table] += frame.height
             # combine only when the new parts outgrow what was combined last: geometric, so linear
-            if self._pending[table] > max(1_000_000, 2 * self._settled[table]):
+            if self._pending[table] > max(COMPACT_ROWS, 2 * self._settled[table]):
                 self._compact(table)
 
     def _compact(self, table: Table) -> None:
@@ -213,11 +216,14 @@ class Aggregator:
         }
         for table, frames in other.parts.items():
             for frame in frames:
-                self.parts[table].append(frame.with_columns(
-                    recode[kind].gather(frame.get_column(column)).alias(column)
-                    for column, kind in CODED[table].items()))
+                recoded = frame.with_columns(recode[kind].gather(frame.get_column(column)).alias(column)
+                                             for column, kind in CODED[table].items())
+                if table is Table.CO_MATCHED:  # pairs are oriented by code: the codes changed
+                    recoded = recoded.select(pl.min_horizontal("a", "b").alias("a"), pl.max_horizontal("a", "b")
+                                             .alias("b"), "count")
+                self.parts[table].append(recoded)
                 self._pending[table] += frame.height
-            if self._pending[table] > max(1_000_000, 2 * self._settled[table]):
+            if self._pending[table] > max(COMPACT_ROWS, 2 * self._settled[table]):
                 self._compact(table)
 
     def delta(self) -> GraphDelta:

@@ -226,3 +226,34 @@ def test_seen_ids_find_repeats_across_every_tier() -> None:
     assert len(seen.tiers) < 10  # merged into size tiers, not one frame per chunk
     probe = pl.Series("search_id", ["s0", "s999", "s1000", None, "s550"])
     assert seen.repeated(probe).to_list() == [True, True, False, False, True]
+
+
+def test_aggregates_do_not_depend_on_how_blocks_are_combined(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts combined after every block, or once at the end, or merged from per-file aggregators:
+    the same delta, table for table."""
+    from graph.tables import KEYS, Table
+    from ingest import aggregate
+    from ingest.synth import synth_catalog, synth_searches
+
+    catalog = synth_catalog(60, seed=4)
+    frames = [synth_searches(catalog, 500, seed=s, id_prefix=f"r{s}-")[0] for s in (1, 2, 3)]
+
+    def tables(agg: aggregate.Aggregator) -> dict[Table, list[dict[str, object]]]:
+        delta = agg.delta()
+        return {t: f.sort(list(KEYS[t])).to_dicts() for t, f in delta.tables.items()}
+
+    once = aggregate.Aggregator()
+    for frame in frames:
+        once.add(frame)
+    monkeypatch.setattr(aggregate, "COMPACT_ROWS", 10)
+    often = aggregate.Aggregator()
+    for frame in frames:
+        often.add(frame)
+    merged = aggregate.Aggregator()
+    for frame in reversed(frames):
+        one = aggregate.Aggregator()
+        one.add(frame)
+        merged.absorb(one)
+    assert tables(often) == tables(once)
+    assert tables(merged) == tables(once)
+    assert len(tables(once)[Table.CO_MATCHED]) > 100

@@ -58,6 +58,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # One budget of threads for the cores: answers are computed in this pool, and each runs
+        # polars single-threaded (``matchgraph serve`` sets POLARS_MAX_THREADS), so 50 clients at
+        # once queue for a few threads instead of 40 threads each starting polars' own pool.
+        from anyio import to_thread
+
+        to_thread.current_default_thread_limiter().total_tokens = settings.worker_threads
         # Everything loaded so far (modules, routes, templates) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise stall requests for tens of ms.
         # Fewer young-generation passes too: a request allocates a few thousand short-lived objects.

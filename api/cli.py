@@ -378,6 +378,10 @@ def serve_cmd(
 
     if home is not None:
         os.environ["MATCHGRAPH_HOME"] = str(home)  # read by every worker's Settings()
+    from graph.settings import Settings
+
+    # polars reads POLARS_MAX_THREADS when it is first imported, in each worker
+    os.environ.setdefault("POLARS_MAX_THREADS", str(Settings().server_polars_threads))
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=log_level,
                 access_log=access_log, proxy_headers=False, server_header=False,
                 http="api.server:TimedHttpProtocol")

@@ -6,6 +6,7 @@ enforce the same numbers.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -88,6 +89,12 @@ class Settings(BaseSettings):
     version_check_s: float = Field(default=1.0, ge=0, validation_alias="MATCHGRAPH_VERSION_CHECK_S")
     """How often the API asks the store whether the graph changed: a write is served within this."""
     retry_after_s: int = Field(default=5, ge=1, validation_alias="MATCHGRAPH_RETRY_AFTER_S")
+    worker_threads: int = Field(default_factory=lambda: 2 * (os.cpu_count() or 1), ge=1, le=256,
+                                validation_alias="MATCHGRAPH_WORKER_THREADS")
+    """Threads that compute answers in one server process (default: two per core)."""
+    server_polars_threads: int = Field(default=1, ge=1, le=256, validation_alias="MATCHGRAPH_SERVER_POLARS_THREADS")
+    """polars threads per answer in a server process (``POLARS_MAX_THREADS``): with several answers
+    computed at once, one each keeps the cores busy without oversubscribing them."""
     header_timeout_s: float = Field(default=10.0, gt=0, validation_alias="MATCHGRAPH_HEADER_TIMEOUT_S")
     """How long a client may take to send a request's line and headers before the connection closes."""
     body_idle_timeout_s: float = Field(default=30.0, gt=0, validation_alias="MATCHGRAPH_BODY_IDLE_TIMEOUT_S")

@@ -1,4 +1,7 @@
-"""Reading catalogs and search logs, validating them, and turning them into graph deltas."""
+"""Getting data in: readers for catalogs and search logs (native formats, OpenSearch UBI and three
+public catalogs), validation with rejects, aggregation into graph deltas, the ledger-driven
+pipeline, the nightly job, taking a file back (``forget``), the synthetic data generator, and the
+shipped samples (``sample_files``)."""
 
 from __future__ import annotations
 

@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from graph.errors import StoreLocked, StoreUnavailable
@@ -96,6 +97,10 @@ class _Dictionary:
     def __len__(self) -> int:
         return self.ids.len()
 
+    def known(self) -> dict[str, int]:
+        """Id -> code as a Python dict (built once), for lookups of a few ids."""
+        return self._python()
+
     def _python(self) -> dict[str, int]:
         with self._lock:
             if self._dict is None:
@@ -132,25 +137,51 @@ class _Dictionary:
 
 
 class _Index:
-    """Where each code (or value) of one column sits: the column's values sorted, and their rows."""
+    """Where each value of one column sits: the values sorted, and the rows they are in.
+
+    Kept as numpy arrays: a lookup of a few ids is two binary searches and one gather, with no
+    per-call cost of building a query plan (which is most of a small polars operation's time).
+    """
 
     def __init__(self, column: pl.Series) -> None:
+        values = column.to_numpy(allow_copy=True)
         if column.is_sorted():
-            self.keys, self.order = column, None
+            self.keys, self.order = values, None
         else:
-            order = column.arg_sort(nulls_last=True)
-            self.keys, self.order = column.gather(order), order
+            order = column.arg_sort(nulls_last=True).to_numpy()
+            self.keys, self.order = values[order], order
 
-    def rows(self, values: pl.Series) -> pl.Series:
-        """Row positions holding any of ``values`` (unsorted, each once per matching row)."""
-        values = values.drop_nulls().unique()
-        if values.len() == 0 or self.keys.len() == 0:
-            return pl.Series("row", [], dtype=pl.UInt32)
-        values = values.cast(self.keys.dtype)
-        lo = self.keys.search_sorted(values, side="left")
-        hi = self.keys.search_sorted(values, side="right")
-        spans = pl.int_ranges(lo, hi, dtype=pl.UInt32, eager=True).explode().drop_nulls()
-        return spans if self.order is None else self.order.gather(spans)
+    def rows(self, values: np.ndarray) -> np.ndarray:
+        """Row positions holding any of ``values`` (each once per matching row)."""
+        if values.size == 0 or self.keys.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        values = np.unique(values)
+        lo = np.searchsorted(self.keys, values, side="left")
+        hi = np.searchsorted(self.keys, values, side="right")
+        lengths = hi - lo
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(0, dtype=np.int64)
+        # the runs [lo, hi) laid end to end: each position is its run's start plus its rank in it
+        starts = np.repeat(lo - np.cumsum(lengths) + lengths, lengths)
+        spans = starts + np.arange(total)
+        return spans if self.order is None else self.order[spans]
+
+
+def _union(parts: list[np.ndarray], height: int) -> np.ndarray:
+    """The row positions in any of ``parts``, each once, in table order. A small set is sorted; a
+    large one (a hub's co-matches) is marked in a mask over the table, which costs one pass."""
+    total = sum(p.size for p in parts)
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(parts) == 1 and total * 64 < height:
+        return np.sort(parts[0])
+    if total * 64 < height:
+        return np.unique(np.concatenate(parts))
+    mask = np.zeros(height, dtype=bool)
+    for part in parts:
+        mask[part] = True
+    return np.flatnonzero(mask)
 
 
 class Snapshot:
@@ -204,18 +235,22 @@ class Snapshot:
         check_read(table, ids, by, columns)
         frame = self.coded(table)
         if ids is not None:
-            wanted = pl.Series("v", [str(v) for v in ids], dtype=pl.String)
+            wanted = [str(v) for v in ids]
             lookup = list(ARTIFACT_ENDPOINTS[table]) if by is None else [by]
             parts = [self._index(table, column).rows(self._probe(table, column, wanted)) for column in lookup]
-            rows = pl.concat(parts).unique().sort() if len(parts) > 1 else parts[0].sort()
-            frame = frame.gather(rows)
+            frame = frame[_union(parts, frame.height)]
         if columns is not None:
             frame = with_columns_of(table, frame, columns)
         return self.decoded(table, frame)
 
-    def _probe(self, table: Table, column: str, values: pl.Series) -> pl.Series:
+    def _probe(self, table: Table, column: str, values: list[str]) -> np.ndarray:
+        """The values to look for in the column's index: codes for id columns (ids the dictionary
+        does not hold are in no row), the text itself otherwise."""
         domain = ID_COLUMNS.get(table, {}).get(column)
-        return self.dictionary(domain).codes(values) if domain else values
+        if domain is None:
+            return np.array(values, dtype=object)
+        known = self.dictionary(domain).known()
+        return np.array([known[v] for v in values if v in known], dtype=np.uint32)
 
     def decoded(self, table: Table, frame: pl.DataFrame) -> pl.DataFrame:
         """A stored frame with its code columns turned back into ids."""

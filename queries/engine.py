@@ -260,16 +260,24 @@ class QueryEngine:
         partners = co.select(
             pl.when(pl.col("a") == key).then(pl.col("b")).otherwise(pl.col("a")).alias("id"), "count"
         ).filter(~pl.col("id").is_in(list(skip)))
-        rows = self._rows(partners.get_column("id").to_list()).join(partners, on="id")
+        # order every partner by what the ordering needs (its match total and rank), then build
+        # the full rows of the few that make the page: a hub has thousands of partners
+        ranking = self.reader.tables((Table.TOTALS, Table.SCORES), partners.get_column("id").to_list())
+        totals = ranking[Table.TOTALS].select(pl.col("artifact").alias("id"), pl.col("matched").alias("times_matched"))
+        ranks = ranking[Table.SCORES].select("id", "rank")
         mine = max(row["times_matched"], 1)
-        rows = rows.with_columns(
-            (pl.col("count") / pl.min_horizontal(pl.col("times_matched").clip(lower_bound=1), pl.lit(mine)))
-            .alias("strength")
-        ).sort(["strength", "count", "rank", "id"], descending=[True, True, True, False], nulls_last=True)
+        best = (
+            partners.join(totals, on="id", how="left").join(ranks, on="id", how="left")
+            .with_columns((pl.col("count") / pl.min_horizontal(pl.col("times_matched").fill_null(0).clip(lower_bound=1),
+                                                               pl.lit(mine))).alias("strength"))
+            .sort(["strength", "count", "rank", "id"], descending=[True, True, True, False], nulls_last=True)
+            .head(want)
+        )
+        rows = {r["id"]: r for r in self._rows(best.get_column("id").to_list()).iter_rows(named=True)}
         out = [
-            Alternative(**self._summary_fields(r), co_matched=r["count"],
-                        reason=f"matched together in {r['count']} searches")
-            for r in rows.head(want).iter_rows(named=True)
+            Alternative(**self._summary_fields(rows[i]), co_matched=count,
+                        reason=f"matched together in {count} searches")
+            for i, count in best.select("id", "count").iter_rows() if i in rows
         ]
         if len(out) < want:
             out.extend(self._capability_peers(key, row["type"], want - len(out), skip | {a.id for a in out}))

@@ -26,7 +26,8 @@ EDGE_ORDER = {"CO_MATCHED": 0, "DERIVED_FROM": 1, "INTEGRATES_WITH": 2}
 
 
 def edges_of(reader: Reader, ids: Iterable[str]) -> pl.DataFrame:
-    """Every artifact-artifact edge touching ``ids``, as stored (``src``, ``dst``, ``type``, ``weight``)."""
+    """Every artifact-artifact edge touching ``ids``, as stored (``src``, ``dst``, ``type``, ``weight``),
+    each once, in no particular order (callers order what they pick)."""
     wanted = sorted(set(ids))
     if not wanted:
         return pl.DataFrame(schema=EDGE_SCHEMA)
@@ -36,7 +37,7 @@ def edges_of(reader: Reader, ids: Iterable[str]) -> pl.DataFrame:
                                         pl.col("count").cast(pl.Float64).alias("weight"))
     links = [frames[t].select("src", "dst", pl.lit(t.name).alias("type"), pl.lit(1.0).alias("weight"))
              for t in (Table.DERIVED_FROM, Table.INTEGRATES_WITH)]
-    return pl.concat([co, *links]).unique(maintain_order=False).sort("src", "dst", "type")
+    return pl.concat([co, *links])
 
 
 def _oriented(edges: pl.DataFrame, frontier: set[str]) -> pl.DataFrame:

@@ -14,7 +14,7 @@ Graph model (what the Neo4j Browser shows)::
     (:Intent {id, searches})-[:MATCHED {count, clicks, position_sum}]->(:Artifact)
     (:Artifact)-[:CO_MATCHED {count}]->(:Artifact)
     (:Artifact)-[:PREFERRED_OVER {count, winner_pos: [..], loser_pos: [..], counts: [..]}]->(:Artifact)
-    (:IntentPreference {intent, winner, loser, count, winner_pos: [..], loser_pos: [..], counts: [..]})
+    (:IntentPreference {intent, winner, loser, winner_pos, loser_pos, count})
     (:Artifact {times_matched, clicks, comparison_pairs, comparison_pairs_sq})   the totals table
     (:DailyDemand {artifact, day, matched, clicks, sessions}), (:RankHistory {run, id, scored_at, rank}),
     (:IngestedFile {sha256, source, kind, size, rows, ingested_at})
@@ -56,8 +56,10 @@ CONSTRAINTS: Final = (
     "CREATE CONSTRAINT capability_id IF NOT EXISTS FOR (n:Capability) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT intent_id IF NOT EXISTS FOR (n:Intent) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT daily_demand_key IF NOT EXISTS FOR (n:DailyDemand) REQUIRE (n.artifact, n.day) IS UNIQUE",
-    "CREATE CONSTRAINT intent_preference_key IF NOT EXISTS FOR (n:IntentPreference) "
-    "REQUIRE (n.intent, n.winner, n.loser) IS UNIQUE",
+    # an earlier schema keyed intent preferences by pair; they are keyed by cell now
+    "DROP CONSTRAINT intent_preference_key IF EXISTS",
+    "CREATE CONSTRAINT intent_preference_cell IF NOT EXISTS FOR (n:IntentPreference) "
+    "REQUIRE (n.intent, n.winner, n.loser, n.winner_pos, n.loser_pos) IS UNIQUE",
     "CREATE CONSTRAINT rank_history_key IF NOT EXISTS FOR (n:RankHistory) REQUIRE (n.run, n.id) IS UNIQUE",
     "CREATE CONSTRAINT ingested_file_sha256 IF NOT EXISTS FOR (n:IngestedFile) REQUIRE n.sha256 IS UNIQUE",
     "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.run IS UNIQUE",
@@ -361,22 +363,16 @@ w.id`` takes both nodes' write locks before the read, so two writers cannot both
 
 ADD_INTENT_PREFERENCES: Final = """
 UNWIND $rows AS row
-MERGE (p:IntentPreference {intent: row.intent, winner: row.winner, loser: row.loser})
-WITH p, CASE WHEN p.counts IS NULL THEN [] ELSE [i IN range(0, size(p.counts) - 1) |
-       [p.winner_pos[i], p.loser_pos[i], p.counts[i]]] END
-     + [i IN range(0, size(row.counts) - 1) | [row.winner_pos[i], row.loser_pos[i], row.counts[i]]] AS cells
-UNWIND cells AS cell
-WITH p, cell[0] AS wp, cell[1] AS lp, sum(cell[2]) AS n
-ORDER BY wp, lp
-WITH p, collect(CASE WHEN n <> 0 THEN [wp, lp, n] END) AS kept
-FOREACH (_ IN CASE WHEN size(kept) = 0 THEN [1] ELSE [] END | DELETE p)
-FOREACH (_ IN CASE WHEN size(kept) > 0 THEN [1] ELSE [] END |
-  SET p.count = reduce(t = 0, c IN kept | t + c[2]), p.winner_pos = [c IN kept | c[0]],
-      p.loser_pos = [c IN kept | c[1]], p.counts = [c IN kept | c[2]])
+MERGE (p:IntentPreference {intent: row.intent, winner: row.winner, loser: row.loser,
+                           winner_pos: row.winner_pos, loser_pos: row.loser_pos})
+ON CREATE SET p.count = row.count
+ON MATCH SET p.count = p.count + row.count
+WITH p WHERE p.count = 0
+DELETE p
 """
-"""The per-intent twin of ``ADD_PREFERRED_OVER`` on evidence nodes (a relationship needs two ends;
-these rows have three: the intent, the winner and the loser). ``MERGE`` on the node key takes the
-node's lock, so two writers add cell by cell without losing either."""
+"""Per-intent preference cells as evidence nodes (a relationship has two ends; a cell names the
+intent, the winner and the loser). ``MERGE`` on the node key takes its lock, so two writers add up
+without losing either; a cell taken back to zero goes."""
 
 ADD_TOTALS: Final = """
 UNWIND $rows AS row
@@ -542,11 +538,11 @@ RETURN collect([w.id, l.id, r.count, r.winner_pos, r.loser_pos, r.counts])
 """
 READ_INTENT_PREFERENCES_BY_ID: Final = """
 MATCH (p:IntentPreference) WHERE p.winner IN $ids OR p.loser IN $ids
-RETURN collect([p.intent, p.winner, p.loser, p.count, p.winner_pos, p.loser_pos, p.counts])
+RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos, p.count])
 """
 READ_INTENT_PREFERENCES_BY_INTENT: Final = """
 MATCH (p:IntentPreference) WHERE p.intent IN $ids
-RETURN collect([p.intent, p.winner, p.loser, p.count, p.winner_pos, p.loser_pos, p.counts])
+RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos, p.count])
 """
 READ_TOTALS_BY_ID: Final = """
 UNWIND $ids AS id

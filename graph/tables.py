@@ -88,10 +88,9 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
         "intent": Str(),
         "winner": Str(),
         "loser": Str(),
+        "winner_pos": I64(),
+        "loser_pos": I64(),
         "count": I64(),
-        "winner_pos": pl.List(I64()),
-        "loser_pos": pl.List(I64()),
-        "counts": pl.List(I64()),
     },
     Table.TOTALS: {"artifact": Str(), "matched": I64(), "clicks": I64(), "pairs": I64(), "pairs_sq": I64()},
     Table.DAILY: {"artifact": Str(), "day": pl.Date(), "matched": I64(), "clicks": I64(), "sessions": I64()},
@@ -149,7 +148,7 @@ KEYS: dict[Table, tuple[str, ...]] = {
     Table.MATCHED: ("intent", "artifact"),
     Table.CO_MATCHED: ("a", "b"),
     Table.PREFERRED_OVER: ("winner", "loser"),
-    Table.INTENT_PREFERENCES: ("intent", "winner", "loser"),
+    Table.INTENT_PREFERENCES: ("intent", "winner", "loser", "winner_pos", "loser_pos"),
     Table.TOTALS: ("artifact",),
     Table.DAILY: ("artifact", "day"),
     Table.SCORES: ("id",),
@@ -163,7 +162,7 @@ ADDITIVE: dict[Table, tuple[str, ...]] = {
     Table.MATCHED: ("count", "clicks", "position_sum"),
     Table.CO_MATCHED: ("count",),
     Table.PREFERRED_OVER: ("count", "counts"),
-    Table.INTENT_PREFERENCES: ("count", "counts"),
+    Table.INTENT_PREFERENCES: ("count",),
     Table.TOTALS: ("matched", "clicks", "pairs", "pairs_sq"),
     Table.DAILY: ("matched", "clicks", "sessions"),
 }
@@ -240,8 +239,9 @@ def conform(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(columns)
 
 
-CELL_TABLES = (Table.PREFERRED_OVER, Table.INTENT_PREFERENCES)
-"""Additive tables whose rows carry counts per pair of positions, added cell by cell."""
+CELL_TABLES = (Table.PREFERRED_OVER,)
+"""Additive tables whose rows carry counts per pair of positions, added cell by cell. (Per-intent
+preferences stay one row per cell: they are many, rarely share a pair, and are never drawn.)"""
 
 
 def with_columns_of(table: Table, frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
@@ -253,8 +253,8 @@ def with_columns_of(table: Table, frame: pl.DataFrame, columns: Sequence[str]) -
 
 
 def preference_cells(frame: pl.DataFrame) -> pl.DataFrame:
-    """Per-pair preference rows (of ``preferred_over`` or ``intent_preferences``) as one row per
-    (``intent``,) winner, loser, winner_pos, loser_pos cell.
+    """Per-pair preference rows as one row per (winner, loser, winner_pos, loser_pos) cell (with
+    ``intent`` first when the rows have one).
 
     The id columns keep their type (a store may hold them as integer codes)."""
     group = ["intent"] if "intent" in frame.columns else []
@@ -287,7 +287,12 @@ def merge_additive(table: Table, old: pl.DataFrame, new: pl.DataFrame) -> pl.Dat
     negation (``negated``) leaves the table as it was.
     """
     if table in CELL_TABLES:
-        return preference_pairs(pl.concat([preference_cells(old), preference_cells(new)]))
+        # only the pairs the new rows touch are taken apart into cells and summed; the rest stay
+        pair = list(KEYS[table])
+        touched = new.select(pair).unique()
+        merged = preference_pairs(pl.concat([preference_cells(old.join(touched, on=pair, how="semi")),
+                                             preference_cells(new)]))
+        return pl.concat([old.join(touched, on=pair, how="anti"), merged]).sort(pair)
     keys = list(KEYS[table])
     measures = ADDITIVE[table]
     both = pl.concat([old, new], how="vertical")

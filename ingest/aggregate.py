@@ -13,8 +13,8 @@ For a frame of searches (``ingest.logs.SEARCH_SCHEMA``):
   a person chose the first from the top ``TOP_K`` while the second was shown there too (the
   rank-breaking of a choice from a shown list), with the counts per pair of positions, so scoring
   can fit position bias;
-* ``intent_preferences``: the same per intent, so a need's own board can be fitted on the
-  searches that sought it;
+* ``intent_preferences``: the same per intent, one row per cell (intent, winner, loser, both
+  positions), so a need's own board can be fitted on the searches that sought it;
 * ``comparison_load``: per artifact, the pairs it took part in and the sum over searches of the
   squared number of its pairs in each: how much its comparisons come in bunches from one search
   (one click against nine others is one event, not nine), which the rating intervals account for;
@@ -31,10 +31,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 from graph.schema import normalize_intent_expr
-from graph.tables import ADDITIVE, GraphDelta, Table, preference_pairs
+from graph.tables import ADDITIVE, CELL_TABLES, GraphDelta, Table, preference_pairs
 
 TOP_K = 10
 CODE = pl.UInt32
@@ -140,19 +141,10 @@ def block_parts(searches: pl.DataFrame, artifacts: Dictionary, intents: Dictiona
         .with_columns(pl.col("matched").fill_null(0), pl.col("clicks").fill_null(0), pl.col("sessions").fill_null(0))
     )
 
-    top = shown.filter(pl.col("pos") <= TOP_K).select("sid", "intent", "artifact", "pos", "chosen")
-    pairs = top.join(top.select("sid", "artifact", "pos"), on="sid", suffix="_b").filter(
-        pl.col("artifact") < pl.col("artifact_b"))
-    co_matched = pairs.group_by(pl.col("artifact").alias("a"), pl.col("artifact_b").alias("b")).agg(
-        pl.len().cast(pl.Int64).alias("count"))
-
-    winners = top.filter(pl.col("chosen"))
-    losers = top.filter(~pl.col("chosen")).select("sid", "artifact", "pos")
-    choices = winners.join(losers, on="sid", suffix="_l").select(
-        "sid", "intent", pl.col("artifact").alias("winner"), pl.col("artifact_l").alias("loser"),
-        pl.col("pos").cast(pl.Int64).alias("winner_pos"), pl.col("pos_l").cast(pl.Int64).alias("loser_pos"))
+    co_matched, choices = _pairs(shown, s.height)
     prefs = choices.group_by(*CELL_KEYS).agg(pl.len().cast(pl.Int64).alias("count"))
-    intent_prefs = choices.group_by("intent", *CELL_KEYS).agg(pl.len().cast(pl.Int64).alias("count"))
+    intent_prefs = choices.join(s.select("sid", "intent"), on="sid").group_by("intent", *CELL_KEYS).agg(
+        pl.len().cast(pl.Int64).alias("count"))
     per_search = pl.concat([choices.select("sid", pl.col("winner").alias("artifact")),
                             choices.select("sid", pl.col("loser").alias("artifact"))])
     load = per_search.group_by("sid", "artifact").agg(pl.len().cast(pl.Int64).alias("n")).group_by("artifact").agg(
@@ -169,6 +161,37 @@ def block_parts(searches: pl.DataFrame, artifacts: Dictionary, intents: Dictiona
         Table.INTENT_PREFERENCES: intent_prefs,
         Table.TOTALS: totals,
     }
+
+
+_UPPER_I, _UPPER_J = np.triu_indices(TOP_K, 1)
+_ORDERED_I, _ORDERED_J = np.nonzero(~np.eye(TOP_K, dtype=bool))
+
+
+def _pairs(shown: pl.DataFrame, searches: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The co-matches and the choices of a block, from its top ``TOP_K`` results laid out as a
+    searches x positions array: every pair of positions is a column of that array, so no join of
+    the block with itself is needed."""
+    top = shown.filter(pl.col("pos") <= TOP_K)
+    sid = top.get_column("sid").to_numpy().astype(np.int64)
+    col = top.get_column("pos").to_numpy().astype(np.int64) - 1
+    codes = np.full((searches, TOP_K), -1, dtype=np.int64)
+    codes[sid, col] = top.get_column("artifact").to_numpy()
+    chosen = np.zeros((searches, TOP_K), dtype=bool)
+    chosen[sid, col] = top.get_column("chosen").to_numpy()
+    left, right = codes[:, _UPPER_I], codes[:, _UPPER_J]
+    both = (left >= 0) & (right >= 0)
+    a, b = np.minimum(left, right)[both], np.maximum(left, right)[both]
+    co = pl.DataFrame({"a": a.astype(np.uint32), "b": b.astype(np.uint32)}).group_by("a", "b").agg(
+        pl.len().cast(pl.Int64).alias("count"))
+    winner, loser = codes[:, _ORDERED_I], codes[:, _ORDERED_J]
+    picked = chosen[:, _ORDERED_I] & ~chosen[:, _ORDERED_J] & (winner >= 0) & (loser >= 0)
+    rows, cell = np.nonzero(picked)
+    choices = pl.DataFrame({
+        "sid": rows.astype(np.uint32),
+        "winner": winner[rows, cell].astype(np.uint32), "loser": loser[rows, cell].astype(np.uint32),
+        "winner_pos": _ORDERED_I[cell].astype(np.int64) + 1, "loser_pos": _ORDERED_J[cell].astype(np.int64) + 1,
+    })
+    return co, choices
 
 
 def _combine(table: Table, parts: list[pl.DataFrame]) -> pl.DataFrame:
@@ -205,11 +228,22 @@ class Aggregator:
         self._settled[table] = combined.height
         self._pending[table] = 0
 
+    def child(self) -> Aggregator:
+        """A new aggregator sharing this one's dictionaries, so its parts can be absorbed as they are."""
+        return Aggregator(artifacts=self.artifacts, intents=self.intents)
+
     def absorb(self, other: Aggregator) -> None:
         """Add everything ``other`` holds (another file's aggregate) to this one."""
         if other.searches == 0:
             return
         self.searches += other.searches
+        if other.artifacts is self.artifacts and other.intents is self.intents:  # a child: same codes
+            for table, frames in other.parts.items():
+                self.parts[table].extend(frames)
+                self._pending[table] += sum(f.height for f in frames)
+                if self._pending[table] > max(COMPACT_ROWS, 2 * self._settled[table]):
+                    self._compact(table)
+            return
         recode = {
             ARTIFACT: self.artifacts.encode(pl.Series(other.artifacts.ids, dtype=pl.String)),
             INTENT: self.intents.encode(pl.Series(other.intents.ids, dtype=pl.String)),
@@ -236,20 +270,20 @@ class Aggregator:
         for table, frame in frames.items():
             if frame is None:
                 continue
+            if table in CELL_TABLES:  # cells into one row per pair while the keys are still integers
+                frame = preference_pairs(frame)
             frame = frame.with_columns(decoders[kind](frame.get_column(column)).alias(column)
                                        for column, kind in CODED[table].items())
             if table is Table.INTENTS:
-                delta.set(table, frame.rename({"intent": "id"}))
+                frame = frame.rename({"intent": "id"})
             elif table is Table.CO_MATCHED:  # codes came in order of sight: orient each pair by id
-                delta.set(table, frame.select(pl.min_horizontal("a", "b").alias("a"),
-                                              pl.max_horizontal("a", "b").alias("b"), "count"))
-            elif table is Table.PREFERRED_OVER:
-                delta.set(table, preference_pairs(frame))
-            elif table is Table.INTENT_PREFERENCES:
-                delta.set(table, preference_pairs(frame))
-            else:
-                delta.set(table, frame)
-        ids = pl.Series("id", self.artifacts.ids, dtype=pl.String)
+                frame = frame.select(pl.min_horizontal("a", "b").alias("a"), pl.max_horizontal("a", "b").alias("b"),
+                                     "count")
+            delta.set(table, frame)
+        # every artifact a search named has a total; a dictionary shared with a failed file may hold more
+        named = frames[Table.TOTALS]
+        ids = self.artifacts.decode(named.get_column("artifact").unique().sort()) if named is not None else \
+            pl.Series("id", [], dtype=pl.String)
         delta.set(Table.ARTIFACTS, pl.DataFrame({"id": ids, "name": ids, "catalogued": False}))
         return delta
 

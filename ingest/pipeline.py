@@ -312,7 +312,7 @@ def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings, fm
                         searches = _write_in_parts(store, copy, path, sha, size, rejects, fmt, limits, per_write,
                                                    known, report)
                     else:
-                        one = Aggregator()
+                        one = batch.child()
                         for frame in read_log_file(copy, path, rejects, fmt, limits):
                             one.add(frame)
                         searches = one.searches

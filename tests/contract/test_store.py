@@ -152,15 +152,13 @@ def test_logs_build_the_match_graph(store: GraphStore, tmp_path: Path) -> None:
         {"winner": "sdxl", "loser": "flux-1-dev", "count": 1, "winner_pos": [2], "loser_pos": [3], "counts": [1]},
     ]
     # the same choices per intent ("Text to image" and "text  to image" are one intent)
-    assert _rows(store.table(Table.INTENT_PREFERENCES), "intent", "winner", "loser") == [
-        {"intent": "comfy workflows", "winner": "comfyui", "loser": "flux-1-dev", "count": 1, "winner_pos": [1],
-         "loser_pos": [3], "counts": [1]},
-        {"intent": "comfy workflows", "winner": "sdxl", "loser": "flux-1-dev", "count": 1, "winner_pos": [2],
-         "loser_pos": [3], "counts": [1]},
-        {"intent": "text to image", "winner": "flux-1-pro", "loser": "dalle-3", "count": 2, "winner_pos": [1, 2],
-         "loser_pos": [2, 1], "counts": [1, 1]},
-        {"intent": "text to image", "winner": "flux-1-pro", "loser": "sdxl", "count": 1, "winner_pos": [1],
-         "loser_pos": [3], "counts": [1]},
+    cells = [tuple(r.values()) for r in _rows(store.table(Table.INTENT_PREFERENCES), *KEYS[Table.INTENT_PREFERENCES])]
+    assert cells == [
+        ("comfy workflows", "comfyui", "flux-1-dev", 1, 3, 1),
+        ("comfy workflows", "sdxl", "flux-1-dev", 2, 3, 1),
+        ("text to image", "flux-1-pro", "dalle-3", 1, 2, 1),
+        ("text to image", "flux-1-pro", "dalle-3", 2, 1, 1),
+        ("text to image", "flux-1-pro", "sdxl", 1, 3, 1),
     ]
     assert store.table(Table.INTENT_PREFERENCES, ["comfy workflows"], by="intent").height == 2
     # flux-1-pro: listed twice, clicked twice; two pairs in s1 and one in s2, so 3 pairs and 2^2 + 1^2 = 5

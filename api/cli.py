@@ -410,7 +410,8 @@ def nightly_cmd(
 def synth_cmd(
     artifacts: Annotated[int, typer.Option("--artifacts", min=10, max=1_000_000)],
     searches: Annotated[int, typer.Option("--searches", min=1, max=100_000_000)],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write catalog.jsonl and searches-*.jsonl.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write catalog.jsonl and "
+                                                        "searches-*.synthetic.jsonl.")],
     seed: Annotated[int, typer.Option("--seed")] = 1,
     per_file: Annotated[int, typer.Option("--per-file", min=1)] = 1_000_000,
 ) -> None:
@@ -423,7 +424,7 @@ def synth_cmd(
 
 @app.command("demo", rich_help_panel=OPERATE)
 def demo_cmd(
-    samples: Annotated[Path | None, typer.Option(help="Folder with catalog.jsonl and searches.jsonl.gz "
+    samples: Annotated[Path | None, typer.Option(help="Folder with catalog.jsonl and searches.synthetic.jsonl.gz "
                                                       "(default: the samples shipped in the package).")] = None,
     home: HomeOpt = None,
 ) -> None:

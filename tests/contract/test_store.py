@@ -389,3 +389,34 @@ def test_lookups_by_intent_and_columns(store: GraphStore, tmp_path: Path) -> Non
     assert store.table(Table.INTENTS, ["image model"], by="id").to_dicts() == [{"id": "image model", "searches": 1}]
     with pytest.raises(ValueError, match="cannot be filtered"):
         store.table(Table.CO_MATCHED, ["x"], by="intent")
+
+
+# -- benchmarks and rank history (issue 14) ---------------------------------------------------------
+def test_benchmark_results_are_replaced_per_artifact(store: GraphStore) -> None:
+    def record(art_id: str, benchmarks: dict[str, float]) -> Artifact:
+        return Artifact.model_validate({"id": art_id, "name": art_id, "type": "model", "benchmarks": benchmarks})
+
+    store.apply(catalog_delta([record("m1", {"IFEval": 61.5, "BBH": 40.0}), record("m2", {"IFEval": 20.25})]))
+    assert _rows(store.table(Table.BENCHMARKS), "artifact", "benchmark") == [
+        {"artifact": "m1", "benchmark": "BBH", "score": 40.0},
+        {"artifact": "m1", "benchmark": "IFEval", "score": 61.5},
+        {"artifact": "m2", "benchmark": "IFEval", "score": 20.25},
+    ]
+    store.apply(catalog_delta([record("m1", {"MuSR": -1.5})]))  # a new list for m1 replaces its old one
+    assert _rows(store.table(Table.BENCHMARKS, ["m1"]), "benchmark") == [
+        {"artifact": "m1", "benchmark": "MuSR", "score": -1.5}]
+    store.apply(catalog_delta([record("m2", {})]))  # no results given: kept
+    assert store.table(Table.BENCHMARKS, ["m2"]).get_column("score").to_list() == [20.25]
+    assert store.table(Table.BENCHMARKS, ["m1", "m2"], columns=["artifact"]).height == 2
+
+
+def test_rank_history_keeps_the_as_of_date(store: GraphStore) -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 2, 1, 12, tzinfo=UTC)
+    rows = pl.DataFrame({"run": ["r1", "r1", "r2"], "scored_at": [at, at, at], "id": ["a", "b", "a"],
+                         "rank": [40, 30, 42], "as_of": [date(2026, 1, 31), date(2026, 1, 31), None]})
+    store.apply(GraphDelta().set(Table.RANK_HISTORY, rows))
+    got = _rows(store.table(Table.RANK_HISTORY, ["a"]), "run")
+    assert [(r["run"], r["rank"], r["as_of"]) for r in got] == [("r1", 40, date(2026, 1, 31)), ("r2", 42, None)]
+    assert got[0]["scored_at"] == at

@@ -74,6 +74,26 @@ class ArtifactType(StrEnum):
     WORKFLOW = "workflow"
 
 
+TYPE_LABELS: dict[str, str] = {
+    "agent": "Agent", "api": "API", "app": "App", "benchmark": "Benchmark", "cli": "CLI Tool", "dataset": "Dataset",
+    "extension": "Extension", "finetune": "Fine-tune", "framework": "Framework", "mcp": "MCP Server",
+    "model": "Model", "platform": "Platform", "product": "Product", "prompt": "Prompt", "repo": "Repository",
+    "skill": "Skill", "template": "Template", "webapp": "Web App", "workflow": "Workflow",
+}
+"""Each type as people write it on a page (``mcp`` is an "MCP Server", ``webapp`` a "Web App")."""
+TYPE_PLURALS: dict[str, str] = {"repo": "repositories", "cli": "CLI tools", "mcp": "MCP servers",
+                                "webapp": "web apps", "api": "APIs", "finetune": "fine-tunes"}
+"""Plurals that are not the label, lower-cased, plus an s."""
+
+
+def type_label(value: str | None) -> str:
+    return TYPE_LABELS.get(value or "", (value or "unknown type").replace("_", " ").capitalize())
+
+
+def type_plural(value: str | None) -> str:
+    return TYPE_PLURALS.get(value or "", type_label(value).lower() + "s")
+
+
 class Pricing(StrEnum):
     FREE = "free"
     FREEMIUM = "freemium"

@@ -16,8 +16,9 @@ uncertainty
     widths those of the interval) give, per ranked artifact, a 95% interval of its composite and
     of its place within its type (``rank_lo``..``rank_hi`` of ``type_ranked``).
 price
-    A blended price per million tokens, ``(3 input + output) / 4`` (the usual three-to-one mix),
-    a price of 0 for a free artifact without prices; an artifact is on its type's price-quality
+    A blended list price per million tokens, ``(3 input + output) / 4`` (the usual three-to-one
+    mix; "free" without list prices is no price: open weights still cost what running them costs);
+    an artifact is on its type's price-quality
     frontier when no artifact of its type costs no more and has a higher quality, else the
     cheapest such artifact is named.
 """
@@ -35,11 +36,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from graph.schema import SIGNALS, is_synthetic_source
+from graph.schema import SIGNALS
 from graph.tables import GraphDelta, Table, conform, preference_cells
 from queries.rating import fit_quality
 from queries.stats import artifact_stats
-from queries.subscores import DEFAULT_WEIGHTS, MIN_EVIDENCE_SHARE, NAMES, REGISTRY, Constants, Inputs
+from queries.subscores import (
+    DEFAULT_WEIGHTS,
+    MIN_EVIDENCE_SHARE,
+    NAMES,
+    OPEN_SCORE_COLUMNS,
+    REGISTRY,
+    Constants,
+    Inputs,
+)
+from queries.trust import log_sources
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -158,23 +168,6 @@ def compute(source: GraphStore | Reader, config: ScoringConfig) -> Scored:
     return Scored(scores, as_of, steps)
 
 
-def log_sources(reader: Reader) -> str:
-    """What the search logs behind these scores are: ``none``, ``synthetic``, ``real`` or ``mixed``
-    (by the ingest ledger's file names, :func:`graph.schema.is_synthetic_source`)."""
-    ledger = reader.table(Table.LEDGER, columns=["source", "kind"]).filter(pl.col("kind") == "logs")
-    if ledger.height == 0:
-        return "none"
-    synthetic = {is_synthetic_source(s) for s in ledger.get_column("source").to_list()}
-    return "mixed" if len(synthetic) == 2 else ("synthetic" if True in synthetic else "real")
-
-
-OPEN_SCORE_COLUMNS = ("evidence_share", "composite", "composite_lo", "composite_hi", "position", "rank_lo",
-                      "rank_hi", "type_ranked", "rank_delta")
-"""The scores table's columns besides the sub-scores that lists need (all ``Float64``, null where
-they do not apply): how much of the rank rests on evidence, the composite and its interval, the
-place within type and its range, and the change of rank since the run before."""
-
-
 def _composite(frame: pl.DataFrame, config: ScoringConfig, as_of: date, logs: str) -> pl.DataFrame:
     weights = _weights_frame(frame.get_column("type"), config)
     frame = frame.with_columns(pl.col("type").fill_null("").alias("_wtype")).join(
@@ -279,8 +272,7 @@ def _price_frontier(frame: pl.DataFrame) -> pl.DataFrame:
     """The blended price, and whether each priced artifact with a quality is on its type's frontier."""
     inp, outp = pl.col("price_input"), pl.col("price_output")
     price = (pl.when(inp.is_not_null() & outp.is_not_null()).then((3.0 * inp + outp) / 4.0)
-             .when(inp.is_not_null()).then(inp).when(outp.is_not_null()).then(outp)
-             .when(pl.col("pricing") == "free").then(0.0).otherwise(None))
+             .when(inp.is_not_null()).then(inp).when(outp.is_not_null()).then(outp).otherwise(None))
     frame = frame.with_columns(price.alias("price"))
     priced = frame.filter(pl.col("price").is_not_null() & pl.col("quality").is_not_null()).select(
         "id", pl.col("type").fill_null(""), "price", "quality").sort("type", "price", "quality", "id",

@@ -54,6 +54,12 @@ MIN_EVIDENCE_SHARE = 0.5
 """Below this share of the rank's weight resting on evidence, an artifact is not ranked: pages say
 how little is known instead of showing a number made mostly of absences."""
 
+OPEN_SCORE_COLUMNS = ("evidence_share", "composite", "composite_lo", "composite_hi", "position", "rank_lo",
+                      "rank_hi", "type_ranked", "rank_delta")
+"""The scores table's columns besides the sub-scores that lists need (all ``Float64``, null where
+they do not apply): how much of the rank rests on evidence, the composite and its interval, the
+place within type and its range, and the change of rank since the run before."""
+
 SIGNAL_WEIGHTS = {"downloads": 1.0, "stars": 1.0, "likes": 1.0, "dependents": 1.0, "forks": 0.5,
                   "contributors": 0.5}
 ECOSYSTEM_PARTS = {"derived_works": 0.35, "integrations": 0.30, "provider_peers": 0.15,

@@ -81,7 +81,8 @@ def test_alternatives_come_from_co_matches_first(engine: QueryEngine) -> None:
     alts = engine.alternatives("dalle-3", limit=3).items
     assert alts[0].id == "flux-1-pro"
     assert alts[0].co_matched == 2
-    assert alts[0].reason == "matched together in 2 searches"
+    assert alts[0].reason == "shown alongside DALL-E 3 in 2 searches (100% overlap)"
+    assert (alts[0].with_id, alts[0].overlap) == ("dalle-3", 1.0)
     assert "dalle-3" not in [a.id for a in alts]
     # sdxl-lora-anime has no co-matches: same-type peers sharing capabilities would fill in, and it has none
     assert engine.alternatives("sdxl-lora-anime").items == []

@@ -238,9 +238,11 @@ class QueryEngine:
         arts = self.reader.table(Table.ARTIFACTS, columns=["id", "type", "catalogued"]).filter(pl.col("catalogued"))
         if type_:
             arts = arts.filter(pl.col("type") == type_)
-        scores = ranked_rows(self.reader.table(Table.SCORES, columns=["id", "rank", "adoption", "evidence_share"]))
+        scores = ranked_rows(self.reader.table(Table.SCORES, columns=["id", "rank", "composite", "adoption",
+                                                                       "evidence_share"]))
         ordered = (arts.join(scores, on="id")
-                   .sort(["rank", "adoption", "id"], descending=[True, True, False], nulls_last=True))
+                   .sort(["rank", "composite", "adoption", "id"], descending=[True, True, True, False],
+                         nulls_last=True))
         window = ordered.slice(max(offset - 1, 0), limit + 1 + min(offset, 1))
         ids = window.get_column("id").to_list()
         found = self.summaries(ids)

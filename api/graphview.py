@@ -54,6 +54,11 @@ class DrawnEdge(BaseModel):
     width: float
     spoke: bool
     """An edge from the centre (the others join neighbours among themselves)."""
+    kind: str
+    """``spoke`` (from the centre), ``tree`` (between rings) or ``ring`` (within a ring): the
+    template draws the first strongest and the last faintest, so links among neighbours show
+    without hiding the shape."""
+    opacity: float
     title: str
 
 
@@ -134,11 +139,16 @@ def draw(sub: Subgraph, width: int = 760) -> Drawing:
     for e in sub.edges:
         (x1, y1), (x2, y2) = where[e.source], where[e.target]
         spoke = sub.center in (e.source, e.target)
+        kind = "spoke" if spoke else ("ring" if depth[e.source] == depth[e.target] else "tree")
         what = EDGE_LABELS.get(e.type, e.type)
         count = f" ({e.weight:.0f} searches)" if e.type == "CO_MATCHED" else ""
+        strength = math.log1p(e.weight) / math.log1p(heaviest)
+        stroke = {"spoke": 1 + 3 * strength, "tree": 0.8 + 2 * strength, "ring": 0.5 + 1.5 * strength}[kind]
+        opacity = {"spoke": 0.8, "tree": 0.25 + 0.45 * strength, "ring": 0.06 + 0.4 * strength ** 2}[kind]
         edges.append(DrawnEdge(x1=x1, y1=y1, x2=x2, y2=y2, type=e.type, color=EDGE_COLORS.get(e.type, "#888"),
-                               width=round(1 + 3 * math.log1p(e.weight) / math.log1p(heaviest), 2), spoke=spoke,
+                               width=round(stroke, 2), spoke=spoke, kind=kind, opacity=round(opacity, 3),
                                title=f"{names[e.source]} – {names[e.target]}: {what}{count}"))
+    edges.sort(key=lambda e: ({"ring": 0, "tree": 1, "spoke": 2}[e.kind], e.opacity))  # strongest drawn last
     pad = 12.0
     left, top = min(xs) - pad, min(ys) - pad
     w, h = max(xs) - min(xs) + 2 * pad, max(ys) - min(ys) + 2 * pad

@@ -420,3 +420,35 @@ def test_rank_history_keeps_the_as_of_date(store: GraphStore) -> None:
     got = _rows(store.table(Table.RANK_HISTORY, ["a"]), "run")
     assert [(r["run"], r["rank"], r["as_of"]) for r in got] == [("r1", 40, date(2026, 1, 31)), ("r2", 42, None)]
     assert got[0]["scored_at"] == at
+
+
+def test_answers_say_what_they_rest_on(store: GraphStore, tmp_path: Path) -> None:
+    """Standing, the head-to-head, history as-of dates and a run that changes nothing: the same on
+    every store (they are computed once, above the store, from its reads)."""
+    from queries.scoring import ScoringConfig, score
+
+    _load(store, tmp_path)
+    config = ScoringConfig(as_of=date(2026, 1, 3), interval_draws=20)
+    first = score(store, config)
+    assert first.changed is True
+    again = score(store, config)
+    assert again.changed is False
+    with MatchGraph(_settings(tmp_path), store).query() as q:
+        cmp = q.compare("dalle-3", "flux-1-pro")
+        pair = cmp.head_to_head
+        assert pair is not None
+        assert (pair.shown_together, pair.a_over_b, pair.b_over_a) == (2, 0, 2)
+        assert pair.probability is not None
+        assert pair.probability < 0.5
+        assert "synthetic" not in pair.sentence  # the fixture's log file is not named so
+        assert cmp.a.logs == "real"
+        history = q.history("flux-1-pro").items
+        assert [(p.rank, p.as_of) for p in history] == [(cmp.b.rank, "2026-01-03")]
+        flux = q.show("flux-1-pro")
+        assert flux.standing is not None
+        assert flux.standing.counted == ["adoption", "quality", "ecosystem", "match_graph", "freshness"]
+        assert flux.provider_name == "Black Forest Labs"
+        top = q.top(limit=10).items
+        assert [t.id for t in top][:1] == [max(top, key=lambda t: (t.rank or 0, t.standing.composite or 0)).id]
+        assert all(t.standing is not None and t.standing.ranked for t in top)
+        assert q.movers(5).risers == []  # the second run changed nothing

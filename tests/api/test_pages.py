@@ -217,3 +217,32 @@ def test_split_pair_tries_every_vs(tmp_path: Path) -> None:
         split_pair(engine, "a-vs-zzz")
     with pytest.raises(InvalidInput):
         split_pair(engine, "just-one")
+
+
+def test_home_shows_risers_and_fallers_since_the_last_run(home_copy: Path, tmp_path: Path) -> None:
+    import json as jsonlib
+    from datetime import date
+
+    from api.app import create_app
+    from api.application import MatchGraph
+    from tests.fixtures import api_settings
+
+    # a day on which people keep choosing one thinly compared model over popular ones
+    rows = [{"search_id": f"boost-{i}", "ts": "2026-02-01T10:00:00Z", "query": "image model",
+             "results": ["gpt-image-1", "flux-1-pro", "dall-e-3", "imagen-3"], "clicks": ["imagen-3"]}
+            for i in range(300)]
+    extra = tmp_path / "boost.jsonl"
+    extra.write_text("".join(jsonlib.dumps(r) + "\n" for r in rows))
+    with MatchGraph(api_settings(home_copy)) as mg:
+        mg.ingest_logs([extra])
+        report = mg.score(date(2026, 2, 1))
+    assert report.changed
+    with TestClient(create_app(api_settings(home_copy))) as c:
+        history = c.get("/v1/artifacts/imagen-3/history").json()["items"]
+        assert [p["as_of"] for p in history] == ["2026-02-01", "2026-02-01"]
+        change = history[1]["rank"] - history[0]["rank"]
+        assert change > 0
+        assert c.get("/v1/artifacts/imagen-3").json()["standing"]["rank_change"] == change
+        text = _text(c.get("/").text)
+        assert "Since the last run" in text
+        assert f"Imagen 3 +{change} to {history[1]['rank']} /100" in text

@@ -122,3 +122,22 @@ def test_explain_adds_up_to_the_rank(engine: QueryEngine) -> None:
     assert why.parts["quality"].weight == 25
     assert why.evidence["times_matched"] == 2
     assert len(engine.history("flux-1-pro").items) == 1
+
+
+def test_places_on_a_list_share_a_place_when_intervals_overlap() -> None:
+    from queries.models import ArtifactSummary, Standing, SubScores
+    from queries.subscores import NAMES
+    from queries.trust import listed
+
+    def item(i: str, rank: int, lo: float, hi: float) -> ArtifactSummary:
+        standing = Standing(ranked=True, evidence_share=1.0, counted=["quality"], composite=float(rank),
+                            interval=(lo, hi), place=None, place_range=None, of=None, rank_change=None)
+        return ArtifactSummary(id=i, name=i, type="model", pricing=None, rank=rank, scores=SubScores(**dict.fromkeys(NAMES)),
+                               times_matched=0, capabilities_count=0, standing=standing)
+
+    rows = listed([item("a", 80, 76, 84), item("b", 78, 74, 81), item("c", 70, 66, 75), item("d", 69, 67, 71),
+                   item("e", 50, 49, 51)], offset=10)
+    assert [(r.id, r.place, r.tied) for r in rows] == [
+        ("a", 11, True), ("b", 11, True),  # b reaches a's interval
+        ("c", 13, True), ("d", 13, True),  # c is clearly below a; d reaches c
+        ("e", 15, False)]

@@ -297,3 +297,45 @@ def test_scores_are_identical_across_runs_and_written_back(embedded: EmbeddedSto
     again = score(embedded, config)  # nothing new: no rank changes, no history row
     assert again.changed is False
     assert embedded.table(Table.RANK_HISTORY).height == 1
+
+
+def test_price_quality_frontier_within_type(embedded: EmbeddedStore) -> None:
+    rows = [{"id": "cheap", "type": "model", "price_input": 1.0, "price_output": 1.0},
+            {"id": "mid", "type": "model", "price_input": 2.0, "price_output": 6.0},
+            {"id": "dear", "type": "model", "price_input": 10.0, "price_output": 30.0},
+            {"id": "free-weights", "type": "model", "pricing": "free"},
+            {"id": "other-type", "type": "api", "price_input": 0.1, "price_output": 0.1}]
+    scores = {"cheap": 40.0, "mid": 70.0, "dear": 60.0, "free-weights": 90.0, "other-type": 99.0}
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts(rows)).set(Table.BENCHMARKS, pl.DataFrame({
+        "artifact": list(scores), "benchmark": ["b"] * 5, "score": list(scores.values())})))
+    s = _scores(embedded)
+    price = {k: json.loads(str(v["evidence"]))["price"] for k, v in s.items()}
+    assert price["cheap"]["per_mtok"] == 1.0
+    assert price["mid"]["per_mtok"] == 3.0  # (3 * 2 + 6) / 4
+    assert price["cheap"]["frontier"] is True
+    assert price["mid"]["frontier"] is True
+    assert price["dear"] == {"per_mtok": 15.0, "frontier": False, "beaten_by": "mid", "beaten_by_price": 3.0,
+                             "beaten_by_quality": round(s["mid"]["quality"], 2), "priced_peers": 3}
+    assert price["free-weights"]["per_mtok"] is None  # "free" without a list price is no price
+    assert price["free-weights"]["frontier"] is None
+    assert price["other-type"]["frontier"] is None  # alone in its type: its benchmark places it nowhere
+
+
+def test_log_provenance_comes_from_the_file_names(embedded: EmbeddedStore) -> None:
+    from datetime import UTC, datetime
+
+    from queries.trust import log_sources
+
+    def ledger(*sources: str) -> pl.DataFrame:
+        return pl.DataFrame({"sha256": [f"h{i}{s}" for i, s in enumerate(sources)], "source": list(sources),
+                             "kind": ["logs"] * len(sources), "size": [1] * len(sources),
+                             "rows": [1] * len(sources), "ingested_at": [datetime(2026, 1, 1, tzinfo=UTC)] * len(sources)})
+
+    with embedded.reader() as r:
+        assert log_sources(r) == "none"
+    embedded.apply(GraphDelta().set(Table.LEDGER, ledger("/x/searches.synthetic.jsonl.gz")))
+    with embedded.reader() as r:
+        assert log_sources(r) == "synthetic"
+    embedded.apply(GraphDelta().set(Table.LEDGER, ledger("/x/2026-01-02.jsonl")))
+    with embedded.reader() as r:
+        assert log_sources(r) == "mixed"

@@ -132,8 +132,9 @@ def test_places_on_a_list_share_a_place_when_intervals_overlap() -> None:
     def item(i: str, rank: int, lo: float, hi: float) -> ArtifactSummary:
         standing = Standing(ranked=True, evidence_share=1.0, counted=["quality"], composite=float(rank),
                             interval=(lo, hi), place=None, place_range=None, of=None, rank_change=None)
-        return ArtifactSummary(id=i, name=i, type="model", pricing=None, rank=rank, scores=SubScores(**dict.fromkeys(NAMES)),
-                               times_matched=0, capabilities_count=0, standing=standing)
+        return ArtifactSummary(id=i, name=i, type="model", pricing=None, rank=rank,
+                               scores=SubScores(**dict.fromkeys(NAMES)), times_matched=0, capabilities_count=0,
+                               standing=standing)
 
     rows = listed([item("a", 80, 76, 84), item("b", 78, 74, 81), item("c", 70, 66, 75), item("d", 69, 67, 71),
                    item("e", 50, 49, 51)], offset=10)

@@ -327,9 +327,10 @@ def test_log_provenance_comes_from_the_file_names(embedded: EmbeddedStore) -> No
     from queries.trust import log_sources
 
     def ledger(*sources: str) -> pl.DataFrame:
+        n = len(sources)
         return pl.DataFrame({"sha256": [f"h{i}{s}" for i, s in enumerate(sources)], "source": list(sources),
-                             "kind": ["logs"] * len(sources), "size": [1] * len(sources),
-                             "rows": [1] * len(sources), "ingested_at": [datetime(2026, 1, 1, tzinfo=UTC)] * len(sources)})
+                             "kind": ["logs"] * n, "size": [1] * n, "rows": [1] * n,
+                             "ingested_at": [datetime(2026, 1, 1, tzinfo=UTC)] * n})
 
     with embedded.reader() as r:
         assert log_sources(r) == "none"

@@ -195,30 +195,67 @@ def score_cmd(
 
 
 def _summary_table(rows: Sequence[ArtifactSummary], title: str, extra: tuple[str, str] | None = None) -> None:
-    """A table whose id column is never cut: the other columns fold first."""
+    """A table whose id column is never cut: on a narrow terminal the other columns fold first, and
+    the least needed ones (the sub-scores after quality, then type) are left out rather than
+    squeezed into unreadable slivers."""
     from rich.table import Table as RichTable
 
     from queries.subscores import REGISTRY
 
     widest = max((len(r.id) for r in rows), default=2)
+    placed = any(getattr(r, "place", None) is not None for r in rows)
+
+    def place(r: ArtifactSummary) -> str:
+        at = getattr(r, "place", None)
+        return "" if at is None else ("=" if getattr(r, "tied", False) else "") + str(at)
+
+    def rank(r: ArtifactSummary) -> str:
+        return str(r.rank) if r.rank is not None else ("-" if r.standing is None else "n/r")
+
+    def score(name: str) -> Callable[[ArtifactSummary], str]:
+        def cell(r: ArtifactSummary) -> str:
+            value = getattr(r.scores, name)
+            return f"{value:.0f}" if value is not None else "-"
+        return cell
+
+    # (header, width it needs, cell): in the order they are given up when the terminal is narrow
+    optional: list[tuple[str, int, Callable[[ArtifactSummary], str]]] = [
+        ("quality", 7, score("quality")), ("name", 16, lambda r: r.name),
+        ("matched", 7, lambda r: str(r.times_matched)), ("adoption", 8, score("adoption")),
+        ("type", 9, lambda r: r.type_label or r.type or ""),
+        *[(s.label.lower(), len(s.label) + 1, score(s.name)) for s in REGISTRY
+          if s.name not in ("quality", "adoption")],
+    ]
+    width = _out().width
+    used = widest + 4 + 8 + (6 if placed else 0) + (24 if extra else 0)
+    chosen = []
+    for header, need, cell in optional:
+        if used + need + 3 <= width:
+            chosen.append((header, cell))
+            used += need + 3
     table = RichTable(title=title)
-    table.add_column("id", no_wrap=True, min_width=widest, overflow="fold")
-    table.add_column("name", overflow="fold", ratio=2)
-    table.add_column("type", overflow="fold")
-    table.add_column("rank", justify="right")
-    for sub in REGISTRY:
-        table.add_column(sub.label.lower(), justify="right", overflow="fold")
-    table.add_column("matched", justify="right")
+    if placed:
+        table.add_column("#", no_wrap=True, justify="right")
+    table.add_column("id", no_wrap=True, min_width=widest)
+    table.add_column("rank", justify="right", no_wrap=True)
+    order = [h for h, _, _ in optional]
+    chosen.sort(key=lambda c: ["name", "type", "adoption", "quality"].index(c[0]) if c[0] in
+                ("name", "type", "adoption", "quality") else 4 + order.index(c[0]))
+    for header, _ in chosen:
+        table.add_column(header, overflow="fold", ratio=2 if header == "name" else None,
+                         justify="left" if header in ("name", "type") else "right")
     if extra:
-        table.add_column(extra[0], overflow="fold", ratio=2)
+        table.add_column(extra[0], overflow="fold", ratio=3, min_width=20)
     for r in rows:
-        values = [getattr(r.scores, s.name) for s in REGISTRY]
-        cells = [r.id, r.name, r.type or "", str(r.rank) if r.rank is not None else "-",
-                 *[f"{v:.0f}" if v is not None else "-" for v in values], str(r.times_matched)]
+        cells = ([place(r)] if placed else []) + [r.id, rank(r)] + [cell(r) for _, cell in chosen]
         if extra:
             cells.append(str(getattr(r, extra[1])))
         table.add_row(*cells)
     _out().print(table)
+    if any(r.rank is None and r.standing is not None for r in rows):
+        _out().print("n/r: not ranked, too little of the rank rests on evidence", highlight=False)
+    if any(getattr(r, "tied", False) for r in rows):
+        _out().print("=: tied, the 95% intervals of their scores overlap", highlight=False)
 
 
 class PageFormat(StrEnum):
@@ -254,11 +291,26 @@ def show_cmd(
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return
     out = _out()
+    from queries.page import quality_text, rank_text
     from queries.subscores import REGISTRY
 
-    out.print(f"{detail.name} ({detail.id}) - {detail.type}, {detail.pricing}", highlight=False, markup=False)
-    parts = " | ".join(f"{s.label.lower()} {getattr(detail.scores, s.name)}" for s in REGISTRY)
-    out.print(f"rank {detail.rank}/100 | {parts}", highlight=False, markup=False)
+    by = f" by {detail.provider_name or detail.provider}" if detail.provider_name or detail.provider else ""
+    out.print(f"{detail.name} ({detail.id}) - {detail.type_label}{by}, {detail.pricing}", highlight=False,
+              markup=False)
+    if detail.url:
+        out.print(detail.url, highlight=False, markup=False)
+
+    def value(name: str) -> str:
+        v = getattr(detail.scores, name)
+        return "-" if v is None else f"{v:.0f}"
+
+    parts = " | ".join(f"{s.label.lower()} {value(s.name)}" for s in REGISTRY)
+    out.print(f"rank {rank_text(detail)} | {parts}", highlight=False, markup=False)
+    if detail.standing is not None:
+        out.print(f"{detail.standing.evidence_share:.0%} of the rank's weight rests on evidence; quality "
+                  f"{quality_text(detail)}", highlight=False, markup=False)
+    if detail.price is not None:
+        out.print(f"price: {detail.price.starting}. {detail.price.note}", highlight=False, markup=False)
     out.print(f"times matched {detail.times_matched}, clicks {detail.clicks}, "
               f"{detail.capabilities_count} capabilities, quality comparisons {detail.quality.comparisons}"
               + (" (low confidence)" if detail.quality.low_confidence else ""), highlight=False)
@@ -273,16 +325,19 @@ def show_cmd(
 
         from rich.table import Table as RichTable
 
-        table = RichTable(title=f"Rank {why.rank}: how it is made")
+        table = RichTable(title=f"Rank {why.rank}: how it is made" if why.rank is not None
+                          else "Not ranked: what there is")
         for col in ("sub-score", "value", "used", "weight", "contribution"):
             table.add_column(col)
         for key, part in why.parts.items():
-            table.add_row(key, f"{part.value:.2f}", f"{part.used:.2f}", f"{part.weight:g}", f"{part.contribution:.2f}")
+            shown = f"{part.value:.2f}" if part.value is not None else "-"
+            table.add_row(key, shown, shown, f"{part.weight:g}", f"{part.contribution:.2f}" if part.evidence else "-")
         out.print(table)
         out.print(json.dumps(why.evidence, indent=1), highlight=False, markup=False)
     if past is not None:
         for point in past.items:
-            out.print(f"{point.scored_at}  run {point.run}  rank {point.rank}", highlight=False)
+            out.print(f"as of {point.as_of or point.scored_at[:10]}  rank {point.rank}  (run {point.run})",
+                      highlight=False)
 
 
 @app.command("compare", rich_help_panel=READ)
@@ -333,13 +388,18 @@ def top_cmd(
     limit: LimitOpt = 10, offset: OffsetOpt = 0, home: HomeOpt = None, as_json: JsonOpt = False,
 ) -> None:
     """The highest-ranked artifacts, overall or of one type."""
+    from graph.tables import Table
+
     with _app(home, reading=True) as mg:
         page = mg.read(lambda q: q.top(type_, limit=limit, offset=offset))
+        scored = mg.read(lambda q: q.reader.table(Table.SCORES, columns=["id"]).height) if not page.items else 0
     if as_json:
         _json(page)
         return
     if not page.items and offset == 0:
-        say("nothing is ranked yet: run `matchgraph score` after ingesting a catalog or logs")
+        say("nothing is ranked yet: run `matchgraph score` after ingesting a catalog or logs" if not scored else
+            f"none of the {scored} scored artifacts rests on enough evidence to be ranked: ingest search logs, or "
+            "catalogs with signals and benchmark results, then `matchgraph score`")
     _summary_table(page.items, f"Top {type_ or 'artifacts'}")
 
 
@@ -414,7 +474,8 @@ def nightly_cmd(
 def synth_cmd(
     artifacts: Annotated[int, typer.Option("--artifacts", min=10, max=1_000_000)],
     searches: Annotated[int, typer.Option("--searches", min=1, max=100_000_000)],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write catalog.jsonl and searches-*.jsonl.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write catalog.jsonl and "
+                                                        "searches-*.synthetic.jsonl.")],
     seed: Annotated[int, typer.Option("--seed")] = 1,
     per_file: Annotated[int, typer.Option("--per-file", min=1)] = 1_000_000,
 ) -> None:
@@ -427,7 +488,7 @@ def synth_cmd(
 
 @app.command("demo", rich_help_panel=OPERATE)
 def demo_cmd(
-    samples: Annotated[Path | None, typer.Option(help="Folder with catalog.jsonl and searches.jsonl.gz "
+    samples: Annotated[Path | None, typer.Option(help="Folder with catalog.jsonl and searches.synthetic.jsonl.gz "
                                                       "(default: the samples shipped in the package).")] = None,
     home: HomeOpt = None,
 ) -> None:

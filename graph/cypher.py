@@ -16,7 +16,8 @@ Graph model (what the Neo4j Browser shows)::
     (:Artifact)-[:PREFERRED_OVER {count, winner_pos: [..], loser_pos: [..], counts: [..]}]->(:Artifact)
     (:IntentPreference {intent, winner, loser, winner_pos, loser_pos, count})
     (:Artifact {times_matched, clicks, comparison_pairs, comparison_pairs_sq})   the totals table
-    (:DailyDemand {artifact, day, matched, clicks, sessions}), (:RankHistory {run, id, scored_at, rank}),
+    (:DailyDemand {artifact, day, matched, clicks, sessions}), (:RankHistory {run, id, scored_at, rank, as_of}),
+    (:Artifact {benchmark_names: [..], benchmark_scores: [..]})   the benchmarks table
     (:IngestedFile {sha256, source, kind, size, rows, ingested_at})
 
 Scores live as properties of ``Artifact`` so the Browser shows them next to the evidence; an
@@ -166,8 +167,16 @@ DELETE d
 APPEND_RANK_HISTORY: Final = """
 UNWIND $rows AS row
 MERGE (h:RankHistory {run: row.run, id: row.id})
-ON CREATE SET h.scored_at = row.scored_at, h.rank = row.rank
+ON CREATE SET h.scored_at = row.scored_at, h.rank = row.rank, h.as_of = row.as_of
 """
+
+SET_BENCHMARKS: Final = """
+UNWIND $rows AS row
+MATCH (a:Artifact {id: row.artifact})
+SET a.benchmark_names = row.names, a.benchmark_scores = row.scores
+"""
+"""An artifact's benchmark results, as two lists in step (a property cannot hold a map): a catalog
+that gives them replaces the artifact's whole list, as it replaces its capabilities."""
 
 APPEND_LEDGER: Final = """
 UNWIND $rows AS row
@@ -549,6 +558,12 @@ UNWIND $ids AS id
 MATCH (a:Artifact {id: id}) WHERE a.times_matched IS NOT NULL
 RETURN collect([a.id, a.times_matched, a.clicks, a.comparison_pairs, a.comparison_pairs_sq])
 """
+READ_BENCHMARKS_BY_ID: Final = """
+UNWIND $ids AS id
+MATCH (a:Artifact {id: id}) WHERE a.benchmark_names IS NOT NULL
+UNWIND range(0, size(a.benchmark_names) - 1) AS i
+RETURN collect([a.id, a.benchmark_names[i], a.benchmark_scores[i]])
+"""
 READ_DAILY_BY_ID: Final = """
 UNWIND $ids AS id
 MATCH (d:DailyDemand {artifact: id})
@@ -557,7 +572,7 @@ RETURN collect([d.artifact, toString(d.day), d.matched, d.clicks, d.sessions])
 READ_RANK_HISTORY_BY_ID: Final = f"""
 UNWIND $ids AS id
 MATCH (h:RankHistory {{id: id}})
-RETURN collect([h.run, {_EPOCH_US.format('h.scored_at')}, h.id, h.rank])
+RETURN collect([h.run, {_EPOCH_US.format('h.scored_at')}, h.id, h.rank, toString(h.as_of)])
 """
 READ_RUNS: Final = f"""
 MATCH (r:Run)
@@ -615,6 +630,7 @@ TABLE_READS: Final[dict[Table, TableRead]] = {
     Table.TOTALS: TableRead(READ_TOTALS_BY_ID, anchors=ARTIFACT_ID_PAGE,
                                      page=READ_TOTALS_BY_ID),
     Table.DAILY: TableRead(READ_DAILY_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_DAILY_BY_ID),
+    Table.BENCHMARKS: TableRead(READ_BENCHMARKS_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_BENCHMARKS_BY_ID),
     Table.SCORES: TableRead(READ_SCORES_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_SCORES_BY_ID),
     Table.RANK_HISTORY: TableRead(READ_RANK_HISTORY_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_RANK_HISTORY_BY_ID),
     Table.LEDGER: TableRead(None, whole=READ_LEDGER),

@@ -218,7 +218,7 @@ class Snapshot:
                 frame = _empty_coded(table)
                 path = self.folder / f"{table.value}.parquet" if self.folder else None
                 if path is not None and path.exists():
-                    frame = pl.read_parquet(path)
+                    frame = _with_new_columns(frame, pl.read_parquet(path))
                 self._coded[table] = frame
             return frame
 
@@ -261,6 +261,12 @@ class Snapshot:
 
     def tables(self, tables: Sequence[Table], ids: Sequence[str]) -> dict[Table, pl.DataFrame]:
         return {table: self.table(table, ids) for table in tables}
+
+
+def _with_new_columns(empty: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
+    """A stored table with the columns a later schema added (as nulls), so older snapshots read."""
+    missing = [pl.lit(None, dtype).alias(name) for name, dtype in empty.schema.items() if name not in stored.columns]
+    return stored.with_columns(missing) if missing else stored
 
 
 def _empty_coded(table: Table) -> pl.DataFrame:
@@ -508,6 +514,9 @@ def _merged(table: Table, old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
         return pl.concat([kept, new.unique(keys, keep="last")]).sort(["artifact", "position"])
     if table is Table.SCORES:
         return new.unique(keys, keep="last").sort("id")
+    if table is Table.BENCHMARKS:
+        kept = old.join(new.select("artifact").unique(), on="artifact", how="anti")
+        return pl.concat([kept, new.unique(keys, keep="last")]).sort(keys)
     if table in (Table.RANK_HISTORY, Table.LEDGER, Table.RUNS):
         return pl.concat([old, new]).unique(keys, keep="first", maintain_order=True)
     # node and link tables: upsert by key, the newest row wins

@@ -252,6 +252,12 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
             keys = list(KEYS[table])
             rows = t[table].unique(keys, keep="first", maintain_order=True).sort(keys)
             steps.append(Statement(query, frame=rows, prepare=prepare))
+    if Table.BENCHMARKS in t:
+        benchmarks = (t[Table.BENCHMARKS].drop_nulls(["artifact", "benchmark"])
+                      .unique(KEYS[Table.BENCHMARKS], keep="last").sort(list(KEYS[Table.BENCHMARKS]))
+                      .group_by("artifact", maintain_order=True)
+                      .agg(pl.col("benchmark").alias("names"), pl.col("score").alias("scores")))
+        steps.append(Statement(cypher.SET_BENCHMARKS, frame=benchmarks))
     if Table.SCORES in t:
         scores = t[Table.SCORES].filter(pl.col("id").is_not_null()).unique("id", keep="last").sort("id")
         extras = extra_columns(Table.SCORES, scores.columns)

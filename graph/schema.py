@@ -74,6 +74,26 @@ class ArtifactType(StrEnum):
     WORKFLOW = "workflow"
 
 
+TYPE_LABELS: dict[str, str] = {
+    "agent": "Agent", "api": "API", "app": "App", "benchmark": "Benchmark", "cli": "CLI Tool", "dataset": "Dataset",
+    "extension": "Extension", "finetune": "Fine-tune", "framework": "Framework", "mcp": "MCP Server",
+    "model": "Model", "platform": "Platform", "product": "Product", "prompt": "Prompt", "repo": "Repository",
+    "skill": "Skill", "template": "Template", "webapp": "Web App", "workflow": "Workflow",
+}
+"""Each type as people write it on a page (``mcp`` is an "MCP Server", ``webapp`` a "Web App")."""
+TYPE_PLURALS: dict[str, str] = {"repo": "repositories", "cli": "CLI tools", "mcp": "MCP servers",
+                                "webapp": "web apps", "api": "APIs", "finetune": "fine-tunes"}
+"""Plurals that are not the label, lower-cased, plus an s."""
+
+
+def type_label(value: str | None) -> str:
+    return TYPE_LABELS.get(value or "", (value or "unknown type").replace("_", " ").capitalize())
+
+
+def type_plural(value: str | None) -> str:
+    return TYPE_PLURALS.get(value or "", type_label(value).lower() + "s")
+
+
 class Pricing(StrEnum):
     FREE = "free"
     FREEMIUM = "freemium"
@@ -203,6 +223,18 @@ def slugify(text: str) -> str:
     return slug[:DEFAULT_LIMITS.max_id_chars]
 
 
+_SYNTHETIC = re.compile(r"(?:^|[._-])synthetic(?:[._-]|$)", re.IGNORECASE)
+
+
+def is_synthetic_source(source: str) -> bool:
+    """Whether a log file's name says no person made its searches: ``synthetic`` as a word of the
+    file name (``searches.synthetic.jsonl.gz``, ``synthetic-logs.csv``), which ``matchgraph synth``
+    and the shipped samples use. The ingest ledger keeps every file's name, so what the ranks rest
+    on can be told later: pages then speak of synthetic logs, never of search data."""
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    return bool(_SYNTHETIC.search(name))
+
+
 # --------------------------------------------------------------------------------------------
 # Intents
 # --------------------------------------------------------------------------------------------
@@ -283,6 +315,13 @@ def _signal(value: float, info: ValidationInfo) -> float:
     return value
 
 
+def _score(value: float, info: ValidationInfo) -> float:
+    limit = limits_of(info).max_signal_value
+    if abs(value) > limit:
+        raise ValueError(f"beyond the largest accepted number, {limit:g} (MATCHGRAPH_MAX_SIGNAL_VALUE)")
+    return value
+
+
 def _price(value: float, info: ValidationInfo) -> float:
     limit = limits_of(info).max_price_per_mtok
     if value > limit:
@@ -298,11 +337,20 @@ def _released(value: date, info: ValidationInfo) -> date:
     return value
 
 
+def _entries(value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+    limit = limits_of(info).max_list_items
+    if len(value) > limit:
+        raise ValueError(f"more than {limit} entries (MATCHGRAPH_MAX_LIST_ITEMS)")
+    return value
+
+
 Text = Annotated[str, AfterValidator(_text)]
 Name = Annotated[str, Field(min_length=1), AfterValidator(_name)]
 ShortText = Annotated[str, AfterValidator(_name)]
 Count = Annotated[float, Field(ge=0, allow_inf_nan=False), AfterValidator(_signal)]
 Price = Annotated[float, Field(ge=0, allow_inf_nan=False), AfterValidator(_price)]
+Score = Annotated[float, Field(allow_inf_nan=False), AfterValidator(_score)]
+"""A benchmark result: any finite number (a benchmark may score below zero), at most as large as a signal."""
 
 
 class _Record(BaseModel):
@@ -349,6 +397,8 @@ class Artifact(_Record):
     derived_from: Annotated[list[ArtifactId], AfterValidator(_items)] = Field(default_factory=list)
     integrates_with: Annotated[list[ArtifactId], AfterValidator(_items)] = Field(default_factory=list)
     capabilities: Annotated[list[Capability], AfterValidator(_items)] = Field(default_factory=list)
+    benchmarks: Annotated[dict[ShortText, Score], AfterValidator(_entries)] = Field(
+        default_factory=dict, description="Benchmark results by benchmark name, on the benchmark's own scale")
 
     @field_validator("signals", mode="before")
     @classmethod

@@ -35,6 +35,7 @@ class Table(StrEnum):
     INTENT_PREFERENCES = "intent_preferences"
     TOTALS = "totals"
     DAILY = "daily"
+    BENCHMARKS = "benchmarks"
     SCORES = "scores"
     RANK_HISTORY = "rank_history"
     LEDGER = "ledger"
@@ -94,6 +95,7 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
     },
     Table.TOTALS: {"artifact": Str(), "matched": I64(), "clicks": I64(), "pairs": I64(), "pairs_sq": I64()},
     Table.DAILY: {"artifact": Str(), "day": pl.Date(), "matched": I64(), "clicks": I64(), "sessions": I64()},
+    Table.BENCHMARKS: {"artifact": Str(), "benchmark": Str(), "score": F64()},
     Table.SCORES: {
         "id": Str(),
         "rank": I64(),
@@ -104,7 +106,8 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
         "low_confidence": pl.Boolean(),
         "evidence": Str(),
     },
-    Table.RANK_HISTORY: {"run": Str(), "scored_at": pl.Datetime("us", "UTC"), "id": Str(), "rank": I64()},
+    Table.RANK_HISTORY: {"run": Str(), "scored_at": pl.Datetime("us", "UTC"), "id": Str(), "rank": I64(),
+                         "as_of": pl.Date()},
     Table.LEDGER: {
         "sha256": Str(),
         "source": Str(),
@@ -151,6 +154,7 @@ KEYS: dict[Table, tuple[str, ...]] = {
     Table.INTENT_PREFERENCES: ("intent", "winner", "loser", "winner_pos", "loser_pos"),
     Table.TOTALS: ("artifact",),
     Table.DAILY: ("artifact", "day"),
+    Table.BENCHMARKS: ("artifact", "benchmark"),
     Table.SCORES: ("id",),
     Table.RANK_HISTORY: ("run", "id"),
     Table.LEDGER: ("sha256",),
@@ -183,6 +187,7 @@ ARTIFACT_ENDPOINTS: dict[Table, tuple[str, ...]] = {
     Table.INTENT_PREFERENCES: ("winner", "loser"),
     Table.TOTALS: ("artifact",),
     Table.DAILY: ("artifact",),
+    Table.BENCHMARKS: ("artifact",),
 }
 """For each table, the columns holding artifact ids: ``GraphStore.table(..., ids=)`` filters on them."""
 
@@ -320,7 +325,8 @@ class GraphDelta:
     a stub row (``catalogued`` false) is only inserted where the id is new; ``has_capability`` replaces
     the whole capability list of each artifact it names; node tables upsert; link tables add missing
     links; additive tables add their measures; ``scores`` replaces the previous scores;
-    ``rank_history``, ``ledger`` and ``runs`` append.
+    ``rank_history``, ``ledger`` and ``runs`` append. ``benchmarks`` replaces the whole list of
+    benchmark results of each artifact it names, as ``has_capability`` does.
 
     ``removals`` take rows out, after the tables are applied: ledger entries by ``sha256``, and stub
     artifacts (never catalogued ones) by ``id`` (what taking back a file needs, and nothing more).

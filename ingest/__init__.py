@@ -33,4 +33,4 @@ def sample_files() -> SampleFiles:
     folder = resources.files(__name__) / "samples"
     if not isinstance(folder, Path):
         raise RuntimeError(f"the sample files are not on the file system ({folder}); install matchgraph unzipped")
-    return SampleFiles(folder / "catalog.jsonl", folder / "searches.jsonl.gz", folder / "README.md")
+    return SampleFiles(folder / "catalog.jsonl", folder / "searches.synthetic.jsonl.gz", folder / "README.md")

@@ -26,7 +26,9 @@ The rules each adapter applies where the source leaves room for a choice:
   than once (one row per evaluation: precision, revision, with or without the chat template): the
   first row is kept, but a model counts as shipping a chat template, or as a merge, when any of
   its rows says so: the chat-template flag records how one evaluation was run (an evaluation with
-  the template shows the repo has one), and the category is what each submitter declared.
+  the template shows the repo has one), and the category is what each submitter declared. The six
+  evaluations (IFEval, BBH, MATH Lvl 5, GPQA, MuSR, MMLU-PRO) become ``benchmarks``, on the
+  leaderboard's normalised 0-100 scale, when the file has those columns.
 * ``best-of-ml`` (best-of-ml-python projects CSV): ``framework`` for the ``ml-frameworks``
   category, else ``repo``; ``pricing`` is ``free`` (open source); ``url`` is ``github_url``, where
   the project lives now (``github_id`` is the name best-of-ml first listed it under, stale for
@@ -295,6 +297,11 @@ _LEADERBOARD_COLUMNS = (
 )
 
 
+_BENCHMARKS = {"ifeval": "IFEval", "bbh": "BBH", "math": "MATH Lvl 5", "gpqa": "GPQA", "musr": "MuSR",
+               "mmlu_pro": "MMLU-PRO"}
+"""The leaderboard's six evaluations (column key -> the name it gives them); each becomes a
+benchmark result on the leaderboard's normalised 0-100 scale (0 at random guessing), which is
+what its average is made of."""
 _MERGE_CATEGORY = "basemergesandmoerges"  # the leaderboard's "base merges and moerges" model type
 
 
@@ -317,6 +324,10 @@ def _leaderboard_frame(frame: pl.DataFrame) -> pl.DataFrame:
         _flag("model_has_chat_template").any().over(same_model).alias("chat_template"),
         merged.any().over(same_model).alias("merged"),
         _flag("features_is_moe").alias("moe"),
+        pl.struct([_number(f"evaluations_{key}_normalized_score").alias(name) for key, name in _BENCHMARKS.items()
+                   if f"evaluations_{key}_normalized_score" in frame.columns]).alias("benchmarks")
+        if any(f"evaluations_{key}_normalized_score" in frame.columns for key in _BENCHMARKS)
+        else pl.lit(None, pl.Struct({})).alias("benchmarks"),
     )
 
 
@@ -363,6 +374,7 @@ def _leaderboard_record(row: dict[str, Any]) -> dict[str, Any]:
         "signals": {"likes": row["likes"]} if row["likes"] is not None else {},
         "derived_from": derived,
         "capabilities": caps,
+        "benchmarks": {k: v for k, v in (row["benchmarks"] or {}).items() if v is not None},
     }
 
 

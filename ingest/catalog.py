@@ -73,7 +73,7 @@ def _csv_record(row: dict[str, Any]) -> dict[str, Any]:
             signals[name] = float(value)
         elif key in ("derived_from", "integrates_with"):
             record[key] = [v for v in str(value).split(";") if v.strip()]
-        elif key == "capabilities":
+        elif key in ("capabilities", "benchmarks"):
             record[key] = json.loads(value)
         elif key in ("price_input", "price_output"):
             record[key] = float(value)
@@ -216,7 +216,10 @@ def _catalog_delta(artifacts: list[Artifact]) -> GraphDelta:
                 if other != art.id:
                     edges["src"].append(art.id)
                     edges["dst"].append(other)
+    bench = [(art.id, name, score) for art in artifacts for name, score in art.benchmarks.items()]
     delta = GraphDelta()
+    if bench:
+        delta.set(Table.BENCHMARKS, pl.DataFrame(bench, schema=SCHEMAS[Table.BENCHMARKS], orient="row"))
     known = set(columns["id"])
     stubs = sorted((set(derived["dst"]) | set(integrates["dst"])) - known)
     if artifacts or stubs:

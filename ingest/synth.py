@@ -674,7 +674,8 @@ def write_synth(
     days: int = 30,
     per_file: int = 1_000_000,
 ) -> list[Path]:
-    """Write ``catalog.jsonl`` and ``searches-NNNN.jsonl`` (``per_file`` searches each) to ``out_dir``."""
+    """Write ``catalog.jsonl`` and ``searches-NNNN.synthetic.jsonl`` (``per_file`` searches each) to
+    ``out_dir``; the file names say the searches are synthetic (see :func:`graph.schema.is_synthetic_source`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     catalog = synth_catalog(n_artifacts, seed)
@@ -693,7 +694,7 @@ def write_synth(
                 if written >= per_file:
                     if handle:
                         handle.close()
-                    path = out / f"searches-{len(paths) - 1:04d}.jsonl"
+                    path = out / f"searches-{len(paths) - 1:04d}.synthetic.jsonl"
                     paths.append(path)
                     handle = open(path, "wb")
                     written = 0

@@ -9,12 +9,13 @@ index read whole tables, and the search index is built once per version.
 from __future__ import annotations
 
 import difflib
+import json
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from graph.errors import InvalidInput, NotFound, NotScored
-from graph.schema import SIGNALS, ArtifactType
+from graph.schema import SIGNALS, ArtifactType, type_label
 from graph.tables import Table
 from queries import verdict as rules
 from queries import walk
@@ -28,6 +29,8 @@ from queries.models import (
     GraphEdge,
     GraphNode,
     HistoryPoint,
+    ListedArtifact,
+    Movers,
     Page,
     PathAnswer,
     PathStep,
@@ -38,7 +41,16 @@ from queries.models import (
     SubScores,
 )
 from queries.search import IndexCache, SearchIndex
-from queries.subscores import NAMES, explain
+from queries.subscores import NAMES, OPEN_SCORE_COLUMNS, explain
+from queries.trust import (
+    head_to_head,
+    listed,
+    movers,
+    price_view,
+    quality_view,
+    ranked_rows,
+    standing,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -47,7 +59,7 @@ if TYPE_CHECKING:
     from graph.store import Reader
 
 _SCORE_COLS = ["rank", *NAMES, "quality_rating", "quality_lo", "quality_hi", "comparisons", "low_confidence",
-               "evidence"]
+               "evidence", *OPEN_SCORE_COLUMNS]
 SEARCH_CANDIDATES = 1_000
 _ROW_TABLES = (Table.ARTIFACTS, Table.SCORES, Table.TOTALS, Table.HAS_CAPABILITY)
 """What an artifact's row is made of, read together (one round trip on Neo4j)."""
@@ -127,11 +139,13 @@ class QueryEngine:
 
     @staticmethod
     def _summary_fields(row: dict[str, Any]) -> dict[str, Any]:
+        place = standing(row)
         return {
             "id": row["id"], "name": row["name"], "type": row["type"], "pricing": row["pricing"],
-            "rank": row["rank"],
+            "rank": row["rank"] if place is not None and place.ranked else None,
             "scores": SubScores(**{k: (round(row[k], 2) if row[k] is not None else None) for k in NAMES}),
             "times_matched": row["times_matched"], "capabilities_count": row["capabilities_count"],
+            "type_label": type_label(row["type"]), "standing": place,
         }
 
     def summaries(self, ids: Sequence[str]) -> dict[str, ArtifactSummary]:
@@ -154,6 +168,10 @@ class QueryEngine:
         interval = (
             (round(row["quality_lo"], 4), round(row["quality_hi"], 4)) if row["quality_lo"] is not None else None
         )
+        evidence = json.loads(row["evidence"]) if row["evidence"] else {}
+        provider = (self.reader.table(Table.PROVIDERS, [row["provider"]], by="id") if row["provider"]
+                    else pl.DataFrame())
+        price = price_view(row, evidence, self._names)
         return ArtifactDetail(
             **self._summary_fields(row),
             provider=row["provider"], url=row["url"], description=row["description"], license=row["license"],
@@ -164,7 +182,11 @@ class QueryEngine:
                 rating=round(row["quality_rating"], 4) if row["quality_rating"] is not None else None,
                 interval=interval, comparisons=row["comparisons"] or 0,
                 low_confidence=bool(row["low_confidence"]) if row["low_confidence"] is not None else True,
+                **quality_view(row, evidence),
             ),
+            provider_name=provider.get_column("name")[0] if provider.height else None,
+            price=price, logs=evidence.get("sources", {}).get("logs") if evidence else None,
+            as_of=evidence.get("as_of"),
             capabilities=[
                 CapabilityView(id=c["capability"], name=c["name"] or c["capability"], description=c["description"],
                                unique=c["unique"], vs_alternatives=c["vs_alternatives"], tags=c["tags"] or [])
@@ -178,11 +200,20 @@ class QueryEngine:
             ),
         )
 
+    def _names(self, ids: Sequence[str]) -> dict[str, str]:
+        found = self.reader.table(Table.ARTIFACTS, list(ids), columns=["id", "name"])
+        return {i: n or i for i, n in found.iter_rows()}
+
     def explain(self, artifact_id: str) -> Explanation:
         row = self._row(artifact_id)
         if row["rank"] is None:
             raise NotScored(f"{row['id']} has not been scored yet", hint="run `matchgraph score`")
-        return Explanation(id=row["id"], **explain(row))
+        place = standing(row)
+        ranked = place is not None and place.ranked
+        made = explain(row)
+        made["rank"] = made["rank"] if ranked else None
+        return Explanation(id=row["id"], **made, ranked=ranked,
+                           evidence_share=place.evidence_share if place is not None else None)
 
     def history(self, artifact_id: str, limit: int | None = None, offset: int = 0) -> Page[HistoryPoint]:
         """The artifact's rank at every scoring run, oldest first (a page of ``MATCHGRAPH_MAX_LIMIT``
@@ -191,27 +222,40 @@ class QueryEngine:
         self.check_page(limit, offset)
         key = self._row(artifact_id)["id"]
         hist = self.reader.table(Table.RANK_HISTORY, [key]).sort("scored_at", "run").slice(offset, limit + 1)
-        points = [HistoryPoint(run=r["run"], scored_at=r["scored_at"].isoformat(), rank=r["rank"])
+        points = [HistoryPoint(run=r["run"], scored_at=r["scored_at"].isoformat(), rank=r["rank"],
+                               as_of=r["as_of"].isoformat() if r.get("as_of") is not None else None)
                   for r in hist.iter_rows(named=True)]
         return Page[HistoryPoint].of(points, offset, limit)
 
     # -- top and search ----------------------------------------------------------------------------
-    def top(self, type_: str | None = None, limit: int = 10, offset: int = 0) -> Page[ArtifactSummary]:
-        """The best-ranked catalogued artifacts (stubs known only from logs are left out)."""
+    def top(self, type_: str | None = None, limit: int = 10, offset: int = 0) -> Page[ListedArtifact]:
+        """The best-ranked catalogued artifacts (stubs known only from logs, and artifacts resting on
+        too little evidence to rank, are left out). Neighbours whose composite intervals overlap
+        share a place (see :func:`queries.trust.listed`)."""
         self.check_page(limit, offset)
         if type_ is not None and type_ not in {t.value for t in ArtifactType}:
             raise InvalidInput(f"unknown type {type_!r}; one of: {', '.join(t.value for t in ArtifactType)}")
         arts = self.reader.table(Table.ARTIFACTS, columns=["id", "type", "catalogued"]).filter(pl.col("catalogued"))
         if type_:
             arts = arts.filter(pl.col("type") == type_)
-        ranked = (
-            arts.join(self.reader.table(Table.SCORES, columns=["id", "rank", "adoption"]), on="id")
-            .sort(["rank", "adoption", "id"], descending=[True, True, False], nulls_last=True)
-            .slice(offset, limit + 1)
-        )
-        ids = ranked.get_column("id").to_list()
+        scores = ranked_rows(self.reader.table(Table.SCORES, columns=["id", "rank", "composite", "adoption",
+                                                                       "evidence_share"]))
+        ordered = (arts.join(scores, on="id")
+                   .sort(["rank", "composite", "adoption", "id"], descending=[True, True, True, False],
+                         nulls_last=True))
+        window = ordered.slice(max(offset - 1, 0), limit + 1 + min(offset, 1))
+        ids = window.get_column("id").to_list()
         found = self.summaries(ids)
-        return Page[ArtifactSummary].of([found[i] for i in ids], offset, limit)
+        items = listed([found[i] for i in ids], offset - min(offset, 1))[min(offset, 1):]
+        return Page[ListedArtifact].of(items, offset, limit)
+
+    def movers(self, limit: int = 5) -> Movers:
+        """The biggest risers and fallers since the scoring run before (catalogued, ranked artifacts)."""
+        self.check_page(limit)
+        scores = ranked_rows(self.reader.table(Table.SCORES, columns=["id", "rank", "evidence_share", "rank_delta"]))
+        catalogued = self.reader.table(Table.ARTIFACTS, columns=["id", "catalogued"]).filter(pl.col("catalogued"))
+        changed = scores.join(catalogued.select("id"), on="id").filter(pl.col("rank_delta").fill_null(0) != 0)
+        return movers(changed, limit, self.summaries)
 
     def search(self, text: str, limit: int = 10, offset: int = 0) -> Page[SearchHit]:
         """Text relevance first, then rank, then id."""
@@ -269,15 +313,16 @@ class QueryEngine:
         best = (
             partners.join(totals, on="id", how="left").join(ranks, on="id", how="left")
             .with_columns((pl.col("count") / pl.min_horizontal(pl.col("times_matched").fill_null(0).clip(lower_bound=1),
-                                                               pl.lit(mine))).alias("strength"))
+                                                               pl.lit(mine))).clip(upper_bound=1.0).alias("strength"))
             .sort(["strength", "count", "rank", "id"], descending=[True, True, True, False], nulls_last=True)
             .head(want)
         )
         rows = {r["id"]: r for r in self._rows(best.get_column("id").to_list()).iter_rows(named=True)}
         out = [
-            Alternative(**self._summary_fields(rows[i]), co_matched=count,
-                        reason=f"matched together in {count} searches")
-            for i, count in best.select("id", "count").iter_rows() if i in rows
+            Alternative(**self._summary_fields(rows[i]), co_matched=count, with_id=key, overlap=round(strength, 4),
+                        reason=f"shown alongside {row['name'] or key} in {count} "
+                               f"search{'es' if count != 1 else ''} ({strength:.0%} overlap)")
+            for i, count, strength in best.select("id", "count", "strength").iter_rows() if i in rows
         ]
         if len(out) < want:
             out.extend(self._capability_peers(key, row["type"], want - len(out), skip | {a.id for a in out}))
@@ -297,7 +342,8 @@ class QueryEngine:
             rows = rows.filter(pl.col("type") == type_)
         rows = rows.sort(["shared", "rank", "id"], descending=[True, True, False], nulls_last=True).head(limit)
         return [
-            Alternative(**self._summary_fields(r), co_matched=0, reason=f"shares {r['shared']} capabilities")
+            Alternative(**self._summary_fields(r), co_matched=0, with_id=key,
+                        reason=f"shares {r['shared']} capabilit{'ies' if r['shared'] != 1 else 'y'}")
             for r in rows.iter_rows(named=True)
         ]
 
@@ -305,17 +351,19 @@ class QueryEngine:
         left, right = self.show(a), self.show(b)
         if left.id == right.id:
             raise InvalidInput("compare needs two different artifacts")
-        unscored = [x.id for x in (left, right) if x.rank is None]
+        unscored = [x.id for x in (left, right) if x.standing is None]
         if unscored:
             raise NotScored(f"not scored yet: {', '.join(unscored)}", hint="run `matchgraph score`")
         alts: dict[str, Alternative] = {}
         for side in (left, right):
             for alt in self.alternatives(side.id, limit=alternatives, exclude=(left.id, right.id)).items:
                 alts.setdefault(alt.id, alt)
-        best = sorted(alts.values(), key=lambda x: (-(x.rank or 0), x.id))[:alternatives]
+        best = sorted(alts.values(), key=lambda x: (-(x.overlap or 0.0), -(x.rank or 0), x.id))[:alternatives]
+        pair = head_to_head(self.reader, left, right)
         return Comparison(
             a=left, b=right, winner=rules.winner(left, right), headline=rules.headline(left, right),
             verdict=rules.verdict(left, right), leads=rules.leads(left, right), alternatives=best,
+            head_to_head=pair, side_by_side=left.type != right.type,
         )
 
     # -- the match graph's shape ----------------------------------------------------------------

@@ -24,15 +24,32 @@ else:
     )
 
 
+class Standing(BaseModel):
+    """How much an artifact's rank rests on evidence, and where it stands within its type."""
+
+    ranked: bool = Field(description="Enough evidence to rank: at least half the rank's weight rests on it.")
+    evidence_share: float = Field(description="Share (0-1) of the rank's weight carried by sub-scores with evidence.")
+    counted: list[str] = Field(description="The sub-scores with evidence, the only ones the rank averages.")
+    composite: float | None = Field(description="The unrounded weighted mean behind the rank (0-100).")
+    interval: tuple[float, float] | None = Field(description="95% interval of the composite (0-100).")
+    place: int | None = Field(description="Place within its type among ranked artifacts (1 is best).")
+    place_range: tuple[int, int] | None = Field(description="95% range of that place.")
+    of: int | None = Field(description="Ranked artifacts of its type.")
+    rank_change: int | None = Field(description="Change of rank since the scoring run before.")
+
+
 class ArtifactSummary(BaseModel):
     id: str
     name: str
     type: str | None
     pricing: str | None
-    rank: int | None
+    rank: int | None = Field(description="0-100 within its type; null when not scored or resting on too little "
+                                         "evidence (see `standing`).")
     scores: SubScores
     times_matched: int
     capabilities_count: int
+    type_label: str | None = Field(default=None, description="The type as people write it (MCP Server, Web App).")
+    standing: Standing | None = Field(default=None, description="Null when not scored.")
 
 
 class CapabilityView(BaseModel):
@@ -44,11 +61,51 @@ class CapabilityView(BaseModel):
     tags: list[str]
 
 
+class BenchmarkResult(BaseModel):
+    name: str
+    score: float
+    percentile: float = Field(description="Where the score falls among the same benchmark's results for its type.")
+    of: int = Field(description="Results of that benchmark for its type.")
+
+
 class QualityView(BaseModel):
-    rating: float | None
-    interval: tuple[float, float] | None
+    rating: float | None = Field(description="The model's rating (log-odds).")
+    interval: tuple[float, float] | None = Field(description="95% interval of the rating (log-odds).")
+    rating_sd: float | None = Field(default=None, description="Posterior sd of the rating, widened for "
+                                                               "comparisons that come in bunches from one search.")
     comparisons: int
     low_confidence: bool
+    value: float | None = Field(default=None, description="The quality sub-score (0-100): what the rank uses.")
+    choices: float | None = Field(default=None, description="Chance (0-100) that a person who looks at it picks "
+                                                             "it, from what people chose.")
+    choices_interval: tuple[float, float] | None = Field(default=None, description="95% interval of `choices`.")
+    benchmarks: float | None = Field(default=None, description="Mean percentile of its benchmark results.")
+    benchmark_results: list[BenchmarkResult] = Field(default_factory=list)
+    weights: dict[str, float] = Field(default_factory=dict, description="What `value` weighs: choices, benchmarks "
+                                                                         "or type_average, summing to 1.")
+
+
+class PricePeer(BaseModel):
+    id: str
+    name: str
+    per_mtok: float
+    quality: float
+
+
+class PriceView(BaseModel):
+    """The catalog's prices and where they put the artifact among its type (price against quality)."""
+
+    pricing: str | None
+    input: float | None = Field(description="USD per million input tokens.")
+    output: float | None = Field(description="USD per million output tokens.")
+    starting: str = Field(description="The starting price as a page shows it.")
+    per_mtok: float | None = Field(description="Blended USD per million tokens, (3 input + output) / 4.")
+    frontier: bool | None = Field(description="On its type's price-quality frontier; null when unpriced or "
+                                              "without quality evidence.")
+    beaten_by: PricePeer | None = Field(description="The cheapest artifact of its type that costs no more and "
+                                                    "scores higher on quality.")
+    peers: int = Field(description="Artifacts of its type with a price and a quality.")
+    note: str
 
 
 class ArtifactDetail(ArtifactSummary):
@@ -65,11 +122,31 @@ class ArtifactDetail(ArtifactSummary):
     derived_from: list[str]
     derived_works: list[str]
     integrates_with: list[str]
+    provider_name: str | None = None
+    price: PriceView | None = None
+    logs: Literal["none", "synthetic", "real", "mixed"] | None = Field(
+        default=None, description="The search logs the scores rest on (null when not scored).")
+    as_of: date | None = Field(default=None, description="The day the scores are as of.")
 
 
 class Alternative(ArtifactSummary):
     co_matched: int
     reason: str
+    with_id: str | None = Field(default=None, description="The artifact it was met with in searches.")
+    overlap: float | None = Field(default=None, description="Searches showing both over the searches showing the "
+                                                            "less often shown of the two.")
+
+
+class HeadToHead(BaseModel):
+    """The evidence about the pair itself."""
+
+    shown_together: int = Field(description="Searches that showed both.")
+    a_over_b: int = Field(description="Times a person chose a and not b when both were shown.")
+    b_over_a: int
+    probability: float | None = Field(description="The model's chance that a person prefers a over b, both shown "
+                                                  "at the same place.")
+    interval: tuple[float, float] | None = Field(description="95% interval of `probability`.")
+    sentence: str
 
 
 class Comparison(BaseModel):
@@ -80,6 +157,9 @@ class Comparison(BaseModel):
     verdict: str
     leads: dict[str, str | None]
     alternatives: list[Alternative]
+    head_to_head: HeadToHead | None = None
+    side_by_side: bool = Field(default=False, description="Different types: ranks are not comparable, the page "
+                                                          "is a side-by-side view and names no winner.")
 
 
 class SearchHit(ArtifactSummary):
@@ -87,23 +167,46 @@ class SearchHit(ArtifactSummary):
 
 
 class ExplainPart(BaseModel):
-    value: float
-    used: float
+    value: float | None
+    used: float | None
     weight: float
     contribution: float
+    evidence: bool = True
 
 
 class Explanation(BaseModel):
     id: str
-    rank: int
+    rank: int | None
     parts: dict[str, ExplainPart]
     evidence: dict[str, object]
+    ranked: bool = True
+    evidence_share: float | None = None
 
 
 class HistoryPoint(BaseModel):
     run: str
     scored_at: str
     rank: int
+    as_of: str | None = Field(default=None, description="The day the run's scores are as of (the last day in the "
+                                                        "logs then).")
+
+
+class ListedArtifact(ArtifactSummary):
+    """An artifact on a ranked list: its place, shared with the ones it cannot be told apart from."""
+
+    place: int | None = Field(description="Its place on the list; tied artifacts share the first one's place.")
+    tied: bool = Field(description="Its composite interval overlaps that of the first of its group.")
+
+
+class Mover(ArtifactSummary):
+    change: int
+
+
+class Movers(BaseModel):
+    """The biggest risers and fallers since the scoring run before."""
+
+    risers: list[Mover]
+    fallers: list[Mover]
 
 
 class Page(BaseModel, Generic[T]):

@@ -7,8 +7,20 @@ module gathers their inputs once, runs them, combines them into the rank and wri
 date when there are no logs), so the same input always gives the same scores.
 
 rank
-    The weighted mean of the sub-scores (quality in its shrunk form), weights per type from
-    ``weights.toml`` over the registry's defaults, rounded to an integer.
+    The weighted mean of the sub-scores that have evidence, weights per type from ``weights.toml``
+    over the registry's defaults, rounded to an integer; ``evidence_share`` is the share of the
+    weight those sub-scores carry. Below ``MIN_EVIDENCE_SHARE`` an artifact is not ranked (the
+    stored ``rank`` is kept for the record, but no answer shows it).
+uncertainty
+    Draws of every rating from its interval (a normal on each side of the estimate, the sides'
+    widths those of the interval) give, per ranked artifact, a 95% interval of its composite and
+    of its place within its type (``rank_lo``..``rank_hi`` of ``type_ranked``).
+price
+    A blended list price per million tokens, ``(3 input + output) / 4`` (the usual three-to-one
+    mix; "free" without list prices is no price: open weights still cost what running them costs);
+    an artifact is on its type's price-quality
+    frontier when no artifact of its type costs no more and has a higher quality, else the
+    cheapest such artifact is named.
 """
 
 from __future__ import annotations
@@ -21,13 +33,23 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from typing import TYPE_CHECKING
 
+import numpy as np
 import polars as pl
 
 from graph.schema import SIGNALS
 from graph.tables import GraphDelta, Table, conform, preference_cells
-from queries.rating import fit_ratings
+from queries.rating import fit_quality
 from queries.stats import artifact_stats
-from queries.subscores import DEFAULT_WEIGHTS, NAMES, REGISTRY, Constants, Inputs
+from queries.subscores import (
+    DEFAULT_WEIGHTS,
+    MIN_EVIDENCE_SHARE,
+    NAMES,
+    OPEN_SCORE_COLUMNS,
+    REGISTRY,
+    Constants,
+    Inputs,
+)
+from queries.trust import log_sources
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -64,6 +86,8 @@ class ScoringConfig:
     shrink_k: float = 10.0
     damping: float = 0.85
     seed: int = 20_260_101
+    rank_draws: int = 100
+    """Draws behind each ranked artifact's composite interval and place range within its type."""
     as_of: date | None = None
     now: datetime | None = None
     """The time of the run (default: the clock); searches dated after it never set ``as_of``."""
@@ -120,33 +144,47 @@ def compute(source: GraphStore | Reader, config: ScoringConfig) -> Scored:
 
     with _reading(source) as reader:
         as_of = _as_of(reader, config)
-        artifacts = reader.table(Table.ARTIFACTS, columns=["id", "type", "released", *SIGNALS])
+        artifacts = reader.table(Table.ARTIFACTS, columns=["id", "type", "released", "pricing", "price_input",
+                                                            "price_output", *SIGNALS])
         frame = artifacts.join(artifact_stats(reader), on="id", how="left").sort("id")
+        totals = reader.table(Table.TOTALS, columns=["artifact", "clicks", "pairs", "pairs_sq"])
+        logs = log_sources(reader)
         step("aggregates")
         previous = reader.table(Table.SCORES, columns=["id", "quality_rating"])
         cells = preference_cells(reader.table(Table.PREFERRED_OVER))
-        ratings = fit_ratings(cells, config, start=previous if previous.height else None)
+        ratings = fit_quality(cells, config, start=previous if previous.height else None, design_effect=totals)
         step("ratings")
         steps.update({f"ratings.{k}": float(v) for k, v in ratings.report.items()
                       if k in RATING_DETAILS and isinstance(v, int | float)})
         inputs = Inputs(reader=reader, frame=frame, as_of=as_of, config=config, ratings=ratings,
-                        constants=config.constants)
+                        constants=config.constants,
+                        has_logs=totals.height > 0 or reader.table(Table.DAILY, columns=["day"]).height > 0)
         for sub in REGISTRY:
             part = sub.compute(inputs)
             frame = frame.join(part, on="id", how="left")
             step(sub.name)
-    return Scored(_composite(frame, config, as_of), as_of, steps)
+    scores = _composite(frame, config, as_of, logs)
+    step("composite")
+    return Scored(scores, as_of, steps)
 
 
-def _composite(frame: pl.DataFrame, config: ScoringConfig, as_of: date) -> pl.DataFrame:
+def _composite(frame: pl.DataFrame, config: ScoringConfig, as_of: date, logs: str) -> pl.DataFrame:
     weights = _weights_frame(frame.get_column("type"), config)
     frame = frame.with_columns(pl.col("type").fill_null("").alias("_wtype")).join(
         weights, left_on="_wtype", right_on="type", how="left").drop("_wtype")
-    total = pl.sum_horizontal([pl.col(f"w_{s.name}") for s in REGISTRY])
-    value = pl.sum_horizontal([pl.col(f"w_{s.name}") * pl.col(s.used or s.name) for s in REGISTRY])
-    frame = frame.with_columns((value / total).round(6).alias("composite"))
-    frame = frame.with_columns(pl.col("composite").round(0).cast(pl.Int64).clip(0, 100).alias("rank"))
     frame = frame.with_columns([pl.col(n).round(6).clip(0.0, 100.0) for n in NAMES])
+    total = pl.sum_horizontal([pl.col(f"w_{s.name}") for s in REGISTRY])
+    counted = pl.sum_horizontal([pl.col(f"w_{s.name}") * pl.col(s.name).is_not_null().cast(pl.Float64)
+                                 for s in REGISTRY])
+    value = pl.sum_horizontal([pl.col(f"w_{s.name}") * pl.col(s.name).fill_null(0.0) for s in REGISTRY])
+    frame = frame.with_columns(
+        pl.when(counted > 0).then(value / counted).otherwise(None).round(6).alias("composite"),
+        (counted / total).round(6).alias("evidence_share"),
+    )
+    frame = frame.with_columns(pl.col("composite").round(0).cast(pl.Int64).clip(0, 100).fill_null(0).alias("rank"),
+                               (pl.col("evidence_share") >= MIN_EVIDENCE_SHARE).alias("_ranked"))
+    frame = _uncertainty(frame, config)
+    frame = _price_frontier(frame)
     evidence_columns = [c for s in REGISTRY for c in s.evidence if c not in ("quality_rating", "quality_lo",
                                                                            "quality_hi", "comparisons",
                                                                            "low_confidence")]
@@ -155,15 +193,114 @@ def _composite(frame: pl.DataFrame, config: ScoringConfig, as_of: date) -> pl.Da
         *[_evidence_value(frame.schema[c], c) for c in evidence_columns],
         pl.col("times_matched"), pl.col("clicks"),
         pl.struct([pl.col(f"w_{s.name}").alias(s.name) for s in REGISTRY]).alias("weights"),
+        pl.col("evidence_share"), pl.col("composite"),
+        pl.struct(pl.lit(logs).alias("logs")).alias("sources"),
+        pl.struct(pl.col("price").round_sig_figs(9).alias("per_mtok"), pl.col("frontier"), pl.col("beaten_by"),
+                  pl.col("beaten_by_price").round_sig_figs(9), pl.col("beaten_by_quality").round(2),
+                  pl.col("priced_peers")).alias("price"),
     ).struct.json_encode()
     frame = frame.with_columns(evidence.alias("evidence"))
     return conform(Table.SCORES, frame.select("id", "rank", "quality_rating", "quality_lo", "quality_hi",
-                                              "comparisons", "low_confidence", "evidence", *NAMES))
+                                              "comparisons", "low_confidence", "evidence", *NAMES,
+                                              *[pl.col(c).cast(pl.Float64) for c in OPEN_SCORE_COLUMNS
+                                                if c != "rank_delta"],
+                                              pl.lit(None, pl.Float64).alias("rank_delta")))
+
+
+def _uncertainty(frame: pl.DataFrame, config: ScoringConfig) -> pl.DataFrame:
+    """Each ranked artifact's composite interval and its place (and place range) within its type.
+
+    Only quality carries sampling uncertainty here (the other sub-scores count what the graph
+    holds); its rating is drawn from a normal on each side of the estimate, scaled to the
+    interval's two half-widths, and passed through the same blend and weighted mean as the score.
+    """
+    draws = max(config.rank_draws, 1)
+    ranked = frame.filter(pl.col("_ranked")).select(
+        "id", pl.col("type").fill_null(""), "composite", "comparisons", "quality", "quality_rating", "quality_lo",
+        "quality_hi", "choice_weight", "w_quality",
+        pl.sum_horizontal([pl.col(f"w_{s.name}") * pl.col(s.name).is_not_null().cast(pl.Float64)
+                           for s in REGISTRY]).alias("_counted"),
+    ).sort("type", "composite", "id", descending=[False, True, False])
+    empty = {c: pl.lit(None, pl.Float64).alias(c) for c in ("composite_lo", "composite_hi", "position", "rank_lo",
+                                                            "rank_hi", "type_ranked")}
+    if ranked.height == 0:
+        return frame.with_columns(empty.values())
+    n = ranked.height
+    types = ranked.get_column("type").to_numpy()
+    start = np.flatnonzero(np.concatenate([[True], types[1:] != types[:-1]]))
+    sizes = np.diff(np.concatenate([start, [n]]))
+    group = np.repeat(np.arange(start.size), sizes)
+    composite = ranked.get_column("composite").to_numpy().astype(np.float64)
+    theta = ranked.get_column("quality_rating").fill_null(0.0).to_numpy()
+    down = (theta - ranked.get_column("quality_lo").fill_null(0.0).to_numpy()) / 1.959963984540054
+    up = (ranked.get_column("quality_hi").fill_null(0.0).to_numpy() - theta) / 1.959963984540054
+    moves = (ranked.get_column("comparisons").fill_null(0).to_numpy() > 0) & ranked.get_column("quality") \
+        .is_not_null().to_numpy()
+    # a unit change of the choice quality moves the composite by choice_weight * w_quality / counted
+    slope = np.where(moves, ranked.get_column("choice_weight").fill_null(0.0).to_numpy()
+                     * ranked.get_column("w_quality").to_numpy() / ranked.get_column("_counted").to_numpy(), 0.0)
+    point = 100.0 / (1.0 + np.exp(-theta))
+    rng = np.random.default_rng([config.seed, 14])
+    samples = np.empty((n, draws), dtype=np.float32)
+    places = np.empty((n, draws), dtype=np.int32)
+    offset = np.repeat(start, sizes)
+    for j in range(draws):
+        z = rng.standard_normal(n)
+        drawn = theta + np.where(z < 0, down, up) * z
+        value = composite + slope * (100.0 / (1.0 + np.exp(-drawn)) - point)
+        samples[:, j] = value
+        order = np.lexsort((-value, group))
+        place = np.empty(n, dtype=np.int32)
+        place[order] = np.arange(n, dtype=np.int32) - offset[order] + 1
+        places[:, j] = place
+    low, high = np.percentile(samples, [2.5, 97.5], axis=1)
+    out = pl.DataFrame({
+        "id": ranked.get_column("id"),
+        "composite_lo": np.round(np.minimum(low, composite), 4),
+        "composite_hi": np.round(np.maximum(high, composite), 4),
+        "position": (np.arange(n) - offset + 1).astype(np.float64),
+        "rank_lo": np.percentile(places, 2.5, axis=1, method="lower").astype(np.float64),
+        "rank_hi": np.percentile(places, 97.5, axis=1, method="higher").astype(np.float64),
+        "type_ranked": sizes[group].astype(np.float64),
+    })
+    out = out.with_columns(pl.min_horizontal("rank_lo", "position").alias("rank_lo"),
+                           pl.max_horizontal("rank_hi", "position").alias("rank_hi"))
+    return frame.join(out, on="id", how="left")
+
+
+def _price_frontier(frame: pl.DataFrame) -> pl.DataFrame:
+    """The blended price, and whether each priced artifact with a quality is on its type's frontier."""
+    inp, outp = pl.col("price_input"), pl.col("price_output")
+    price = (pl.when(inp.is_not_null() & outp.is_not_null()).then((3.0 * inp + outp) / 4.0)
+             .when(inp.is_not_null()).then(inp).when(outp.is_not_null()).then(outp).otherwise(None))
+    frame = frame.with_columns(price.alias("price"))
+    priced = frame.filter(pl.col("price").is_not_null() & pl.col("quality").is_not_null()).select(
+        "id", pl.col("type").fill_null(""), "price", "quality").sort("type", "price", "quality", "id",
+                                                                     descending=[False, False, True, False])
+    rows: list[tuple[str, bool, str | None, float | None, float | None, int]] = []
+    for (_,), part in priced.group_by(["type"], maintain_order=True):
+        ids = part.get_column("id").to_list()
+        prices = part.get_column("price").to_numpy()
+        qualities = part.get_column("quality").to_numpy()
+        best = np.maximum.accumulate(qualities)
+        before = np.concatenate([[-np.inf], best[:-1]])  # the best quality at no higher price, before each
+        for i, art in enumerate(ids):
+            if before[i] > qualities[i]:
+                j = int(np.searchsorted(best, qualities[i], side="right"))  # the first to beat it
+                rows.append((art, False, ids[j], float(prices[j]), float(qualities[j]), len(ids)))
+            else:
+                rows.append((art, True, None, None, None, len(ids)))
+    view = pl.DataFrame(rows, schema={"id": pl.String, "frontier": pl.Boolean, "beaten_by": pl.String,
+                                      "beaten_by_price": pl.Float64, "beaten_by_quality": pl.Float64,
+                                      "priced_peers": pl.Int64}, orient="row")
+    return frame.join(view, on="id", how="left")
 
 
 def _evidence_value(dtype: pl.DataType, column: str) -> pl.Expr:
     if dtype.is_float():  # nine significant digits: sums in another order differ only beyond them
         return pl.col(column).round_sig_figs(9)
+    if isinstance(dtype, pl.List):
+        return pl.col(column)
     if dtype == pl.Date:
         return pl.col(column).cast(pl.String)
     return pl.col(column)
@@ -192,21 +329,51 @@ class ScoreReport:
     steps: dict[str, float] = field(default_factory=dict)
     changed: bool = True
     """False when the run found every rank as the previous run left it (no history row added)."""
+    ranked: int | None = None
+    """How many artifacts rest on enough evidence to be ranked."""
 
     def summary(self) -> str:
-        text = (f"scored {self.artifacts} artifact(s) as of {self.as_of.isoformat()} (run {self.run}); "
-                f"{self.low_confidence} with too few comparisons for a confident quality")
+        text = f"scored {self.artifacts} artifact(s) as of {self.as_of.isoformat()} (run {self.run}); "
+        if self.ranked is not None:
+            text += f"{self.ranked} ranked, {self.artifacts - self.ranked} without enough evidence to rank; "
+        text += f"{self.low_confidence} with too few comparisons for a confident quality"
         return text if self.changed else text + "; no rank changed"
 
 
+def ranked_only(scores: pl.DataFrame) -> pl.DataFrame:
+    """``id`` and ``rank`` of the artifacts a scores table ranks (scores written before evidence
+    shares existed count as ranked)."""
+    share = pl.col("evidence_share") if "evidence_share" in scores.columns else pl.lit(None, pl.Float64)
+    return scores.filter(share.is_null() | (share >= MIN_EVIDENCE_SHARE)).select("id", "rank").sort("id")
+
+
 def score(store: GraphStore, config: ScoringConfig) -> ScoreReport:
-    """Compute every score and write them back to the store, with this run's ranks in the history."""
+    """Compute every score and write them back to the store.
+
+    The ranks are compared with the previous run's: when no ranked artifact's rank changed (and
+    the same artifacts are ranked), the rank history gets no row and each artifact keeps the change
+    it showed since the run before; otherwise every ranked artifact's rank goes into the history
+    with this run's as-of date, and ``rank_delta`` is the change since the previous run.
+    """
     result = compute(store, config)
     scores = result.scores
     now = config.now or datetime.now(UTC)
     run = now.strftime("%Y%m%dT%H%M%S%fZ")
-    history = scores.select(pl.lit(run).alias("run"), pl.lit(now).alias("scored_at"), "id", "rank")
+    before = store.table(Table.SCORES, columns=["id", "rank", "evidence_share", "rank_delta"])
+    old, new = ranked_only(before), ranked_only(scores)
+    changed = not old.equals(new)
+    if changed:
+        moved = new.join(old.rename({"rank": "_before"}), on="id", how="inner").select(
+            "id", (pl.col("rank") - pl.col("_before")).cast(pl.Float64).alias("_delta"))
+    else:
+        moved = before.select("id", pl.col("rank_delta").alias("_delta"))
+    scores = scores.drop("rank_delta").join(moved, on="id", how="left").rename({"_delta": "rank_delta"})
+    delta = GraphDelta().set(Table.SCORES, scores)
+    if changed and new.height:
+        delta.set(Table.RANK_HISTORY, new.select(pl.lit(run).alias("run"), pl.lit(now).alias("scored_at"), "id",
+                                                 "rank", pl.lit(result.as_of).alias("as_of")))
     started = time.perf_counter()
-    store.apply(GraphDelta().set(Table.SCORES, scores).set(Table.RANK_HISTORY, history))
+    store.apply(delta)
     steps = {**result.steps, "write": round(time.perf_counter() - started, 4)}
-    return ScoreReport(run, scores.height, result.as_of, int(scores.get_column("low_confidence").sum()), steps)
+    return ScoreReport(run, scores.height, result.as_of, int(scores.get_column("low_confidence").sum()), steps,
+                       changed=changed, ranked=new.height)

@@ -9,6 +9,14 @@ entry here and its compute function, nothing else.
 A compute function receives the :class:`Inputs` of one scoring run (a frame with one row per
 artifact, its aggregates, and the other tables it may need) and returns a frame with ``id``, the
 sub-score's value (0-100) and those of its evidence columns that the frame does not hold already.
+
+No evidence, no number: a sub-score is null where nothing it rests on is known (no search logs at
+all and no catalog signal for adoption; no comparison and no benchmark result for quality; no
+lineage, integration, provider peer or capability reach for ecosystem; no logs for match graph; no
+release date and no match for freshness). Where search logs exist, an artifact they never name is
+known to have no demand, which is evidence; where there are none, nothing is known. The rank is
+the weighted mean of the sub-scores that have evidence, and says what share of the weight that is
+(:data:`MIN_EVIDENCE_SHARE`).
 """
 
 from __future__ import annotations
@@ -42,6 +50,16 @@ class Constants:
     release_half_life_days: float = 365.0
 
 
+MIN_EVIDENCE_SHARE = 0.5
+"""Below this share of the rank's weight resting on evidence, an artifact is not ranked: pages say
+how little is known instead of showing a number made mostly of absences."""
+
+OPEN_SCORE_COLUMNS = ("evidence_share", "composite", "composite_lo", "composite_hi", "position", "rank_lo",
+                      "rank_hi", "type_ranked", "rank_delta")
+"""The scores table's columns besides the sub-scores that lists need (all ``Float64``, null where
+they do not apply): how much of the rank rests on evidence, the composite and its interval, the
+place within type and its range, and the change of rank since the run before."""
+
 SIGNAL_WEIGHTS = {"downloads": 1.0, "stars": 1.0, "likes": 1.0, "dependents": 1.0, "forks": 0.5,
                   "contributors": 0.5}
 ECOSYSTEM_PARTS = {"derived_works": 0.35, "integrations": 0.30, "provider_peers": 0.15,
@@ -59,6 +77,8 @@ class Inputs:
     config: ScoringConfig
     ratings: RatingResult
     constants: Constants
+    has_logs: bool = False
+    """Whether any search was ever ingested: then an artifact the logs never name has no demand."""
 
 
 @dataclass(frozen=True)
@@ -72,8 +92,6 @@ class SubScore:
     """How it is computed, in one sentence, for explanations and the API's descriptions."""
     evidence: tuple[str, ...] = ()
     """Evidence columns ``compute`` returns besides the value, kept with the scores."""
-    used: str | None = None
-    """The evidence column the composite uses instead of the value (quality uses its shrunk value)."""
     on_compare: bool = True
     """Shown as a row of the comparison table."""
 
@@ -108,38 +126,83 @@ def adoption(inputs: Inputs) -> pl.DataFrame:
         pl.when(den > 0).then(num / den).otherwise(None).alias("signal_share"),
         log_share("demand").alias("demand_share"),
     )
-    demand_w = c.demand_share if daily.height > 0 else 0.0
+    demand_w = c.demand_share if inputs.has_logs else 0.0
     signal_w = pl.when(pl.col("signal_share").is_not_null()).then(c.signal_share).otherwise(0.0)
     value = (
         pl.when((signal_w + demand_w) > 0)
         .then(100.0 * (demand_w * pl.col("demand_share") + signal_w * pl.col("signal_share").fill_null(0.0))
               / (signal_w + demand_w))
-        .otherwise(0.0)
+        .otherwise(None)
     )
     return frame.select("id", value.alias("adoption"), "demand", "signal_share", "demand_share")
 
 
+def benchmark_quality(benchmarks: pl.DataFrame, types: pl.DataFrame) -> pl.DataFrame:
+    """Each artifact's benchmark results as percentiles within its type, and their mean (0-100).
+
+    A benchmark's scale is its own (a percentage, a normalised score, an Elo), so each result is
+    placed among the results of the same benchmark for artifacts of the same type: the mid-rank
+    percentile, 100 for the best of ``n``, ``100 (n - r + 0.5) / n`` for the r-th. A benchmark
+    that only one artifact of a type has says nothing there and is left out.
+    """
+    rows = benchmarks.join(types, left_on="artifact", right_on="id", how="inner").filter(pl.col("score").is_not_null())
+    group = ["type", "benchmark"]
+    rows = rows.with_columns(pl.len().over(group).alias("_n"),
+                             pl.col("score").rank("average", descending=True).over(group).alias("_r"))
+    rows = rows.filter(pl.col("_n") >= 2).with_columns(
+        (100.0 * (pl.col("_n") - pl.col("_r") + 0.5) / pl.col("_n")).alias("percentile"))
+    return rows.sort("artifact", "benchmark").group_by("artifact", maintain_order=True).agg(
+        pl.col("percentile").mean().alias("quality_benchmarks"),
+        pl.struct(pl.col("benchmark").alias("name"), pl.col("score").round_sig_figs(9),
+                  pl.col("percentile").round(2), pl.col("_n").alias("of")).alias("benchmark_results"),
+    )
+
+
 def quality(inputs: Inputs) -> pl.DataFrame:
+    """What people chose, where they chose enough; benchmark results where they did not.
+
+    ``quality_choices`` is the rating as a 0-100 chance of being picked when looked at, with its
+    interval in the same units. With ``m`` comparisons it weighs ``m / (m + k)``; the rest of the
+    weight goes to the benchmark results (percentiles within type) where there are any, else to
+    the type's mean choice quality. With no comparison the value is the benchmarks' alone, and with
+    neither it is null.
+    """
     r = inputs.ratings
     rated = pl.DataFrame(
-        {"id": r.ids, "quality_rating": r.theta, "quality_lo": r.lo, "quality_hi": r.hi, "comparisons": r.comparisons},
+        {"id": r.ids, "quality_rating": r.theta, "quality_lo": r.lo, "quality_hi": r.hi, "comparisons": r.comparisons,
+         "quality_sd": r.sd if r.sd.size == len(r.ids) else [None] * len(r.ids)},
         schema={"id": pl.String, "quality_rating": pl.Float64, "quality_lo": pl.Float64, "quality_hi": pl.Float64,
-                "comparisons": pl.Int64},
+                "comparisons": pl.Int64, "quality_sd": pl.Float64},
     )
     config = inputs.config
-    half = 1.96 * config.prior_sd
-    frame = inputs.frame.select("id", "type").join(rated, on="id", how="left").with_columns(
-        pl.col("quality_rating").fill_null(0.0), pl.col("quality_lo").fill_null(-half),
-        pl.col("quality_hi").fill_null(half), pl.col("comparisons").fill_null(0),
-    )
-    frame = frame.with_columns((100.0 / (1.0 + (-pl.col("quality_rating")).exp())).alias("quality"))
-    # one lucky click never makes a leader: quality is drawn toward its type's mean by (m, k)
-    type_mean = pl.when(pl.col("comparisons") > 0).then(pl.col("quality")).otherwise(None).mean().over("type")
+    types = inputs.frame.select("id", "type")
+    bench = benchmark_quality(inputs.reader.table(Table.BENCHMARKS), types)
+    frame = types.join(rated, on="id", how="left").join(bench, left_on="id", right_on="artifact", how="left")
+    frame = frame.with_columns(pl.col("comparisons").fill_null(0))
+    seen = pl.col("comparisons") > 0
+
+    def chance(column: str) -> pl.Expr:
+        return pl.when(seen).then(100.0 / (1.0 + (-pl.col(column)).exp())).otherwise(None)
+
+    frame = frame.with_columns(chance("quality_rating").alias("quality_choices"),
+                               chance("quality_lo").alias("quality_choices_lo"),
+                               chance("quality_hi").alias("quality_choices_hi"))
+    type_mean = pl.col("quality_choices").mean().over("type")
     m = pl.col("comparisons").cast(pl.Float64)
-    shrunk = (m * pl.col("quality") + config.shrink_k * type_mean.fill_null(50.0)) / (m + config.shrink_k)
-    return frame.select("id", "quality", "quality_rating", "quality_lo", "quality_hi", "comparisons",
-                        shrunk.alias("quality_shrunk"),
-                        (pl.col("comparisons") < config.min_comparisons).alias("low_confidence"))
+    k = config.shrink_k
+    has_bench = pl.col("quality_benchmarks").is_not_null()
+    anchor = pl.when(has_bench).then(pl.col("quality_benchmarks")).otherwise(type_mean.fill_null(50.0))
+    value = (pl.when(seen).then((m * pl.col("quality_choices") + k * anchor) / (m + k))
+             .when(has_bench).then(pl.col("quality_benchmarks")).otherwise(None))
+    choice_w = pl.when(seen).then(m / (m + k)).otherwise(0.0)
+    return frame.select(
+        "id", value.alias("quality"), "quality_rating", "quality_lo", "quality_hi", "comparisons", "quality_sd",
+        "quality_choices", "quality_choices_lo", "quality_choices_hi", "quality_benchmarks", "benchmark_results",
+        choice_w.alias("choice_weight"),
+        pl.when(has_bench).then(1.0 - choice_w).otherwise(0.0).alias("benchmark_weight"),
+        pl.when(seen & ~has_bench).then(1.0 - choice_w).otherwise(0.0).alias("type_average_weight"),
+        (pl.col("comparisons") < config.min_comparisons).alias("low_confidence"),
+    )
 
 
 def match_graph(inputs: Inputs) -> pl.DataFrame:
@@ -179,13 +242,16 @@ def match_graph(inputs: Inputs) -> pl.DataFrame:
     frame = inputs.frame.select("id", "type").join(out.select("id", "pagerank", "_lr"), on="id", how="left")
     top = pl.col("_lr").max().over("type")
     value = pl.when(top > 0).then(100.0 * pl.col("_lr") / top).otherwise(0.0)
+    if co.height == 0 and matched.height == 0:  # no search ever ingested: the match graph knows no one
+        value = pl.lit(None, pl.Float64)
     return frame.select("id", value.alias("match_graph"), "pagerank")
 
 
 def ecosystem(inputs: Inputs) -> pl.DataFrame:
     frame = inputs.frame.with_columns((pl.col("provider_family") - 1).clip(lower_bound=0).alias("provider_peers"))
     value = 100.0 * pl.sum_horizontal([log_share(c) * w for c, w in ECOSYSTEM_PARTS.items()])
-    return frame.select("id", value.alias("ecosystem"), "provider_peers")
+    known = pl.any_horizontal([pl.col(c) > 0 for c in ECOSYSTEM_PARTS])
+    return frame.select("id", pl.when(known).then(value).otherwise(None).alias("ecosystem"), "provider_peers")
 
 
 def freshness(inputs: Inputs) -> pl.DataFrame:
@@ -196,7 +262,7 @@ def freshness(inputs: Inputs) -> pl.DataFrame:
     parts = pl.sum_horizontal(pl.col("_fr").fill_null(0.0), pl.col("_fm").fill_null(0.0))
     count = pl.sum_horizontal(pl.col("_fr").is_not_null().cast(pl.Float64), pl.col("_fm").is_not_null()
                               .cast(pl.Float64))
-    value = pl.when(count > 0).then(100.0 * parts / count).otherwise(0.0)
+    value = pl.when(count > 0).then(100.0 * parts / count).otherwise(None)
     return frame.select("id", value.alias("freshness"))
 
 
@@ -207,11 +273,11 @@ REGISTRY: tuple[SubScore, ...] = (
              evidence=("demand", "signal_share", "demand_share")),
     SubScore("quality", "Quality", 25.0, quality,
              "Bradley-Terry ratings with position terms fitted to which artifact people chose over which, "
-             "as the chance that a person who looks at it picks it; shrunk toward its type's mean when "
-             "comparisons are few",
-             evidence=("quality_rating", "quality_lo", "quality_hi", "comparisons", "quality_shrunk",
-                       "low_confidence"),
-             used="quality_shrunk"),
+             "as the chance that a person who looks at it picks it; where comparisons are few it leans on "
+             "benchmark results (percentiles within type) or else on its type's mean",
+             evidence=("quality_rating", "quality_lo", "quality_hi", "comparisons", "quality_sd", "quality_choices",
+                       "quality_choices_lo", "quality_choices_hi", "quality_benchmarks", "benchmark_results",
+                       "choice_weight", "benchmark_weight", "type_average_weight", "low_confidence")),
     SubScore("ecosystem", "Ecosystem", 15.0, ecosystem,
              "derived works, integrations, other artifacts of its provider and reach through shared "
              "capabilities, each log-scaled within type",
@@ -231,14 +297,18 @@ DEFAULT_WEIGHTS: dict[str, float] = {s.name: s.weight for s in REGISTRY}
 
 
 def explain(row: dict[str, Any]) -> dict[str, Any]:
-    """A score row as value, weight and contribution per sub-score, with the evidence behind it."""
+    """A score row as value, weight and contribution per sub-score, with the evidence behind it.
+
+    Only sub-scores with evidence count: their weights are shared out again, so the contributions
+    add up to the rank; a sub-score without evidence shows its weight and contributes nothing.
+    """
     evidence = json.loads(row["evidence"]) if row.get("evidence") else {}
     weights = evidence.get("weights", {})
-    total = sum(weights.values()) or 1.0
+    counted = sum(weights.get(sub.name, 0.0) for sub in REGISTRY if row.get(sub.name) is not None) or 1.0
     parts = {}
     for sub in REGISTRY:
-        value = row[sub.name]
-        used = evidence.get(sub.used, value) if sub.used else value
-        parts[sub.name] = {"value": value, "used": used, "weight": weights.get(sub.name, 0.0),
-                           "contribution": round(weights.get(sub.name, 0.0) * used / total, 4)}
+        value = row.get(sub.name)
+        weight = weights.get(sub.name, 0.0)
+        parts[sub.name] = {"value": value, "used": value, "weight": weight, "evidence": value is not None,
+                           "contribution": round(weight * value / counted, 4) if value is not None else 0.0}
     return {"rank": row["rank"], "parts": parts, "evidence": evidence}

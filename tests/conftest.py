@@ -96,3 +96,21 @@ def sample_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert report.ingested == 25_216
     assert report.rescored
     return home
+
+
+@pytest.fixture(scope="session")
+def catalog_only_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped catalog alone, scored: no search logs, so most artifacts rest on too little
+    evidence to rank (the state a new user with a catalog and no logs meets)."""
+    from api.application import MatchGraph
+    from tests.fixtures import api_settings
+
+    home = tmp_path_factory.mktemp("catalog-only") / "home"
+    store = EmbeddedStore(home)
+    try:
+        mg = MatchGraph(api_settings(home), store)
+        mg.ingest_catalogs([SAMPLES.catalog])
+        mg.score(SAMPLES_AS_OF)
+    finally:
+        store.close()
+    return home

@@ -10,7 +10,7 @@ from api.problems import READ_PROBLEMS, problem_responses
 from api.routes.artifacts import limit_query, offset_query
 from graph.schema import ArtifactType
 from graph.settings import Settings
-from queries.models import ArtifactSummary, Page, SearchHit
+from queries.models import ListedArtifact, Page, SearchHit
 
 
 def router(settings: Settings) -> APIRouter:
@@ -28,7 +28,7 @@ def router(settings: Settings) -> APIRouter:
         return await Answers(request).model(f"search:{limit}:{offset}:{q}",
                                             lambda engine: engine.search(q, limit=limit, offset=offset))
 
-    @api.get("/top", operation_id="listTop", response_model=Page[ArtifactSummary],
+    @api.get("/top", operation_id="listTop", response_model=Page[ListedArtifact],
              responses=problem_responses(422, 503))
     async def top(request: Request,
                   type: Annotated[ArtifactType | None, Query(description="Only this artifact type.")] = None,  # noqa: A002

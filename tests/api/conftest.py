@@ -26,3 +26,10 @@ def client(sample_home: Path) -> Iterator[TestClient]:
     """A read-only client over the sample store (tests that write use ``home_copy``)."""
     with TestClient(create_app(api_settings(sample_home))) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def bare_client(catalog_only_home: Path) -> Iterator[TestClient]:
+    """A read-only client over the scored sample catalog without any search logs."""
+    with TestClient(create_app(api_settings(catalog_only_home))) as c:
+        yield c

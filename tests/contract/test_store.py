@@ -387,3 +387,66 @@ def test_lookups_by_intent_and_columns(store: GraphStore, tmp_path: Path) -> Non
     assert store.table(Table.INTENTS, ["image model"], by="id").to_dicts() == [{"id": "image model", "searches": 1}]
     with pytest.raises(ValueError, match="cannot be filtered"):
         store.table(Table.CO_MATCHED, ["x"], by="intent")
+
+
+# -- benchmarks and rank history (issue 14) ---------------------------------------------------------
+def test_benchmark_results_are_replaced_per_artifact(store: GraphStore) -> None:
+    def record(art_id: str, benchmarks: dict[str, float]) -> Artifact:
+        return Artifact.model_validate({"id": art_id, "name": art_id, "type": "model", "benchmarks": benchmarks})
+
+    store.apply(catalog_delta([record("m1", {"IFEval": 61.5, "BBH": 40.0}), record("m2", {"IFEval": 20.25})]))
+    assert _rows(store.table(Table.BENCHMARKS), "artifact", "benchmark") == [
+        {"artifact": "m1", "benchmark": "BBH", "score": 40.0},
+        {"artifact": "m1", "benchmark": "IFEval", "score": 61.5},
+        {"artifact": "m2", "benchmark": "IFEval", "score": 20.25},
+    ]
+    store.apply(catalog_delta([record("m1", {"MuSR": -1.5})]))  # a new list for m1 replaces its old one
+    assert _rows(store.table(Table.BENCHMARKS, ["m1"]), "benchmark") == [
+        {"artifact": "m1", "benchmark": "MuSR", "score": -1.5}]
+    store.apply(catalog_delta([record("m2", {})]))  # no results given: kept
+    assert store.table(Table.BENCHMARKS, ["m2"]).get_column("score").to_list() == [20.25]
+    assert store.table(Table.BENCHMARKS, ["m1", "m2"], columns=["artifact"]).height == 2
+
+
+def test_rank_history_keeps_the_as_of_date(store: GraphStore) -> None:
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 2, 1, 12, tzinfo=UTC)
+    rows = pl.DataFrame({"run": ["r1", "r1", "r2"], "scored_at": [at, at, at], "id": ["a", "b", "a"],
+                         "rank": [40, 30, 42], "as_of": [date(2026, 1, 31), date(2026, 1, 31), None]})
+    store.apply(GraphDelta().set(Table.RANK_HISTORY, rows))
+    got = _rows(store.table(Table.RANK_HISTORY, ["a"]), "run")
+    assert [(r["run"], r["rank"], r["as_of"]) for r in got] == [("r1", 40, date(2026, 1, 31)), ("r2", 42, None)]
+    assert got[0]["scored_at"] == at
+
+
+def test_answers_say_what_they_rest_on(store: GraphStore, tmp_path: Path) -> None:
+    """Standing, the head-to-head, history as-of dates and a run that changes nothing: the same on
+    every store (they are computed once, above the store, from its reads)."""
+    from queries.scoring import ScoringConfig, score
+
+    _load(store, tmp_path)
+    config = ScoringConfig(as_of=date(2026, 1, 3), interval_draws=20)
+    first = score(store, config)
+    assert first.changed is True
+    again = score(store, config)
+    assert again.changed is False
+    with MatchGraph(_settings(tmp_path), store).query() as q:
+        cmp = q.compare("dalle-3", "flux-1-pro")
+        pair = cmp.head_to_head
+        assert pair is not None
+        assert (pair.shown_together, pair.a_over_b, pair.b_over_a) == (2, 0, 2)
+        assert pair.probability is not None
+        assert pair.probability < 0.5
+        assert "synthetic" not in pair.sentence  # the fixture's log file is not named so
+        assert cmp.a.logs == "real"
+        history = q.history("flux-1-pro").items
+        assert [(p.rank, p.as_of) for p in history] == [(cmp.b.rank, "2026-01-03")]
+        flux = q.show("flux-1-pro")
+        assert flux.standing is not None
+        assert flux.standing.counted == ["adoption", "quality", "ecosystem", "match_graph", "freshness"]
+        assert flux.provider_name == "Black Forest Labs"
+        top = q.top(limit=10).items
+        assert [t.id for t in top][:1] == [max(top, key=lambda t: (t.rank or 0, t.standing.composite or 0)).id]
+        assert all(t.standing is not None and t.standing.ranked for t in top)
+        assert q.movers(5).risers == []  # the second run changed nothing

@@ -142,3 +142,60 @@ def test_bad_log_exits_non_zero_only_when_nothing_is_valid(tmp_path: Path) -> No
     rejects = [json.loads(line) for line in Path(report["rejects"]).read_text().splitlines()]
     assert rejects[0]["line"] == 1
     assert rejects[0]["source"] == str(mixed)
+
+
+# -- issue 14: what a user reads at 80 columns, and the states before anything is ranked ----------
+def test_tables_never_cut_an_id_at_80_columns(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    home, _ = demo
+    env_columns = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "80"
+    try:
+        top = run(home, "top", "--limit", "20")
+        alts = run(home, "alternatives", "flux-1-pro", "--limit", "5")
+    finally:
+        if env_columns is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = env_columns
+    expected = json.loads(run(home, "top", "--limit", "20", "--json").stdout)["items"]
+    for result, ids in ((top, [x["id"] for x in expected]),
+                        (alts, [x["id"] for x in json.loads(run(home, "alternatives", "flux-1-pro", "--json")
+                                                            .stdout)["items"]])):
+        assert result.returncode == 0, result.stderr
+        assert max(len(line) for line in result.stdout.splitlines()) <= 80
+        for artifact in ids:
+            assert f" {artifact} " in result.stdout, artifact  # whole, on one line
+    assert "…" not in top.stdout
+    tied = [x for x in expected if x["tied"]]
+    assert ("=: tied" in top.stdout) == bool(tied)
+
+
+def test_compare_json_carries_the_head_to_head(demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    home, _ = demo
+    page = json.loads(run(home, "compare", "dalle-3-xl-lora-v2", "flux-1-pro", "--json").stdout)
+    pair = page["head_to_head"]
+    assert pair["shown_together"] > 0
+    assert pair["a_over_b"] + pair["b_over_a"] > 0
+    assert 0 < pair["probability"] < 1
+    assert pair["interval"][0] < pair["probability"] < pair["interval"][1]
+    assert "synthetic sample logs" in pair["sentence"]
+    markdown = run(home, "compare", "dalle-3-xl-lora-v2", "flux-1-pro").stdout
+    assert markdown.index("## Verdict") < markdown.index("## Head to head") < markdown.index("Capabilities\n")
+    assert "| Starting Price | Free | Free |" in markdown
+
+
+def test_before_anything_is_ranked_the_cli_says_why(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    fresh = run(home, "top")
+    assert fresh.returncode != 0
+    assert "no matchgraph store at" in fresh.stderr
+    assert not (home / "embedded").exists(), "a read never creates a store"
+    assert run(home, "ingest", "catalog", str(SAMPLES.catalog)).returncode == 0
+    unscored = run(home, "top")
+    assert "nothing is ranked yet: run `matchgraph score`" in unscored.stderr
+    assert run(home, "score", "--as-of", "2026-02-01").returncode == 0
+    ranked = run(home, "top", "--limit", "3", "--json")
+    assert all(item["standing"]["ranked"] for item in json.loads(ranked.stdout)["items"])
+    shown = run(home, "show", "gpt-4o")
+    assert "rank not ranked (15% of the weight has evidence)" in shown.stdout
+    assert "adoption - | quality - |" in shown.stdout

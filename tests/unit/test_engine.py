@@ -81,7 +81,8 @@ def test_alternatives_come_from_co_matches_first(engine: QueryEngine) -> None:
     alts = engine.alternatives("dalle-3", limit=3).items
     assert alts[0].id == "flux-1-pro"
     assert alts[0].co_matched == 2
-    assert alts[0].reason == "matched together in 2 searches"
+    assert alts[0].reason == "shown alongside DALL-E 3 in 2 searches (100% overlap)"
+    assert (alts[0].with_id, alts[0].overlap) == ("dalle-3", 1.0)
     assert "dalle-3" not in [a.id for a in alts]
     # sdxl-lora-anime has no co-matches: same-type peers sharing capabilities would fill in, and it has none
     assert engine.alternatives("sdxl-lora-anime").items == []
@@ -121,3 +122,23 @@ def test_explain_adds_up_to_the_rank(engine: QueryEngine) -> None:
     assert why.parts["quality"].weight == 25
     assert why.evidence["times_matched"] == 2
     assert len(engine.history("flux-1-pro").items) == 1
+
+
+def test_places_on_a_list_share_a_place_when_intervals_overlap() -> None:
+    from queries.models import ArtifactSummary, Standing, SubScores
+    from queries.subscores import NAMES
+    from queries.trust import listed
+
+    def item(i: str, rank: int, lo: float, hi: float) -> ArtifactSummary:
+        standing = Standing(ranked=True, evidence_share=1.0, counted=["quality"], composite=float(rank),
+                            interval=(lo, hi), place=None, place_range=None, of=None, rank_change=None)
+        return ArtifactSummary(id=i, name=i, type="model", pricing=None, rank=rank,
+                               scores=SubScores(**dict.fromkeys(NAMES)), times_matched=0, capabilities_count=0,
+                               standing=standing)
+
+    rows = listed([item("a", 80, 76, 84), item("b", 78, 74, 81), item("c", 70, 66, 75), item("d", 69, 67, 71),
+                   item("e", 50, 49, 51)], offset=10)
+    assert [(r.id, r.place, r.tied) for r in rows] == [
+        ("a", 11, True), ("b", 11, True),  # b reaches a's interval
+        ("c", 13, True), ("d", 13, True),  # c is clearly below a; d reaches c
+        ("e", 15, False)]

@@ -64,7 +64,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 def test_the_wheel_ships_the_samples_and_not_their_builder(installed: Installed) -> None:
     with zipfile.ZipFile(installed.wheel) as wheel:
         names = wheel.namelist()
-        for name in ("catalog.jsonl", "searches.jsonl.gz", "README.md"):
+        for name in ("catalog.jsonl", "searches.synthetic.jsonl.gz", "README.md"):
             assert wheel.read(f"ingest/samples/{name}") == (sample_files().folder / name).read_bytes(), name
     assert {n.split("/")[0] for n in names} == {"api", "graph", "ingest", "queries", "ops",
                                                 "matchgraph-0.1.0.dist-info"}
@@ -79,7 +79,7 @@ def test_the_installed_demo_prints_the_seed_page(installed: Installed) -> None:
     page = installed.demo.stdout
     assert page.startswith("# dalle-3-xl-lora-v2 vs FLUX.1 Pro\n")
     assert "| Capabilities | 6 decomposed | 13 decomposed |" in page
-    listed = (pl.read_ndjson(installed.samples / "searches.jsonl.gz")
+    listed = (pl.read_ndjson(installed.samples / "searches.synthetic.jsonl.gz")
               .select(pl.col("results").list.unique()).explode("results").group_by("results").len())
     times = {a: int(listed.filter(pl.col("results") == a)["len"].item()) for a in ("dalle-3-xl-lora-v2", "flux-1-pro")}
     assert f"| Times Matched | {times['dalle-3-xl-lora-v2']} | {times['flux-1-pro']} |" in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import date, timedelta
 
@@ -125,19 +126,47 @@ def test_quality_matches_the_model_written_out_by_hand(embedded: EmbeddedStore) 
     assert theta["a"] > 0 > theta["b"]
     assert ratings.position_effects[1] == pytest.approx(-math.log1p(math.exp(-best[2])), abs=1e-4)
     s = _scores(embedded)
-    assert s["a"]["quality"] == pytest.approx(100 / (1 + math.exp(-best[0])), abs=1e-3)
     assert s["a"]["comparisons"] == 8
     assert s["a"]["low_confidence"] is True  # fewer than 10
+    # the stored quality is the choices' chance blended with the type's mean: (m q + k mean) / (m + k)
+    choice = {k: json.loads(str(s[k]["evidence"]))["quality_choices"] for k in "ab"}
+    for k in "ab":
+        assert choice[k] == pytest.approx(100 / (1 + math.exp(-float(s[k]["quality_rating"]))), abs=1e-6)
+    assert s["a"]["quality"] == pytest.approx((8 * choice["a"] + 10 * (choice["a"] + choice["b"]) / 2) / 18, abs=1e-4)
+    assert choice["a"] > choice["b"]
 
 
-def test_quality_without_evidence_gets_the_prior(embedded: EmbeddedStore) -> None:
+def test_quality_without_evidence_is_null(embedded: EmbeddedStore) -> None:
     embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([{"id": "lonely", "type": "model"}])))
     s = _scores(embedded)["lonely"]
-    assert s["quality"] == 50.0
-    assert s["quality_rating"] == 0.0
+    assert s["quality"] is None
     assert s["comparisons"] == 0
     assert s["low_confidence"] is True
-    assert s["quality_lo"] == pytest.approx(-1.96 * 1.5)
+    assert s["quality_rating"] is None
+    assert s["evidence_share"] == 0.0
+
+
+def test_benchmarks_carry_quality_where_comparisons_are_few(embedded: EmbeddedStore) -> None:
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([
+        {"id": "m1", "type": "model"}, {"id": "m2", "type": "model"}, {"id": "m3", "type": "model"},
+        {"id": "r1", "type": "repo"}]))
+        .set(Table.BENCHMARKS, pl.DataFrame({"artifact": ["m1", "m2", "m3", "m1", "m2", "r1"],
+                                             "benchmark": ["IFEval", "IFEval", "IFEval", "BBH", "BBH", "IFEval"],
+                                             "score": [70.0, 50.0, 10.0, 30.0, 40.0, 99.0]}))
+        .set(Table.PREFERRED_OVER, preference_pairs(pl.DataFrame({
+            "winner": ["m2"], "loser": ["m3"], "winner_pos": [1], "loser_pos": [2], "count": [4]}))))
+    s = _scores(embedded)
+    # percentiles within type, mid-rank: IFEval m1 100*(3-1+.5)/3, m2 50, m3 100*.5/3; BBH m2 75, m1 25
+    assert s["m1"]["quality"] == pytest.approx((250 / 3 + 25) / 2, abs=1e-4)  # benchmarks alone
+    bench_m2 = (50 + 75) / 2
+    choice_m2 = json.loads(str(s["m2"]["evidence"]))["quality_choices"]
+    assert s["m2"]["quality"] == pytest.approx((4 * choice_m2 + 10 * bench_m2) / 14, abs=1e-4)
+    evidence = json.loads(str(s["m2"]["evidence"]))
+    assert evidence["choice_weight"] == pytest.approx(4 / 14)
+    assert evidence["benchmark_weight"] == pytest.approx(10 / 14)
+    assert [(b["name"], b["percentile"], b["of"]) for b in evidence["benchmark_results"]] == [
+        ("BBH", 75.0, 2), ("IFEval", 50.0, 3)]
+    assert s["r1"]["quality"] is None  # the only repo with IFEval: nothing to place it among
 
 
 def test_bootstrap_interval_contains_the_estimate_and_narrows_with_data() -> None:
@@ -180,7 +209,7 @@ def test_ecosystem_parts(embedded: EmbeddedStore) -> None:
     # derived works: base 2, base2 1 -> base2 gets ln2/ln3 of the 0.35 part; both have 1 provider peer
     assert s["base"]["ecosystem"] == pytest.approx(100 * (0.35 + 0.15), abs=1e-6)
     assert s["base2"]["ecosystem"] == pytest.approx(100 * (0.35 * math.log(2) / math.log(3) + 0.15), abs=1e-6)
-    assert s["ft1"]["ecosystem"] == 0.0
+    assert s["ft1"]["ecosystem"] is None  # no lineage, integration, peer or reach known: no number
 
 
 def test_freshness(embedded: EmbeddedStore) -> None:
@@ -194,19 +223,23 @@ def test_freshness(embedded: EmbeddedStore) -> None:
     assert s["b"]["freshness"] == pytest.approx(50.0)
 
 
-def test_rank_is_the_weighted_mean_with_shrunk_quality(embedded: EmbeddedStore) -> None:
+def test_rank_is_the_weighted_mean_of_the_sub_scores_with_evidence(embedded: EmbeddedStore) -> None:
     embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts([
         {"id": "a", "type": "model", "stars": 10.0}, {"id": "b", "type": "model"}]))
         .set(Table.PREFERRED_OVER, preference_pairs(pl.DataFrame({"winner": ["a"], "loser": ["b"], "winner_pos": [1],
                                                                   "loser_pos": [2], "count": [1]}))))
     s = _scores(embedded)
-    for key in ("a", "b"):
-        row = s[key]
-        type_mean = (s["a"]["quality"] + s["b"]["quality"]) / 2
-        shrunk = (1 * row["quality"] + 10 * type_mean) / (1 + 10)
-        value = (25 * row["adoption"] + 25 * shrunk + 25 * row["match_graph"] + 15 * row["ecosystem"]
-                 + 10 * row["freshness"]) / 100
-        assert row["rank"] == round(value)
+    a, b = s["a"], s["b"]
+    # a: adoption (stars) and quality have evidence; no logs, no links, no dates: the rest are null
+    assert (a["match_graph"], a["ecosystem"], a["freshness"]) == (None, None, None)
+    assert a["rank"] == round((25 * a["adoption"] + 25 * a["quality"]) / 50)
+    assert a["evidence_share"] == pytest.approx(0.5)
+    # b: quality alone, a quarter of the weight: scored but not ranked
+    assert b["adoption"] is None
+    assert b["evidence_share"] == pytest.approx(0.25)
+    assert b["position"] is None
+    assert a["position"] == 1.0
+    assert a["type_ranked"] == 1.0
 
 
 def test_one_lucky_click_does_not_make_a_leader(embedded: EmbeddedStore) -> None:
@@ -257,5 +290,53 @@ def test_scores_are_identical_across_runs_and_written_back(embedded: EmbeddedSto
     report = score(embedded, config)
     assert report.artifacts == 2
     stored = embedded.table(Table.SCORES).sort("id")
-    assert stored.drop("evidence").equals(first.sort("id").drop("evidence"))
-    assert embedded.table(Table.RANK_HISTORY).height == 2
+    assert stored.drop("evidence", "rank_delta").equals(first.sort("id").drop("evidence", "rank_delta"))
+    history = embedded.table(Table.RANK_HISTORY)
+    assert history.get_column("id").to_list() == ["a"]  # b rests on too little evidence to be ranked
+    assert history.get_column("as_of").to_list() == [AS_OF]
+    again = score(embedded, config)  # nothing new: no rank changes, no history row
+    assert again.changed is False
+    assert embedded.table(Table.RANK_HISTORY).height == 1
+
+
+def test_price_quality_frontier_within_type(embedded: EmbeddedStore) -> None:
+    rows = [{"id": "cheap", "type": "model", "price_input": 1.0, "price_output": 1.0},
+            {"id": "mid", "type": "model", "price_input": 2.0, "price_output": 6.0},
+            {"id": "dear", "type": "model", "price_input": 10.0, "price_output": 30.0},
+            {"id": "free-weights", "type": "model", "pricing": "free"},
+            {"id": "other-type", "type": "api", "price_input": 0.1, "price_output": 0.1}]
+    scores = {"cheap": 40.0, "mid": 70.0, "dear": 60.0, "free-weights": 90.0, "other-type": 99.0}
+    embedded.apply(GraphDelta().set(Table.ARTIFACTS, _artifacts(rows)).set(Table.BENCHMARKS, pl.DataFrame({
+        "artifact": list(scores), "benchmark": ["b"] * 5, "score": list(scores.values())})))
+    s = _scores(embedded)
+    price = {k: json.loads(str(v["evidence"]))["price"] for k, v in s.items()}
+    assert price["cheap"]["per_mtok"] == 1.0
+    assert price["mid"]["per_mtok"] == 3.0  # (3 * 2 + 6) / 4
+    assert price["cheap"]["frontier"] is True
+    assert price["mid"]["frontier"] is True
+    assert price["dear"] == {"per_mtok": 15.0, "frontier": False, "beaten_by": "mid", "beaten_by_price": 3.0,
+                             "beaten_by_quality": round(s["mid"]["quality"], 2), "priced_peers": 3}
+    assert price["free-weights"]["per_mtok"] is None  # "free" without a list price is no price
+    assert price["free-weights"]["frontier"] is None
+    assert price["other-type"]["frontier"] is None  # alone in its type: its benchmark places it nowhere
+
+
+def test_log_provenance_comes_from_the_file_names(embedded: EmbeddedStore) -> None:
+    from datetime import UTC, datetime
+
+    from queries.trust import log_sources
+
+    def ledger(*sources: str) -> pl.DataFrame:
+        n = len(sources)
+        return pl.DataFrame({"sha256": [f"h{i}{s}" for i, s in enumerate(sources)], "source": list(sources),
+                             "kind": ["logs"] * n, "size": [1] * n, "rows": [1] * n,
+                             "ingested_at": [datetime(2026, 1, 1, tzinfo=UTC)] * n})
+
+    with embedded.reader() as r:
+        assert log_sources(r) == "none"
+    embedded.apply(GraphDelta().set(Table.LEDGER, ledger("/x/searches.synthetic.jsonl.gz")))
+    with embedded.reader() as r:
+        assert log_sources(r) == "synthetic"
+    embedded.apply(GraphDelta().set(Table.LEDGER, ledger("/x/2026-01-02.jsonl")))
+    with embedded.reader() as r:
+        assert log_sources(r) == "mixed"

@@ -240,8 +240,7 @@ def test_chunks_concatenate_to_the_whole_log(catalog: list[dict]) -> None:
 
 def test_write_synth_writes_native_files_the_reader_accepts(tmp_path: Path) -> None:
     paths = write_synth(tmp_path, n_artifacts=150, n_searches=2_500, seed=4, per_file=1_000)
-    assert [p.name for p in paths] == ["catalog.jsonl", "searches-0000.jsonl", "searches-0001.jsonl",
-                                       "searches-0002.jsonl"]
+    assert [p.name for p in paths] == ["catalog.jsonl", *[f"searches-000{i}.synthetic.jsonl" for i in range(3)]]
     catalog = [json.loads(line) for line in paths[0].read_text().splitlines()]
     assert len(catalog) == 150
     first = json.loads(paths[1].read_text().splitlines()[0])

@@ -1,0 +1,104 @@
+"""Page render time at scale with the answer cache off: the comparison and the profile page.
+
+Every request is computed from the store (``MATCHGRAPH_CACHE_ENTRIES=0``), through the whole
+HTTP stack in-process (Starlette's test client, so no socket noise), for artifacts drawn at random
+from a big scored store: one ``matchgraph synth --artifacts 100000 --searches 1000000`` run through
+``matchgraph nightly``. Two baselines run in the same rounds, interleaved with the pages so drift
+on a shared machine hits all alike:
+
+* ``bare http``: ``/health``, a constant answer through the same app and middleware;
+* ``bare reads``: the reads any page about the artifact needs at least (its artifact, score,
+  totals and capability rows, one ``reader.tables`` call), straight on the store.
+
+Reported: min and median (p50) per kind over ``rounds x ids`` requests.
+
+Build the store (about 10 minutes on a busy 2-core machine)::
+
+    matchgraph synth --artifacts 100000 --searches 1000000 --out DIR/gen --per-file 250000
+    mkdir DIR/cat DIR/logs && mv DIR/gen/catalog.jsonl DIR/cat && mv DIR/gen/searches-* DIR/logs
+    matchgraph nightly --catalog DIR/cat --logs DIR/logs --home DIR/home
+
+Run: ``python -m bench.bench_pages --home DIR/home [--ids 20] [--rounds 5]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from bench.common import machine
+from graph.settings import Settings
+from graph.store import open_store
+from graph.tables import Table
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from graph.store import GraphStore
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--ids", type=int, default=20, help="artifacts (and pairs) drawn per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=14)
+    args = parser.parse_args()
+    settings = Settings(_env_file=None, MATCHGRAPH_HOME=args.home, NEO4J_URI=None,
+                        MATCHGRAPH_CACHE_ENTRIES=0, MATCHGRAPH_VERSION_CHECK_S=0)
+    store = open_store(settings)
+    scores = store.table(Table.SCORES, columns=["id", "rank", "evidence_share"])
+    types = store.table(Table.ARTIFACTS, columns=["id", "type", "catalogued"]).filter(pl.col("catalogued"))
+    ranked = scores.join(types, on="id").filter(pl.col("evidence_share") >= 0.5).sort("id")
+    print(f"{machine()}; {store.table(Table.ARTIFACTS, columns=['id']).height:,} artifacts, "
+          f"{ranked.height:,} ranked; cache off")
+    rng = random.Random(args.seed)
+    ids = ranked.get_column("id").to_list()
+    by_type = {t: g.get_column("id").to_list() for (t,), g in ranked.group_by(["type"])}
+    timings: dict[str, list[float]] = {k: [] for k in ("bare http", "bare reads", "profile page", "compare page")}
+    with TestClient(create_app(settings)) as client:
+        client.get("/health")
+        client.get(f"/a/{ids[0]}")  # imports, templates and the first snapshot load are not what is measured
+        for _ in range(args.rounds):
+            for _ in range(args.ids):
+                one = rng.choice(ids)
+                kind = ranked.filter(pl.col("id") == one).get_column("type")[0]
+                other = rng.choice([x for x in rng.sample(by_type[kind], min(50, len(by_type[kind]))) if x != one])
+                work: dict[str, Callable[[], object]] = {
+                    "bare http": partial(client.get, "/health"),
+                    "bare reads": partial(_bare_reads, store, one),
+                    "profile page": partial(client.get, f"/a/{one}"),
+                    "compare page": partial(client.get, f"/compare/{one}-vs-{other}"),
+                }
+                order = list(work)
+                rng.shuffle(order)
+                for name in order:
+                    started = time.perf_counter()
+                    answer = work[name]()
+                    timings[name].append(time.perf_counter() - started)
+                    status = getattr(answer, "status_code", 200)
+                    if status != 200:
+                        raise SystemExit(f"{name} answered {status}")
+    store.close()
+    print(f"{'':14} {'n':>5} {'min ms':>9} {'p50 ms':>9}")
+    for name, values in timings.items():
+        print(f"{name:14} {len(values):5d} {min(values) * 1e3:9.2f} {statistics.median(values) * 1e3:9.2f}")
+
+
+def _bare_reads(store: GraphStore, artifact: str) -> int:
+    with store.reader() as reader:
+        frames = reader.tables((Table.ARTIFACTS, Table.SCORES, Table.TOTALS, Table.HAS_CAPABILITY), [artifact])
+    return sum(f.height for f in frames.values())
+
+
+if __name__ == "__main__":
+    main()

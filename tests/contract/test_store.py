@@ -389,3 +389,77 @@ def test_lookups_by_intent_and_columns(store: GraphStore, tmp_path: Path) -> Non
     assert store.table(Table.INTENTS, ["image model"], by="id").to_dicts() == [{"id": "image model", "searches": 1}]
     with pytest.raises(ValueError, match="cannot be filtered"):
         store.table(Table.CO_MATCHED, ["x"], by="intent")
+
+
+def _regroup(store: GraphStore) -> None:
+    """What a scoring run writes when it groups 'text-to-image' and a second FLUX statement into one
+    capability 'image-generation': re-pointed statements, the shared node, the old one removed."""
+    has = store.table(Table.HAS_CAPABILITY).filter(pl.col("artifact").is_in(["flux-1-pro", "dalle-3"]))
+    extra = has.filter(pl.col("artifact") == "flux-1-pro").sort("position").head(1).with_columns(
+        pl.lit(3, pl.Int64).alias("position"), pl.lit("Image generation").alias("name"))
+    moved = pl.concat([has, extra]).with_columns(
+        pl.when(pl.col("capability") == "text-to-image").then(pl.lit("image-generation"))
+        .otherwise(pl.col("capability")).alias("capability"))
+    node = pl.DataFrame({"id": ["image-generation"], "name": ["Text to image"], "tags": [["image"]],
+                         "aliases": [["Image generation"]], "statements": [3], "artifacts": [2]})
+    store.apply(GraphDelta().set(Table.HAS_CAPABILITY, moved).set(Table.CAPABILITIES, node)
+                .remove(Table.CAPABILITIES, ["text-to-image", "inpainting"]))
+
+
+def test_capabilities_regroup_and_unused_ones_go(store: GraphStore) -> None:
+    store.apply(catalog_delta([Artifact.model_validate(r) for r in CATALOG]))
+    assert store.table(Table.HAS_CAPABILITY, ["dalle-3"]).to_dicts() == [
+        {"artifact": "dalle-3", "capability": "text-to-image", "description": None, "unique": None,
+         "vs_alternatives": None, "position": 1, "name": "Text to image"}]
+    _regroup(store)
+    flux = store.table(Table.HAS_CAPABILITY, ["flux-1-pro"]).sort("position")
+    assert flux.select("capability", "position", "name").rows() == [
+        ("image-generation", 1, "Text to image"), ("inpainting", 2, "Inpainting"),
+        ("image-generation", 3, "Image generation")]  # two statements of one artifact, one capability
+    members = store.table(Table.HAS_CAPABILITY, ["image-generation"], by="capability")
+    assert sorted(members.get_column("artifact").to_list()) == ["dalle-3", "flux-1-pro", "flux-1-pro"]
+    # text-to-image is still named by flux-1-dev and sdxl (not in the delta), so it stays; so does
+    # inpainting, which flux-1-pro still names
+    caps = _rows(store.table(Table.CAPABILITIES), "id")
+    assert [c["id"] for c in caps] == ["image-generation", "inpainting", "text-to-image"]
+    assert caps[0] == {"id": "image-generation", "name": "Text to image", "tags": ["image"],
+                       "aliases": ["Image generation"], "statements": 3, "artifacts": 2}
+    rest = store.table(Table.HAS_CAPABILITY).filter(pl.col("capability") == "text-to-image")
+    store.apply(GraphDelta().set(Table.HAS_CAPABILITY, rest.with_columns(pl.lit("image-generation").alias("capability")))
+                .remove(Table.CAPABILITIES, ["text-to-image"]))
+    assert store.table(Table.CAPABILITIES).get_column("id").sort().to_list() == ["image-generation", "inpainting"]
+
+
+def test_seeks_and_boards_are_replaced_and_go_with_their_capability(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    seeks = pl.DataFrame({"intent": ["text to image", "image model", "text to image"],
+                          "capability": ["text-to-image", "text-to-image", "inpainting"],
+                          "confidence": [0.9, 0.6, 0.55], "similarity": [1.0, 0.5, 0.2], "chosen": [2, 0, 1],
+                          "clicks": [2, 0, 2]})
+    boards = pl.DataFrame({"kind": ["capability", "capability", "intent", "capability"],
+                           "need": ["text-to-image", "text-to-image", "text to image", "inpainting"],
+                           "artifact": ["flux-1-pro", "dalle-3", "flux-1-pro", "flux-1-pro"], "place": [1, 2, 1, 1],
+                           "rating": [0.5, -0.5, 0.7, 0.1], "lo": [0.0, -1.0, 0.1, -1.0], "hi": [1.0, 0.0, 1.3, 1.2],
+                           "comparisons": [3, 3, 2, 0], "overall": [0.4, -0.4, 0.4, 0.4]})
+    store.apply(GraphDelta().set(Table.SEEKS, seeks).set(Table.BOARDS, boards))
+    assert _rows(store.table(Table.SEEKS), "intent", "capability") == _rows(seeks, "intent", "capability")
+    by_intent = store.table(Table.SEEKS, ["text to image"], by="intent")
+    assert sorted(by_intent.get_column("capability").to_list()) == ["inpainting", "text-to-image"]
+    by_cap = store.table(Table.SEEKS, ["text-to-image"], by="capability")
+    assert sorted(by_cap.get_column("intent").to_list()) == ["image model", "text to image"]
+    assert _rows(store.table(Table.BOARDS), "kind", "need", "artifact") == _rows(boards, "kind", "need", "artifact")
+    board = store.table(Table.BOARDS, ["text-to-image", "text to image"], by="need")
+    assert _rows(board, "kind", "place") == _rows(boards.head(3), "kind", "place")
+    assert _rows(store.table(Table.BOARDS, ["dalle-3"]), "need") == _rows(boards.slice(1, 1), "need")
+    # the next run replaces both tables whole
+    store.apply(GraphDelta().set(Table.SEEKS, seeks.head(1)).set(Table.BOARDS, boards.tail(1)))
+    assert store.table(Table.SEEKS).height == 1
+    assert store.table(Table.BOARDS).get_column("need").to_list() == ["inpainting"]
+    # a capability that goes takes its links and board along
+    store.apply(GraphDelta().set(Table.SEEKS, seeks).set(Table.BOARDS, boards))
+    flux_caps = store.table(Table.HAS_CAPABILITY, ["flux-1-pro"]).filter(pl.col("capability") != "inpainting")
+    store.apply(GraphDelta().set(Table.HAS_CAPABILITY, flux_caps).remove(Table.CAPABILITIES, ["inpainting"]))
+    assert "inpainting" not in store.table(Table.CAPABILITIES).get_column("id").to_list()
+    assert store.table(Table.SEEKS).get_column("capability").unique().to_list() == ["text-to-image"]
+    assert sorted(store.table(Table.BOARDS).get_column("need").unique().to_list()) == ["text to image",
+                                                                                        "text-to-image"]

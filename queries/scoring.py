@@ -25,6 +25,7 @@ import polars as pl
 
 from graph.schema import SIGNALS
 from graph.tables import GraphDelta, Table, conform, preference_cells
+from queries.capabilities import CapabilityConfig, CapabilityGraph, link_and_rank, regroup
 from queries.rating import fit_ratings
 from queries.stats import artifact_stats
 from queries.subscores import DEFAULT_WEIGHTS, NAMES, REGISTRY, Constants, Inputs
@@ -69,6 +70,8 @@ class ScoringConfig:
     """The time of the run (default: the clock); searches dated after it never set ``as_of``."""
     weights: dict[str, dict[str, float]] = field(default_factory=load_weights)
     constants: Constants = field(default_factory=Constants)
+    capabilities: CapabilityConfig = field(default_factory=CapabilityConfig)
+    """Thresholds of the capability graph the run rebuilds (``queries.capabilities``)."""
 
 
 @contextmanager
@@ -105,6 +108,8 @@ class Scored:
     scores: pl.DataFrame
     as_of: date
     steps: dict[str, float]
+    capabilities: CapabilityGraph | None = None
+    """The capability graph the run rebuilt, written in the same delta as the scores."""
 
 
 def compute(source: GraphStore | Reader, config: ScoringConfig) -> Scored:
@@ -118,7 +123,11 @@ def compute(source: GraphStore | Reader, config: ScoringConfig) -> Scored:
         steps[name] = round(now - clock, 4)
         clock = now
 
-    with _reading(source) as reader:
+    with _reading(source) as base:
+        # the capability graph first: capability reach and everything after see the new grouping
+        graph = regroup(base, config.capabilities)
+        reader = graph.view
+        step("capabilities")
         as_of = _as_of(reader, config)
         artifacts = reader.table(Table.ARTIFACTS, columns=["id", "type", "released", *SIGNALS])
         frame = artifacts.join(artifact_stats(reader), on="id", how="left").sort("id")
@@ -135,7 +144,9 @@ def compute(source: GraphStore | Reader, config: ScoringConfig) -> Scored:
             part = sub.compute(inputs)
             frame = frame.join(part, on="id", how="left")
             step(sub.name)
-    return Scored(_composite(frame, config, as_of), as_of, steps)
+        link_and_rank(graph, ratings, config, config.capabilities)
+        step("seeks_and_boards")
+    return Scored(_composite(frame, config, as_of), as_of, steps, graph)
 
 
 def _composite(frame: pl.DataFrame, config: ScoringConfig, as_of: date) -> pl.DataFrame:
@@ -199,6 +210,18 @@ class ScoreReport:
         return text if self.changed else text + "; no rank changed"
 
 
+def _capability_delta(delta: GraphDelta, graph: CapabilityGraph) -> None:
+    """The capability graph's part of the run's delta: re-pointed statements, the canonical nodes
+    (the ones no statement names any more removed), the intent links and the boards."""
+    changed = graph.grouping.changed()
+    if changed.height:
+        delta.set(Table.HAS_CAPABILITY, changed)
+    delta.set(Table.CAPABILITIES, graph.grouping.capabilities).set(Table.SEEKS, graph.seeks)
+    delta.set(Table.BOARDS, graph.boards)
+    if graph.grouping.removed:
+        delta.remove(Table.CAPABILITIES, graph.grouping.removed)
+
+
 def score(store: GraphStore, config: ScoringConfig) -> ScoreReport:
     """Compute every score and write them back to the store, with this run's ranks in the history."""
     result = compute(store, config)
@@ -207,6 +230,9 @@ def score(store: GraphStore, config: ScoringConfig) -> ScoreReport:
     run = now.strftime("%Y%m%dT%H%M%S%fZ")
     history = scores.select(pl.lit(run).alias("run"), pl.lit(now).alias("scored_at"), "id", "rank")
     started = time.perf_counter()
-    store.apply(GraphDelta().set(Table.SCORES, scores).set(Table.RANK_HISTORY, history))
+    delta = GraphDelta().set(Table.SCORES, scores).set(Table.RANK_HISTORY, history)
+    if result.capabilities is not None:
+        _capability_delta(delta, result.capabilities)
+    store.apply(delta)
     steps = {**result.steps, "write": round(time.perf_counter() - started, 4)}
     return ScoreReport(run, scores.height, result.as_of, int(scores.get_column("low_confidence").sum()), steps)

@@ -1,0 +1,436 @@
+"""The capability graph: shared capabilities, the intents that seek them, and who is best at each.
+
+A scoring run (``queries.scoring``) calls :func:`build` once over the version it scores; what it
+returns goes into the run's one atomic delta. Three steps:
+
+Grouping (canonical capabilities)
+    Every artifact's capability statements are grouped into shared capabilities. Identical names
+    (after lower-casing and dropping punctuation) are one name; distinct names are grouped when
+    they agree both in meaning (cosine of their WordLlama vectors, :mod:`queries.embedding`) and
+    in wording (the Dice overlap of their words and ordered word pairs, so "text to speech" and
+    "speech to text", whose bag-of-words vectors are equal, stay apart). Candidate pairs come from
+    an inverted index of those word features (pairs that share no feature cannot agree in
+    wording), so the cost follows the postings, never names x names; a feature held by more than
+    ``max_feature_names`` names is too common to propose pairs. Groups are the connected components
+    of the agreeing pairs. A group is named after its most frequent statement name and keeps the id
+    most of its statements had before (so ids survive runs where members barely change); a new
+    group takes the slug of its name. The artifact's own name, description, unique and
+    vs-alternatives text stay on its ``has_capability`` row.
+
+Linking intents (``SEEKS``)
+    An intent seeks a capability with a confidence that starts from text similarity and moves with
+    the logs: ``(k * similarity + chosen) / (k + clicks)``, where ``chosen`` counts the intent's
+    clicks on artifacts that have the capability, ``clicks`` all its clicks and ``k`` the weight of
+    the text prior in clicks. Candidates are each intent's most similar capabilities and every
+    capability its chosen artifacts have; an intent keeps at most ``links_per_intent`` links of at
+    least ``min_confidence``, and only where the texts are at least ``min_similarity`` alike (a
+    search for one artifact by name chooses all of that artifact's capabilities, which says
+    nothing about what the person needed).
+
+Boards (best for a need)
+    For each capability, the preferences of the searches whose intents seek it; for each intent
+    with at least ``intent_board_min_searches`` searches, its own. All boards are fitted in ONE
+    call of :func:`queries.rating.fit_ratings` (items are (need, artifact) pairs, so the
+    examination curve is shared and each board is its own block of the sparse system), with
+    each artifact's overall rating as its prior mean and ``board_prior_sd`` as the prior's spread:
+    an artifact with little evidence for a need stays near its overall quality. A capability's
+    board ranks its members; members without evidence keep their overall rating and the prior's
+    interval. The best ``board_size`` of each board are stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from graph.schema import slugify
+from graph.tables import BOARD_KINDS, LOOKUPS, Table, check_read, conform, preference_cells
+from queries.embedding import TextEncoder, encoder, normalize_text
+from queries.rating import Z95, RatingResult, fit_ratings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from graph.settings import Settings
+    from graph.store import Reader
+
+STOPWORDS = frozenset(
+    "a an and as at by for from in into of on or the to via with without your its it is are be this that".split())
+SEP = "\x1f"
+"""Joins a need and an artifact into one item id of the boards' fit (neither contains it)."""
+
+
+@dataclass(frozen=True)
+class CapabilityConfig:
+    """The thresholds of the three steps (from ``graph.settings``, ``MATCHGRAPH_CAPABILITY_*``)."""
+
+    merge_similarity: float = 0.6
+    merge_wording: float = 0.6
+    max_feature_names: int = 2_000
+    min_similarity: float = 0.3
+    min_confidence: float = 0.5
+    prior_clicks: float = 5.0
+    links_per_intent: int = 5
+    similar_per_intent: int = 5
+    board_prior_sd: float = 0.5
+    board_size: int = 100
+    intent_board_min_searches: int = 200
+    intent_boards: int = 100
+
+    @classmethod
+    def of(cls, settings: Settings) -> CapabilityConfig:
+        return cls(
+            merge_similarity=settings.capability_merge_similarity, merge_wording=settings.capability_merge_wording,
+            max_feature_names=settings.capability_max_feature_names,
+            min_similarity=settings.seeks_min_similarity, min_confidence=settings.seeks_min_confidence,
+            prior_clicks=settings.seeks_prior_clicks, links_per_intent=settings.seeks_per_intent,
+            board_prior_sd=settings.board_prior_sd, board_size=settings.board_size,
+            intent_board_min_searches=settings.board_intent_min_searches, intent_boards=settings.board_intents,
+        )
+
+
+# -- wording ---------------------------------------------------------------------------------------------
+def features(texts: pl.Series) -> pl.DataFrame:
+    """``row``, ``feature``: each text's content words (a plural ``s`` dropped) and its ordered
+    pairs of consecutive words (stop words included there, so word order counts), each once."""
+    words = (normalize_text(texts).str.split(" ").to_frame("word").with_row_index("row")
+             .explode("word").filter(pl.col("word").str.len_bytes() > 0)
+             .with_columns(pl.when(pl.col("word").str.len_chars() > 3 & ~pl.col("word").str.ends_with("ss"))
+                           .then(pl.col("word").str.strip_suffix("s")).otherwise(pl.col("word")).alias("word")))
+    pairs = words.with_columns(pl.col("word").shift(-1).over("row").alias("next")).filter(pl.col("next").is_not_null())
+    single = words.filter(~pl.col("word").is_in(list(STOPWORDS))).select("row", pl.col("word").alias("feature"))
+    double = pairs.select("row", pl.format("{}_{}", "word", "next").alias("feature"))
+    return pl.concat([single, double]).unique()
+
+
+def wording(a: pl.Series, b: pl.Series) -> np.ndarray:
+    """The Dice overlap of the word features of ``a[i]`` and ``b[i]``, pair by pair."""
+    fa, fb = features(a), features(b)
+    size_a = fa.group_by("row").len("na")
+    size_b = fb.group_by("row").len("nb")
+    shared = fa.join(fb, on=["row", "feature"]).group_by("row").len("shared")
+    out = (pl.DataFrame({"row": np.arange(a.len(), dtype=np.uint32)})
+           .join(size_a, on="row", how="left").join(size_b, on="row", how="left").join(shared, on="row", how="left")
+           .fill_null(0).sort("row"))
+    total = (out.get_column("na") + out.get_column("nb")).to_numpy().astype(np.float64)
+    return np.divide(2.0 * out.get_column("shared").to_numpy(), total, out=np.zeros(out.height), where=total > 0)
+
+
+def coverage(texts: pl.Series, of: pl.Series) -> np.ndarray:
+    """How much of ``of[i]``'s word features ``texts[i]`` holds (0 to 1)."""
+    ft, fo = features(texts), features(of)
+    size = fo.group_by("row").len("n")
+    shared = ft.join(fo, on=["row", "feature"]).group_by("row").len("shared")
+    out = (pl.DataFrame({"row": np.arange(texts.len(), dtype=np.uint32)})
+           .join(size, on="row", how="left").join(shared, on="row", how="left").fill_null(0).sort("row"))
+    n = out.get_column("n").to_numpy().astype(np.float64)
+    return np.divide(out.get_column("shared").to_numpy(), n, out=np.zeros(out.height), where=n > 0)
+
+
+# -- grouping ------------------------------------------------------------------------------------------
+def statements(reader: Reader) -> pl.DataFrame:
+    """Every capability statement: the artifact, its position, the capability it names now (a
+    canonical id, or the provisional slug a catalog wrote), its own name and tags."""
+    has = reader.table(Table.HAS_CAPABILITY)
+    nodes = reader.table(Table.CAPABILITIES, columns=["id", "name", "tags"])
+    return (has.join(nodes.rename({"name": "node_name"}), left_on="capability", right_on="id", how="left")
+            .with_columns(pl.coalesce("name", "node_name", "capability").alias("name"))
+            .drop("node_name").sort("artifact", "position"))
+
+
+def _groups(names: pl.Series, vectors: np.ndarray, config: CapabilityConfig) -> np.ndarray:
+    """The group of each distinct name: components of the pairs that agree in meaning and wording."""
+    n = names.len()
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    feats = features(names)
+    frequency = feats.group_by("feature").len("df").filter(pl.col("df") <= config.max_feature_names)
+    postings = feats.join(frequency.select("feature"), on="feature")
+    pairs = (postings.join(postings, on="feature", suffix="_b").filter(pl.col("row") < pl.col("row_b"))
+             .select("row", "row_b").unique())
+    if pairs.height == 0:
+        return np.arange(n)
+    left = pairs.get_column("row").to_numpy().astype(np.int64)
+    right = pairs.get_column("row_b").to_numpy().astype(np.int64)
+    cosine = np.einsum("ij,ij->i", vectors[left], vectors[right])
+    close = cosine >= config.merge_similarity
+    left, right = left[close], right[close]
+    agree = wording(names.gather(left), names.gather(right)) >= config.merge_wording
+    left, right = left[agree], right[agree]
+    graph = sparse.coo_array((np.ones(left.size), (left, right)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    return np.asarray(labels, dtype=np.int64)
+
+
+@dataclass
+class Grouping:
+    """The statements with their new capability, the capability nodes, and the ids that go."""
+
+    statements: pl.DataFrame
+    capabilities: pl.DataFrame
+    removed: list[str]
+
+    def changed(self) -> pl.DataFrame:
+        """The ``has_capability`` rows to write: every statement of an artifact one of whose
+        statements moved (a delta replaces an artifact's whole list) or has no name stored yet."""
+        moved = self.statements.filter((pl.col("capability") != pl.col("previous")) | pl.col("own_name").is_null())
+        owners = moved.select("artifact").unique()
+        return conform(Table.HAS_CAPABILITY, self.statements.join(owners, on="artifact"))
+
+
+def group(rows: pl.DataFrame, config: CapabilityConfig, model: TextEncoder | None = None) -> Grouping:
+    """Canonical capabilities for the statements of :func:`statements` (see the module notes)."""
+    rows = rows.with_columns(pl.col("capability").alias("previous"), normalize_text(pl.col("name")).alias("key"))
+    keys = rows.get_column("key").unique().sort()
+    model = model or encoder()
+    labels = _groups(keys, model.encode(keys), config)
+    key_group = pl.DataFrame({"key": keys, "group": labels})
+    rows = rows.join(key_group, on="key", how="left")
+    # the group's name: its most frequent statement name, then the shortest, then the first
+    named = (rows.group_by("group", "name").len("n")
+             .sort(["group", "n", pl.col("name").str.len_chars(), "name"], descending=[False, True, False, False])
+             .group_by("group", maintain_order=True).agg(pl.col("name").first().alias("canonical")))
+    ids = _stable_ids(rows, named)
+    rows = rows.join(ids, on="group").with_columns(pl.col("id").alias("capability"))
+    aliases = (rows.select("group", "name").unique().join(named.select("group", "canonical"), on="group")
+               .filter(pl.col("name") != pl.col("canonical")).group_by("group")
+               .agg(pl.col("name").sort().alias("aliases")))
+    nodes = (rows.group_by("group").agg(
+        pl.col("id").first(), pl.col("tags").list.explode(keep_nulls=False, empty_as_null=False).unique().sort().alias("tags"),
+        pl.len().alias("statements"), pl.col("artifact").n_unique().alias("artifacts"))
+        .join(named, on="group").join(aliases, on="group", how="left")
+        .with_columns(pl.col("aliases").fill_null(pl.lit([], pl.List(pl.String))))
+        .select("id", pl.col("canonical").alias("name"), "tags", "aliases", "statements", "artifacts").sort("id"))
+    previous = set(rows.get_column("previous").to_list())
+    removed = sorted(previous.difference(nodes.get_column("id").to_list()))
+    out = rows.select("artifact", "capability", "description", "unique", "vs_alternatives", "position", "name",
+                      "previous", pl.col("name").alias("own_name"))
+    return Grouping(out.sort("artifact", "position"), conform(Table.CAPABILITIES, nodes), removed)
+
+
+def _stable_ids(rows: pl.DataFrame, named: pl.DataFrame) -> pl.DataFrame:
+    """``group`` -> ``id``: each group keeps the previous id most of its statements had, if that id is
+    not kept by a group with more of them (greedy on counts, ties by id); the others take the slug
+    of their name, made unique with a number."""
+    votes = (rows.group_by("group", "previous").len("n")
+             .sort(["n", "previous", "group"], descending=[True, False, False]))
+    taken_groups: set[int] = set()
+    taken_ids: set[str] = set()
+    chosen: dict[int, str] = {}
+    for group_id, previous, _ in votes.iter_rows():  # one row per (group, old id): about one per distinct name
+        if group_id in taken_groups or previous in taken_ids:
+            continue
+        chosen[group_id] = previous
+        taken_groups.add(group_id)
+        taken_ids.add(previous)
+    for group_id, canonical in named.select("group", "canonical").sort("group").iter_rows():
+        if group_id in chosen:
+            continue
+        base = slugify(canonical) or "capability"
+        candidate, k = base, 2
+        while candidate in taken_ids:
+            candidate, k = f"{base}-{k}", k + 1
+        chosen[group_id] = candidate
+        taken_ids.add(candidate)
+    return pl.DataFrame({"group": list(chosen), "id": list(chosen.values())},
+                        schema={"group": pl.Int64, "id": pl.String})
+
+
+# -- a reader that sees the new grouping -------------------------------------------------------------
+class Overlay:
+    """A reader over ``base`` whose capability tables are the ones this run computed: the
+    sub-scores (capability reach) and the links see the capabilities the run will write."""
+
+    def __init__(self, base: Reader, tables: dict[Table, pl.DataFrame]) -> None:
+        self.base = base
+        self.replaced = tables
+
+    @property
+    def version(self) -> str:
+        return self.base.version
+
+    def table(self, table: Table, ids: Sequence[str] | None = None, *, by: str | None = None,
+              columns: Sequence[str] | None = None) -> pl.DataFrame:
+        if table not in self.replaced:
+            return self.base.table(table, ids, by=by, columns=columns)
+        check_read(table, ids, by, columns)
+        frame = self.replaced[table]
+        if ids is not None:
+            column = by or "artifact"
+            if by is None and table is not Table.HAS_CAPABILITY:
+                raise ValueError(f"table {table.value} has no artifact column to filter on")
+            if by is not None and by not in LOOKUPS.get(table, ()):
+                raise ValueError(f"table {table.value} cannot be filtered on {by!r}")
+            frame = frame.filter(pl.col(column).is_in(pl.Series(list(ids), dtype=pl.String).implode()))
+        return frame.select(list(columns)) if columns is not None else frame
+
+    def tables(self, tables: Sequence[Table], ids: Sequence[str]) -> dict[Table, pl.DataFrame]:
+        return {table: self.table(table, ids) for table in tables}
+
+
+# -- linking intents ---------------------------------------------------------------------------------
+def capability_texts(grouping: Grouping) -> pl.DataFrame:
+    """``id``, ``text``: what a capability's meaning is read from, its names and its members'
+    descriptions (a capability named "Text-to-image generation" is described as "creates images
+    from a written prompt", which is what a person asking to "draw pictures" writes)."""
+    descriptions = (grouping.statements.group_by("capability")
+                    .agg(pl.col("description").drop_nulls().unique().sort().head(20).str.join(" ").alias("d")))
+    return (grouping.capabilities.join(descriptions, left_on="id", right_on="capability", how="left")
+            .select("id", pl.concat_str([pl.col("name"), pl.col("aliases").list.join(" "), pl.col("d")],
+                                        separator=" ", ignore_nulls=True).alias("text")).sort("id"))
+
+
+def link_intents(reader: Reader, grouping: Grouping, config: CapabilityConfig,
+                 model: TextEncoder | None = None) -> pl.DataFrame:
+    """The ``seeks`` table (see the module notes)."""
+    model = model or encoder()
+    caps = grouping.capabilities.select("id", "name").sort("id")
+    matched = reader.table(Table.MATCHED, columns=["intent", "artifact", "clicks"])
+    if caps.height == 0 or matched.height == 0:
+        return conform(Table.SEEKS, pl.DataFrame())
+    clicks = matched.group_by("intent").agg(pl.col("clicks").sum().alias("clicks"))
+    owned = grouping.statements.select("artifact", "capability").unique()
+    chosen = (matched.filter(pl.col("clicks") > 0).join(owned, on="artifact")
+              .group_by("intent", "capability").agg(pl.col("clicks").sum().alias("chosen")))
+    intents = clicks.get_column("intent").sort()
+    cap_vectors = model.encode(capability_texts(grouping).get_column("text"))
+    name_vectors = model.encode(caps.get_column("name"))
+    intent_vectors = model.encode(intents)
+    similar = _most_similar(intent_vectors, cap_vectors, config.similar_per_intent)
+    candidates = pl.concat([
+        chosen.select("intent", "capability"),
+        pl.DataFrame({"intent": intents.gather(similar[0]), "capability": caps.get_column("id").gather(similar[1])}),
+    ]).unique()
+    intent_row = pl.DataFrame({"intent": intents, "i": np.arange(intents.len())})
+    cap_row = pl.DataFrame({"capability": caps.get_column("id"), "c": np.arange(caps.height)})
+    candidates = candidates.join(intent_row, on="intent").join(cap_row, on="capability").join(
+        caps.rename({"id": "capability"}), on="capability")
+    i = candidates.get_column("i").to_numpy()
+    c = candidates.get_column("c").to_numpy()
+    meaning = np.maximum(np.einsum("ij,ij->i", intent_vectors[i], cap_vectors[c]),
+                         np.einsum("ij,ij->i", intent_vectors[i], name_vectors[c]))
+    words = coverage(candidates.get_column("intent"), candidates.get_column("name"))
+    similarity = np.clip((np.clip(meaning, 0.0, 1.0) + words) / 2.0, 0.0, 1.0)
+    k = config.prior_clicks
+    scored = (candidates.with_columns(pl.Series("similarity", similarity))
+              .join(chosen, on=["intent", "capability"], how="left").join(clicks, on="intent", how="left")
+              .with_columns(pl.col("chosen").fill_null(0), pl.col("clicks").fill_null(0))
+              .with_columns(((k * pl.col("similarity") + pl.col("chosen")) / (k + pl.col("clicks"))).alias("confidence"))
+              .filter((pl.col("confidence") >= config.min_confidence) & (pl.col("similarity") >= config.min_similarity))
+              .sort(["intent", "confidence", "capability"], descending=[False, True, False])
+              .group_by("intent", maintain_order=True).head(config.links_per_intent))
+    return conform(Table.SEEKS, scored.with_columns(pl.col("confidence").round(6), pl.col("similarity").round(6)))
+
+
+def _most_similar(left: np.ndarray, right: np.ndarray, k: int, block: int = 4_096) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of ``left``, the ``k`` rows of ``right`` most similar to it (row indexes), in
+    blocks so the similarity matrix never exceeds ``block`` rows."""
+    k = min(k, right.shape[0])
+    if k == 0 or left.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    rows, cols = [], []
+    for start in range(0, left.shape[0], block):
+        scores = left[start:start + block] @ right.T
+        top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        rows.append(np.repeat(np.arange(start, start + scores.shape[0]), k))
+        cols.append(top.ravel())
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+# -- boards --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _BoardOptions:
+    prior_sd: float
+    position_prior_sd: float
+    interval_draws: int
+    draw_intervals_max_artifacts: int
+    seed: int
+
+
+def fit_boards(reader: Reader, grouping: Grouping, seeks: pl.DataFrame, overall: RatingResult,
+               options: object, config: CapabilityConfig) -> pl.DataFrame:
+    """The ``boards`` table (see the module notes). ``options`` is the run's rating options
+    (``prior_sd`` is replaced by ``board_prior_sd``)."""
+    prefs = reader.table(Table.INTENT_PREFERENCES)
+    intents = reader.table(Table.INTENTS)
+    wanted = (intents.filter(pl.col("searches") >= config.intent_board_min_searches)
+              .sort(["searches", "id"], descending=[True, False]).head(config.intent_boards).get_column("id"))
+    cells = preference_cells(prefs)
+    by_capability = cells.join(seeks.select("intent", pl.col("capability").alias("need")), on="intent").with_columns(
+        pl.lit("capability").alias("kind"))
+    by_intent = cells.filter(pl.col("intent").is_in(wanted.implode())).with_columns(
+        pl.col("intent").alias("need"), pl.lit("intent").alias("kind"))
+    rows = pl.concat([by_capability, by_intent], how="diagonal_relaxed")
+    rows = rows.select(
+        pl.format("{}" + SEP + "{}" + SEP + "{}", "kind", "need", "winner").alias("winner"),
+        pl.format("{}" + SEP + "{}" + SEP + "{}", "kind", "need", "loser").alias("loser"),
+        "winner_pos", "loser_pos", "count",
+    ).group_by("winner", "loser", "winner_pos", "loser_pos").agg(pl.col("count").sum())
+    prior = dict(zip(overall.ids, overall.theta.tolist(), strict=True))
+    board_options = _BoardOptions(config.board_prior_sd, getattr(options, "position_prior_sd", 3.0),
+                                  getattr(options, "interval_draws", 100),
+                                  getattr(options, "draw_intervals_max_artifacts", 5_000), getattr(options, "seed", 0))
+    items = pl.concat([rows.get_column("winner"), rows.get_column("loser")]).unique().sort()
+    parts = items.str.split_exact(SEP, 2).struct.rename_fields(["kind", "need", "artifact"]).struct.unnest()
+    fitted = pl.DataFrame(schema={"kind": pl.String, "need": pl.String, "artifact": pl.String, "rating": pl.Float64,
+                                  "lo": pl.Float64, "hi": pl.Float64, "comparisons": pl.Int64})
+    if items.len():
+        means = np.array([prior.get(a, 0.0) for a in parts.get_column("artifact").to_list()])
+        result = fit_ratings(rows, board_options, prior_mean=means, ids=items.to_list(),
+                             start_position_effects=overall.position_effects)
+        order = pl.DataFrame({"item": result.ids, "rating": result.theta, "lo": result.lo, "hi": result.hi,
+                              "comparisons": result.comparisons})
+        fitted = (order.with_columns(pl.col("item").str.split_exact(SEP, 2).struct.rename_fields(
+            ["kind", "need", "artifact"]).alias("p")).unnest("p").select(fitted.columns))
+    fitted = fitted.with_columns(pl.col("comparisons").cast(pl.Int64))
+    # a capability's board is its members: those without evidence keep their overall rating
+    members = grouping.statements.select(pl.lit("capability").alias("kind"), pl.col("capability").alias("need"),
+                                         "artifact").unique()
+    evidence_free = members.join(fitted.select("kind", "need", "artifact"), on=["kind", "need", "artifact"],
+                                 how="anti")
+    spread = Z95 * config.board_prior_sd
+    evidence_free = evidence_free.with_columns(
+        pl.col("artifact").replace_strict(prior, default=0.0, return_dtype=pl.Float64).alias("rating")).with_columns(
+        (pl.col("rating") - spread).alias("lo"), (pl.col("rating") + spread).alias("hi"),
+        pl.lit(0, pl.Int64).alias("comparisons"))
+    capability_rows = fitted.filter(pl.col("kind") == "capability").join(members, on=["kind", "need", "artifact"])
+    board = pl.concat([capability_rows, evidence_free.select(fitted.columns), fitted.filter(pl.col("kind") == "intent")])
+    board = (board.with_columns(pl.col("artifact").replace_strict(prior, default=0.0, return_dtype=pl.Float64)
+                                .alias("overall"))
+             .sort(["kind", "need", "rating", "comparisons", "artifact"], descending=[False, False, True, True, False])
+             .with_columns(pl.int_range(1, pl.len() + 1).over("kind", "need").cast(pl.Int64).alias("place"))
+             .filter(pl.col("place") <= config.board_size)
+             .with_columns([pl.col(c).round(6) for c in ("rating", "lo", "hi", "overall")]))
+    assert set(board.get_column("kind").unique().to_list()) <= set(BOARD_KINDS)
+    return conform(Table.BOARDS, board)
+
+
+# -- the run's step ------------------------------------------------------------------------------------
+@dataclass
+class CapabilityGraph:
+    """What a scoring run writes for the capability graph, and the reader that sees it."""
+
+    grouping: Grouping
+    view: Overlay
+    seeks: pl.DataFrame = field(default_factory=lambda: conform(Table.SEEKS, pl.DataFrame()))
+    boards: pl.DataFrame = field(default_factory=lambda: conform(Table.BOARDS, pl.DataFrame()))
+
+
+def regroup(reader: Reader, config: CapabilityConfig) -> CapabilityGraph:
+    """Step one: the canonical capabilities, and a reader that sees them."""
+    grouping = group(statements(reader), config)
+    has = conform(Table.HAS_CAPABILITY, grouping.statements)
+    return CapabilityGraph(grouping, Overlay(reader, {Table.HAS_CAPABILITY: has,
+                                                      Table.CAPABILITIES: grouping.capabilities}))
+
+
+def link_and_rank(graph: CapabilityGraph, overall: RatingResult, options: object, config: CapabilityConfig) -> None:
+    """Steps two and three, once the overall ratings exist."""
+    graph.seeks = link_intents(graph.view, graph.grouping, config)
+    graph.boards = fit_boards(graph.view, graph.grouping, graph.seeks, overall, options, config)
+

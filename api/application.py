@@ -43,7 +43,7 @@ class MatchGraph:
         self._store = store
         self._owned = store is None
         self._open_lock = threading.Lock()
-        self.indexes = IndexCache()
+        self.indexes = IndexCache(folder=self.settings.home / "cache")
 
     @classmethod
     def at(cls, home: Path | None = None, **overrides: object) -> MatchGraph:

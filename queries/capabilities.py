@@ -50,8 +50,9 @@ from scipy.sparse.csgraph import connected_components
 
 from graph.schema import slugify
 from graph.tables import BOARD_KINDS, LOOKUPS, Table, check_read, conform, preference_cells
-from queries.embedding import TextEncoder, encoder, normalize_text
+from queries.embedding import TextEncoder, encoder
 from queries.rating import Z95, RatingResult, fit_ratings
+from queries.text import STOPWORDS, normalize_text, stem_expr
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -59,8 +60,6 @@ if TYPE_CHECKING:
     from graph.settings import Settings
     from graph.store import Reader
 
-STOPWORDS = frozenset(
-    "a an and as at by for from in into of on or the to via with without your its it is are be this that".split())
 SEP = "\x1f"
 """Joins a need and an artifact into one item id of the boards' fit (neither contains it)."""
 
@@ -98,10 +97,9 @@ class CapabilityConfig:
 def features(texts: pl.Series) -> pl.DataFrame:
     """``row``, ``feature``: each text's content words (a plural ``s`` dropped) and its ordered
     pairs of consecutive words (stop words included there, so word order counts), each once."""
-    words = (normalize_text(texts).str.split(" ").to_frame("word").with_row_index("row")
+    words = (pl.Series(normalize_text(texts)).str.split(" ").to_frame("word").with_row_index("row")
              .explode("word").filter(pl.col("word").str.len_bytes() > 0)
-             .with_columns(pl.when(pl.col("word").str.len_chars() > 3 & ~pl.col("word").str.ends_with("ss"))
-                           .then(pl.col("word").str.strip_suffix("s")).otherwise(pl.col("word")).alias("word")))
+             .with_columns(stem_expr(pl.col("word")).alias("word")))
     pairs = words.with_columns(pl.col("word").shift(-1).over("row").alias("next")).filter(pl.col("next").is_not_null())
     single = words.filter(~pl.col("word").is_in(list(STOPWORDS))).select("row", pl.col("word").alias("feature"))
     double = pairs.select("row", pl.format("{}_{}", "word", "next").alias("feature"))
@@ -185,7 +183,7 @@ class Grouping:
 
 def group(rows: pl.DataFrame, config: CapabilityConfig, model: TextEncoder | None = None) -> Grouping:
     """Canonical capabilities for the statements of :func:`statements` (see the module notes)."""
-    rows = rows.with_columns(pl.col("capability").alias("previous"), normalize_text(pl.col("name")).alias("key"))
+    rows = rows.with_columns(pl.col("capability").alias("previous"), normalize_text(pl.col("name")).alias("key"))  # type: ignore[union-attr]
     keys = rows.get_column("key").unique().sort()
     model = model or encoder()
     labels = _groups(keys, model.encode(keys), config)

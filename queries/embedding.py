@@ -17,7 +17,6 @@ a unit test checks the vectors against ``WordLlamaInference.embed``.
 from __future__ import annotations
 
 import importlib.util
-import re
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ import polars as pl
 from scipy import sparse
 
 from graph.errors import MatchGraphError
+from queries.text import normalize_text, split_words
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -93,7 +93,7 @@ class TextEncoder:
     def encode_one(self, text: str) -> np.ndarray:
         """One text's unit vector, without the batch machinery (~0.1 ms for a search query, where
         :meth:`encode` spends ~4 ms setting up frames)."""
-        words = [w for w in _NOT_WORD.sub(" ", text.lower()).split(" ") if w]
+        words = split_words(text)
         out = np.zeros(self.dim, dtype=np.float32)
         if not words:
             return out
@@ -112,7 +112,7 @@ class TextEncoder:
         """
         series = texts if isinstance(texts, pl.Series) else pl.Series("text", list(texts), dtype=pl.String)
         n = series.len()
-        words = (normalize_text(series).str.split(" ").to_frame("word").with_row_index("row")
+        words = (pl.Series(normalize_text(series)).str.split(" ").to_frame("word").with_row_index("row")
                  .explode("word").filter(pl.col("word").str.len_bytes() > 0))
         out = np.zeros((n, self.dim), dtype=np.float32)
         if words.height == 0:
@@ -133,14 +133,6 @@ class TextEncoder:
         return out
 
 
-def normalize_text(texts: pl.Series) -> pl.Series:
-    """Lower case, every run of characters that are neither letters nor digits one space: the
-    vectors then agree for "Text-to-image", "text to image" and "TEXT_TO_IMAGE"."""
-    return texts.fill_null("").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
-
-
-_NOT_WORD = re.compile(r"[^\w]+|_+")
-"""What :func:`normalize_text` turns into spaces (``\\w`` less the underscore: letters and digits)."""
 _lock = threading.Lock()
 _encoder: TextEncoder | None = None
 

@@ -14,31 +14,37 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from graph.errors import InvalidInput, NotFound, NotScored
-from graph.schema import SIGNALS, ArtifactType
+from graph.schema import SIGNALS, ArtifactType, normalize_intent
 from graph.tables import Table
+from queries import boards, walk
 from queries import verdict as rules
-from queries import walk
 from queries.models import (
     Alternative,
     ArtifactDetail,
     ArtifactSummary,
-    CapabilityView,
+    Board,
+    CapabilityDetail,
+    CapabilityHit,
+    CapabilitySummary,
     Comparison,
     Explanation,
     GraphEdge,
     GraphNode,
     HistoryPoint,
+    MatchReason,
     Page,
     PathAnswer,
     PathStep,
     QualityView,
     RunView,
     SearchHit,
+    SearchPage,
     Subgraph,
     SubScores,
 )
 from queries.search import IndexCache, SearchIndex
 from queries.subscores import NAMES, explain
+from queries.text import terms
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -48,7 +54,8 @@ if TYPE_CHECKING:
 
 _SCORE_COLS = ["rank", *NAMES, "quality_rating", "quality_lo", "quality_hi", "comparisons", "low_confidence",
                "evidence"]
-SEARCH_CANDIDATES = 1_000
+SEARCH_CANDIDATES = 50
+"""Hits beyond the page that are ranked too, so ties at the page's edge are settled by rank."""
 _ROW_TABLES = (Table.ARTIFACTS, Table.SCORES, Table.TOTALS, Table.HAS_CAPABILITY)
 """What an artifact's row is made of, read together (one round trip on Neo4j)."""
 
@@ -146,9 +153,7 @@ class QueryEngine:
         if rows.height == 0:
             raise self._not_found(artifact_id)
         row = rows.row(0, named=True)
-        has_cap = frames[Table.HAS_CAPABILITY].sort("position")
-        cap_nodes = self.reader.table(Table.CAPABILITIES, has_cap.get_column("capability").to_list(), by="id")
-        caps = has_cap.join(cap_nodes, left_on="capability", right_on="id", how="left")
+        has_cap = frames[Table.HAS_CAPABILITY]
         derived = frames[Table.DERIVED_FROM]
         links = frames[Table.INTEGRATES_WITH]
         interval = (
@@ -165,11 +170,7 @@ class QueryEngine:
                 interval=interval, comparisons=row["comparisons"] or 0,
                 low_confidence=bool(row["low_confidence"]) if row["low_confidence"] is not None else True,
             ),
-            capabilities=[
-                CapabilityView(id=c["capability"], name=c["name"] or c["capability"], description=c["description"],
-                               unique=c["unique"], vs_alternatives=c["vs_alternatives"], tags=c["tags"] or [])
-                for c in caps.iter_rows(named=True)
-            ],
+            capabilities=boards.capability_views(self, has_cap),
             derived_from=sorted(derived.filter(pl.col("src") == key).get_column("dst").to_list()),
             derived_works=sorted(derived.filter(pl.col("dst") == key).get_column("src").to_list()),
             integrates_with=sorted(
@@ -213,29 +214,31 @@ class QueryEngine:
         found = self.summaries(ids)
         return Page[ArtifactSummary].of([found[i] for i in ids], offset, limit)
 
-    def search(self, text: str, limit: int = 10, offset: int = 0) -> Page[SearchHit]:
-        """Text relevance first, then rank, then id."""
+    def search(self, text: str, limit: int = 10, offset: int = 0) -> SearchPage:
+        """Artifacts for a need, most relevant first, then by rank, then id (``queries.search``), with
+        the reasons each matched and the capabilities the text asks for."""
         self.check_page(limit, offset)
         if not text.strip():
             raise InvalidInput("the search text is empty")
         if len(text) > self.settings.max_query_chars:
             raise InvalidInput(f"the search text is longer than {self.settings.max_query_chars} characters")
-        # relevance first, then rank among equally relevant hits: every hit tied with the last one
-        # the page needs is a candidate (up to a bound, past which ties are settled by id)
-        hits = self.search_index().hits(text, SEARCH_CANDIDATES)
-        needed = offset + limit + 1
-        if hits.height > needed:
-            floor = hits.get_column("score")[needed - 1]
-            hits = hits.filter(pl.col("score") >= floor)
+        index = self.search_index()
+        match = index.match(text, offset + limit + 1 + SEARCH_CANDIDATES)
+        hits = match.hits
+        # relevance first, then rank among equally relevant hits (scores rounded as shown)
         found = self.summaries(hits.get_column("id").to_list())
-        def order(item: tuple[str, float]) -> tuple[float, int, str]:
-            rank = found[item[0]].rank
-            return -item[1], -(rank if rank is not None else -1), item[0]
-
-        ordered = sorted(((i, score) for i, score in hits.iter_rows() if i in found), key=order)
-        items = [SearchHit(**found[i].model_dump(), relevance=round(score, 4))
-                 for i, score in ordered[offset:offset + limit + 1]]
-        return Page[SearchHit].of(items, offset, limit)
+        rows = [r for r in hits.with_columns(pl.col("score").round(4)).iter_rows(named=True) if r["id"] in found]
+        rows.sort(key=lambda r: (-r["score"], -(found[r["id"]].rank if found[r["id"]].rank is not None else -1),
+                                 r["id"]))
+        words = terms(normalize_intent(text))
+        items = [SearchHit(**found[r["id"]].model_dump(), relevance=r["score"],
+                           why=[MatchReason(**reason) for reason in index.reasons(r, words)])
+                 for r in rows[offset:offset + limit + 1]]
+        page = SearchPage.of(items, offset, limit)
+        caps = [CapabilityHit(id=c["id"], name=c["name"] or c["id"], artifacts=c["artifacts"] or 0,
+                              relevance=round(c["score"], 4)) for c in match.capabilities.iter_rows(named=True)]
+        return SearchPage(items=page.items, offset=page.offset, limit=page.limit, next_offset=page.next_offset,
+                          capabilities=caps)
 
     # -- alternatives and compare -----------------------------------------------------------------
     def alternatives(self, artifact_id: str, limit: int = 5, offset: int = 0,
@@ -282,7 +285,7 @@ class QueryEngine:
         shared = (
             self.reader.table(Table.HAS_CAPABILITY, mine, by="capability")
             .filter(~pl.col("artifact").is_in(list(skip)))
-            .group_by("artifact").agg(pl.len().alias("shared"))
+            .group_by("artifact").agg(pl.col("capability").n_unique().alias("shared"))
         )
         rows = self._rows(shared.get_column("artifact").to_list()).join(shared, left_on="id", right_on="artifact")
         if type_:
@@ -308,6 +311,7 @@ class QueryEngine:
         return Comparison(
             a=left, b=right, winner=rules.winner(left, right), headline=rules.headline(left, right),
             verdict=rules.verdict(left, right), leads=rules.leads(left, right), alternatives=best,
+            capabilities=boards.compare_capabilities(self, left, right),
         )
 
     # -- the match graph's shape ----------------------------------------------------------------
@@ -355,3 +359,13 @@ class QueryEngine:
         self.check_page(limit, offset)
         runs = self.reader.table(Table.RUNS).sort(["started_at", "run"], descending=True).slice(offset, limit + 1)
         return Page[RunView].of([RunView(**row) for row in runs.iter_rows(named=True)], offset, limit)
+
+    # -- the capability graph (queries.boards) ---------------------------------------------------------
+    def capabilities(self, limit: int = 50, offset: int = 0) -> Page[CapabilitySummary]:
+        return boards.list_capabilities(self, limit, offset)
+
+    def capability(self, capability_id: str, limit: int = 20) -> CapabilityDetail:
+        return boards.capability_detail(self, capability_id, limit)
+
+    def best(self, text: str, limit: int = 10) -> Board:
+        return boards.best(self, text, limit)

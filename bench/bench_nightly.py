@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from api.nightly import run_nightly
+
 from bench.common import machine, peak_rss_mib
 from graph.embedded import EmbeddedStore
 from graph.settings import Settings

@@ -54,8 +54,6 @@ if TYPE_CHECKING:
 
 _SCORE_COLS = ["rank", *NAMES, "quality_rating", "quality_lo", "quality_hi", "comparisons", "low_confidence",
                "evidence"]
-SEARCH_CANDIDATES = 50
-"""Hits beyond the page that are ranked too, so ties at the page's edge are settled by rank."""
 _ROW_TABLES = (Table.ARTIFACTS, Table.SCORES, Table.TOTALS, Table.HAS_CAPABILITY)
 """What an artifact's row is made of, read together (one round trip on Neo4j)."""
 
@@ -216,24 +214,21 @@ class QueryEngine:
 
     def search(self, text: str, limit: int = 10, offset: int = 0) -> SearchPage:
         """Artifacts for a need, most relevant first, then by rank, then id (``queries.search``), with
-        the reasons each matched and the capabilities the text asks for."""
+        the reasons each matched and the capabilities the text asks for. Only the page's hits are
+        read from the store."""
         self.check_page(limit, offset)
         if not text.strip():
             raise InvalidInput("the search text is empty")
         if len(text) > self.settings.max_query_chars:
             raise InvalidInput(f"the search text is longer than {self.settings.max_query_chars} characters")
         index = self.search_index()
-        match = index.match(text, offset + limit + 1 + SEARCH_CANDIDATES)
-        hits = match.hits
-        # relevance first, then rank among equally relevant hits (scores rounded as shown)
-        found = self.summaries(hits.get_column("id").to_list())
-        rows = [r for r in hits.with_columns(pl.col("score").round(4)).iter_rows(named=True) if r["id"] in found]
-        rows.sort(key=lambda r: (-r["score"], -(found[r["id"]].rank if found[r["id"]].rank is not None else -1),
-                                 r["id"]))
+        match = index.match(text, offset + limit + 1)
+        rows = match.hits.slice(offset).to_dicts()
+        found = self.summaries([r["id"] for r in rows])
         words = terms(normalize_intent(text))
         items = [SearchHit(**found[r["id"]].model_dump(), relevance=r["score"],
                            why=[MatchReason(**reason) for reason in index.reasons(r, words)])
-                 for r in rows[offset:offset + limit + 1]]
+                 for r in rows if r["id"] in found]
         page = SearchPage.of(items, offset, limit)
         caps = [CapabilityHit(id=c["id"], name=c["name"] or c["id"], artifacts=c["artifacts"] or 0,
                               relevance=round(c["score"], 4)) for c in match.capabilities.iter_rows(named=True)]

@@ -47,14 +47,14 @@ import polars as pl
 
 from graph.schema import normalize_intent
 from graph.tables import Table
-from queries.embedding import encoder
 from queries.capabilities import features
+from queries.embedding import encoder
 from queries.text import features_of, term_frame, terms
 
 if TYPE_CHECKING:
     from graph.store import Reader
 
-FORMAT = 3
+FORMAT = 4
 """Bumped when the saved index changes shape: an index saved by another format is rebuilt."""
 
 
@@ -69,6 +69,8 @@ class Blend:
     exact: float = 3.0
     """Added when the query is the artifact's id or name."""
     min_capability: float = 0.45
+    capability_margin: float = 0.25
+    """Capabilities matched less well than the best by more than this are left out."""
     min_intent: float = 0.45
     capabilities: int = 5
     intents: int = 10
@@ -78,6 +80,9 @@ class Blend:
 
 
 BLEND = Blend()
+LENGTH_NORMALIZATION = 0.3
+"""BM25's ``b``, below the usual 0.75: an artifact's text grows with every capability its catalog
+documents, and a well-documented artifact should not lose to a terse one for that."""
 
 
 def _bm25(docs: pl.Series) -> tuple[bm25s.BM25, dict[str, int]]:
@@ -89,7 +94,7 @@ def _bm25(docs: pl.Series) -> tuple[bm25s.BM25, dict[str, int]]:
     per_doc = (pl.DataFrame({"row": np.arange(docs.len(), dtype=np.uint32)})
                .join(coded.group_by("row").agg("id"), on="row", how="left").sort("row")
                .with_columns(pl.col("id").fill_null(pl.lit([], pl.List(pl.Int64)))))
-    index = bm25s.BM25()
+    index = bm25s.BM25(b=LENGTH_NORMALIZATION)
     if not vocab:  # bm25s needs one token to build its matrices; a corpus without words gets a dummy one
         vocab = {"": 0}
     index.index((per_doc.get_column("id").to_list(), vocab), show_progress=False)
@@ -270,7 +275,8 @@ class SearchIndex:
         return self.docs.get_column("id")
 
     def match(self, text: str, limit: int, blend: Blend = BLEND) -> Match:
-        """The best ``limit`` artifacts for ``text`` and the capabilities it asks for."""
+        """The best ``limit`` artifacts for ``text`` (by score rounded to 4 places, then rank, then
+        id) and the capabilities it asks for."""
         folded = normalize_intent(text)
         words = terms(folded)
         wording = features_of(folded)
@@ -279,7 +285,8 @@ class SearchIndex:
         n_docs = self.docs.height
         # capabilities and past intents, each by meaning and by wording
         cap_score = self._short_texts("cap", self.cap_vocab, query, wording)
-        caps = _top(cap_score, blend.capabilities, blend.min_capability)
+        best_cap = float(cap_score.max()) if cap_score.size else 0.0
+        caps = _top(cap_score, blend.capabilities, max(blend.min_capability, best_cap - blend.capability_margin))
         int_score = self._short_texts("intent", self.intent_vocab, query, wording)
         close = _top(int_score, blend.intents, blend.min_intent)
         # candidates: the lexical best, the best members of those capabilities, what those intents chose
@@ -326,16 +333,19 @@ class SearchIndex:
         if chosen_rows.size:
             intent_of[best_row >= 0] = np.searchsorted(a["intent_ptr"], best_row[best_row >= 0], side="right") - 1
         frame = pl.DataFrame({
-            "id": ids, "score": score.astype(np.float64), "lexical": lexical[candidates].astype(np.float64),
+            "id": ids, "doc": candidates, "rank": self.docs.get_column("rank").gather(candidates),
+            "score": np.round(score.astype(np.float64), 4), "lexical": lexical[candidates].astype(np.float64),
             "meaning": meaning.astype(np.float64), "capability": by_cap.astype(np.float64),
             "intent": by_intent.astype(np.float64), "cap_row": best_cap, "intent_row": intent_of,
             "chosen_row": best_row, "exact": exact > 0,
-        }).filter(pl.col("score") > 0).sort(["score", "id"], descending=[True, False]).head(limit)
+        }).filter(pl.col("score") > 0).sort(["score", "rank", "id"], descending=[True, True, False],
+                                            nulls_last=True).head(limit)
         return Match(frame, self._capabilities(caps, cap_score))
 
     def _short_texts(self, prefix: str, vocab: dict[str, int], query: np.ndarray, wording: set[str]) -> np.ndarray:
-        """How well capability names (``cap``) or intents (``intent``) match the query: the mean of
-        their vectors' cosine (clipped at 0) and the Dice overlap of their words."""
+        """How well capabilities (``cap``) or intents (``intent``) match the query: the mean of the
+        cosine of their vectors (clipped at 0) and the Dice overlap of their words; for a capability,
+        at least the cosine (its vectors carry its members' descriptions, which say what it does)."""
         a = self.arrays
         vectors = a[f"{prefix}_vectors"]
         if vectors.shape[0] == 0:
@@ -344,33 +354,38 @@ class SearchIndex:
         if prefix == "cap":
             meaning = np.maximum(meaning, a["cap_name_vectors"] @ query)
         words = _dice(wording, vocab, a[f"{prefix}_words_ptr"], a[f"{prefix}_words_rows"], a[f"{prefix}_words_sizes"])
-        return np.asarray((np.clip(meaning, 0, 1) + words) / 2.0, dtype=np.float32)
+        both = (np.clip(meaning, 0, 1) + words) / 2.0
+        if prefix == "cap":  # a need said in other words still finds its capability by meaning alone
+            both = np.maximum(both, meaning)
+        return np.asarray(both, dtype=np.float32)
 
     def _capabilities(self, caps: np.ndarray, cap_score: np.ndarray) -> pl.DataFrame:
         rows = self.caps[caps.tolist()] if caps.size else self.caps.clear()
         return rows.with_columns(pl.Series("score", cap_score[caps].astype(np.float64)))
 
     def reasons(self, row: dict[str, Any], words: list[str]) -> list[dict[str, Any]]:
-        """Why a hit matched, strongest first, with the evidence behind each reason."""
+        """Why a hit matched, the largest part of its score first, with the evidence behind each reason."""
         out: list[dict[str, Any]] = []
         if row["intent"] > 0 and row["intent_row"] >= 0:
             intent = self.intents.row(int(row["intent_row"]), named=True)
-            out.append({"kind": "intent", "text": intent["intent"], "score": row["intent"],
+            out.append({"kind": "intent", "text": intent["intent"], "score": round(row["intent"], 4),
                         "searches": intent["searches"],
                         "chosen": int(self.arrays["intent_chosen"][int(row["chosen_row"])])})
         if row["capability"] > 0 and row["cap_row"] >= 0:
             cap = self.caps.row(int(row["cap_row"]), named=True)
-            out.append({"kind": "capability", "text": cap["name"], "capability": cap["id"], "score": row["capability"],
+            out.append({"kind": "capability", "text": cap["name"], "capability": cap["id"], "score": round(row["capability"], 4),
                         "artifacts": cap["artifacts"]})
         if row["lexical"] > 0 or row["exact"]:
-            name = self.docs.filter(pl.col("id") == row["id"]).row(0, named=True)
+            name = self.docs.row(int(row["doc"]), named=True)
             in_name = bool(set(words) & set(terms(f"{name['id']} {name['name'] or ''}")))
             out.append({"kind": "name" if in_name or row["exact"] else "description",
                         "text": name["name"] if in_name or row["exact"] else (name["description"] or ""),
-                        "score": row["lexical"]})
+                        "score": round(row["lexical"], 4)})
         if row["meaning"] > 0 and not out:
-            out.append({"kind": "description", "text": "", "score": row["meaning"]})
-        return sorted(out, key=lambda r: -float(r["score"]))
+            out.append({"kind": "description", "text": "", "score": round(row["meaning"], 4)})
+        weight = {"intent": BLEND.intent, "capability": BLEND.capability, "name": BLEND.lexical,
+                  "description": BLEND.lexical}
+        return sorted(out, key=lambda r: -float(r["score"]) * weight[r["kind"]])
 
 
 def _members(reader: Reader, caps: pl.DataFrame, doc_row: pl.DataFrame,
@@ -391,7 +406,7 @@ def _members(reader: Reader, caps: pl.DataFrame, doc_row: pl.DataFrame,
     return _csr(ordered, caps.height, "doc")
 
 
-HITS_SCHEMA = {"id": pl.String, "score": pl.Float64, "lexical": pl.Float64, "meaning": pl.Float64,
+HITS_SCHEMA = {"id": pl.String, "doc": pl.Int64, "rank": pl.Int64, "score": pl.Float64, "lexical": pl.Float64, "meaning": pl.Float64,
                "capability": pl.Float64, "intent": pl.Float64, "cap_row": pl.Int64, "intent_row": pl.Int64,
                "chosen_row": pl.Int64, "exact": pl.Boolean}
 

@@ -119,17 +119,6 @@ def wording(a: pl.Series, b: pl.Series) -> np.ndarray:
     return np.divide(2.0 * out.get_column("shared").to_numpy(), total, out=np.zeros(out.height), where=total > 0)
 
 
-def coverage(texts: pl.Series, of: pl.Series) -> np.ndarray:
-    """How much of ``of[i]``'s word features ``texts[i]`` holds (0 to 1)."""
-    ft, fo = features(texts), features(of)
-    size = fo.group_by("row").len("n")
-    shared = ft.join(fo, on=["row", "feature"]).group_by("row").len("shared")
-    out = (pl.DataFrame({"row": np.arange(texts.len(), dtype=np.uint32)})
-           .join(size, on="row", how="left").join(shared, on="row", how="left").fill_null(0).sort("row"))
-    n = out.get_column("n").to_numpy().astype(np.float64)
-    return np.divide(out.get_column("shared").to_numpy(), n, out=np.zeros(out.height), where=n > 0)
-
-
 # -- grouping ------------------------------------------------------------------------------------------
 def statements(reader: Reader) -> pl.DataFrame:
     """Every capability statement: the artifact, its position, the capability it names now (a
@@ -285,59 +274,78 @@ def capability_texts(grouping: Grouping) -> pl.DataFrame:
 
 def link_intents(reader: Reader, grouping: Grouping, config: CapabilityConfig,
                  model: TextEncoder | None = None) -> pl.DataFrame:
-    """The ``seeks`` table (see the module notes)."""
+    """The ``seeks`` table (see the module notes).
+
+    Only pairs whose similarity can reach ``min_similarity`` are candidates: the pairs that share a
+    word feature (found by joining the two sides' features, as grouping does) and each intent's
+    ``similar_per_intent`` nearest capabilities by meaning where the meaning alone suffices. The
+    clicks are joined to those pairs only, so the cost follows the candidate links, never intents
+    x everything they chose.
+    """
     model = model or encoder()
     caps = grouping.capabilities.select("id", "name").sort("id")
     matched = reader.table(Table.MATCHED, columns=["intent", "artifact", "clicks"])
     if caps.height == 0 or matched.height == 0:
         return conform(Table.SEEKS, pl.DataFrame())
+    k = config.prior_clicks
     clicks = matched.group_by("intent").agg(pl.col("clicks").sum().alias("clicks"))
-    owned = grouping.statements.select("artifact", "capability").unique()
-    chosen = (matched.filter(pl.col("clicks") > 0).join(owned, on="artifact")
-              .group_by("intent", "capability").agg(pl.col("clicks").sum().alias("chosen")))
     intents = clicks.get_column("intent").sort()
     cap_vectors = model.encode(capability_texts(grouping).get_column("text"))
     name_vectors = model.encode(caps.get_column("name"))
     intent_vectors = model.encode(intents)
-    similar = _most_similar(intent_vectors, cap_vectors, config.similar_per_intent)
-    candidates = pl.concat([
-        chosen.select("intent", "capability"),
-        pl.DataFrame({"intent": intents.gather(similar[0]), "capability": caps.get_column("id").gather(similar[1])}),
-    ]).unique()
-    intent_row = pl.DataFrame({"intent": intents, "i": np.arange(intents.len())})
-    cap_row = pl.DataFrame({"capability": caps.get_column("id"), "c": np.arange(caps.height)})
-    candidates = candidates.join(intent_row, on="intent").join(cap_row, on="capability").join(
-        caps.rename({"id": "capability"}), on="capability")
+    # pairs that share words, with the share of the capability's name they cover
+    cap_feats = features(caps.get_column("name")).with_columns(pl.col("row").cast(pl.Int64).alias("c"))
+    size = cap_feats.group_by("c").len("n")
+    usable = cap_feats.group_by("feature").len("df").filter(pl.col("df") <= config.max_feature_names)
+    intent_feats = features(intents).with_columns(pl.col("row").cast(pl.Int64).alias("i"))
+    worded = (intent_feats.select("i", "feature").join(cap_feats.join(usable.select("feature"), on="feature")
+                                                     .select("c", "feature"), on="feature")
+              .group_by("i", "c").len("shared").join(size, on="c")
+              .select("i", "c", (pl.col("shared") / pl.col("n")).alias("words")))
+    # pairs alike enough in meaning alone
+    rows, cols, best = _most_similar(intent_vectors, cap_vectors, name_vectors, config.similar_per_intent)
+    alike = pl.DataFrame({"i": rows, "c": cols, "m": best}).filter(pl.col("m") >= 2 * config.min_similarity)
+    candidates = (worded.join(alike.select("i", "c"), on=["i", "c"], how="full", coalesce=True)
+                  .with_columns(pl.col("words").fill_null(0.0)).sort("i", "c"))
     i = candidates.get_column("i").to_numpy()
     c = candidates.get_column("c").to_numpy()
     meaning = np.maximum(np.einsum("ij,ij->i", intent_vectors[i], cap_vectors[c]),
                          np.einsum("ij,ij->i", intent_vectors[i], name_vectors[c]))
-    words = coverage(candidates.get_column("intent"), candidates.get_column("name"))
-    similarity = np.clip((np.clip(meaning, 0.0, 1.0) + words) / 2.0, 0.0, 1.0)
-    k = config.prior_clicks
-    scored = (candidates.with_columns(pl.Series("similarity", similarity))
-              .join(chosen, on=["intent", "capability"], how="left").join(clicks, on="intent", how="left")
+    similarity = np.clip((np.clip(meaning, 0.0, 1.0) + candidates.get_column("words").to_numpy()) / 2.0, 0.0, 1.0)
+    candidates = (candidates.with_columns(pl.Series("similarity", similarity))
+                  .filter(pl.col("similarity") >= config.min_similarity)
+                  .join(pl.DataFrame({"i": np.arange(intents.len()), "intent": intents}), on="i")
+                  .join(pl.DataFrame({"c": np.arange(caps.height), "capability": caps.get_column("id")}), on="c"))
+    owned = grouping.statements.select("artifact", "capability").unique()
+    chosen = (matched.filter(pl.col("clicks") > 0).join(candidates.select("intent").unique(), on="intent")
+              .join(owned, on="artifact").join(candidates.select("intent", "capability"), on=["intent", "capability"])
+              .group_by("intent", "capability").agg(pl.col("clicks").sum().alias("chosen")))
+    scored = (candidates.join(chosen, on=["intent", "capability"], how="left").join(clicks, on="intent", how="left")
               .with_columns(pl.col("chosen").fill_null(0), pl.col("clicks").fill_null(0))
               .with_columns(((k * pl.col("similarity") + pl.col("chosen")) / (k + pl.col("clicks"))).alias("confidence"))
-              .filter((pl.col("confidence") >= config.min_confidence) & (pl.col("similarity") >= config.min_similarity))
+              .filter(pl.col("confidence") >= config.min_confidence)
               .sort(["intent", "confidence", "capability"], descending=[False, True, False])
               .group_by("intent", maintain_order=True).head(config.links_per_intent))
     return conform(Table.SEEKS, scored.with_columns(pl.col("confidence").round(6), pl.col("similarity").round(6)))
 
 
-def _most_similar(left: np.ndarray, right: np.ndarray, k: int, block: int = 4_096) -> tuple[np.ndarray, np.ndarray]:
-    """For each row of ``left``, the ``k`` rows of ``right`` most similar to it (row indexes), in
-    blocks so the similarity matrix never exceeds ``block`` rows."""
+def _most_similar(left: np.ndarray, right: np.ndarray, right_too: np.ndarray, k: int,
+                  block: int = 4_096) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row of ``left``, the ``k`` rows of ``right`` most similar to it (the better of the
+    cosines with ``right`` and ``right_too``): row indexes and the cosines, in blocks so the
+    similarity matrix never exceeds ``block`` rows."""
     k = min(k, right.shape[0])
     if k == 0 or left.shape[0] == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    rows, cols = [], []
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    rows, cols, values = [], [], []
     for start in range(0, left.shape[0], block):
-        scores = left[start:start + block] @ right.T
+        part = left[start:start + block]
+        scores = np.maximum(part @ right.T, part @ right_too.T)
         top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
         rows.append(np.repeat(np.arange(start, start + scores.shape[0]), k))
         cols.append(top.ravel())
-    return np.concatenate(rows), np.concatenate(cols)
+        values.append(np.take_along_axis(scores, top, axis=1).ravel())
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(values)
 
 
 # -- boards --------------------------------------------------------------------------------------------
@@ -354,11 +362,13 @@ def fit_boards(reader: Reader, grouping: Grouping, seeks: pl.DataFrame, overall:
                options: object, config: CapabilityConfig) -> pl.DataFrame:
     """The ``boards`` table (see the module notes). ``options`` is the run's rating options
     (``prior_sd`` is replaced by ``board_prior_sd``)."""
-    prefs = reader.table(Table.INTENT_PREFERENCES)
     intents = reader.table(Table.INTENTS)
     wanted = (intents.filter(pl.col("searches") >= config.intent_board_min_searches)
               .sort(["searches", "id"], descending=[True, False]).head(config.intent_boards).get_column("id"))
-    cells = preference_cells(prefs)
+    # only the preferences of intents some board uses: a lookup by intent, not the whole table
+    needed = pl.concat([seeks.get_column("intent"), wanted]).unique().sort().to_list()
+    cells = preference_cells(reader.table(Table.INTENT_PREFERENCES, needed, by="intent") if needed
+                             else reader.table(Table.INTENT_PREFERENCES, [], by="intent"))
     by_capability = cells.join(seeks.select("intent", pl.col("capability").alias("need")), on="intent").with_columns(
         pl.lit("capability").alias("kind"))
     by_intent = cells.filter(pl.col("intent").is_in(wanted.implode())).with_columns(

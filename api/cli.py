@@ -344,10 +344,9 @@ def _reason(why: Any) -> str:
 def capabilities_cmd(limit: LimitOpt = 50, offset: OffsetOpt = 0, home: HomeOpt = None,
                      as_json: JsonOpt = False) -> None:
     """The shared capabilities, the most widely held first, with their artifacts."""
-    with _app(home, reading=True) as mg:
-        page = mg.read(lambda q: q.capabilities(limit=limit, offset=offset))
-        details = {c.id: mg.read(lambda q, c=c: q.capability(c.id, limit=3)) for c in page.items} if not as_json \
-            else {}
+    with _app(home, reading=True) as mg, mg.query() as q:
+        page = q.capabilities(limit=limit, offset=offset)
+        details = {} if as_json else {c.id: q.capability(c.id, limit=3) for c in page.items}
     if as_json:
         _json(page)
         return

@@ -74,7 +74,8 @@ def main() -> None:
                     start = time.perf_counter()
                     engine.search(q, limit=K)
                     times["capability-aware"].append(time.perf_counter() - start)
-        print(f"{len(LABELS)} labelled queries, {sum(len(v) for v in labels.values())} relevant (query, artifact) pairs")
+        pairs = sum(len(v) for v in labels.values())
+        print(f"{len(LABELS)} labelled queries, {pairs} relevant (query, artifact) pairs")
         print(f"{'query':42s} {'recall old':>10s} {'recall new':>10s} {'nDCG old':>9s} {'nDCG new':>9s}")
         for q in LABELS:
             print(f"{q:42s} {recall(old_hits[q], labels[q]):10.2f} {recall(new_hits[q], labels[q]):10.2f} "

@@ -4,11 +4,15 @@ description, capability names and descriptions and matching intents, weighted pe
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
 from graph.schema import normalize_intent
-from graph.store import Reader
 from graph.tables import Table
+
+if TYPE_CHECKING:
+    from graph.store import Reader
 
 FIELD_WEIGHTS = {"id_text": 4.0, "name": 4.0, "description": 1.0, "cap_text": 1.0, "intent_text": 2.0}
 EXACT_BONUS = 10.0

@@ -189,7 +189,7 @@ class Snapshot:
                 frame = _empty_coded(table)
                 path = self.folder / f"{table.value}.parquet" if self.folder else None
                 if path is not None and path.exists():
-                    frame = _evolved(table, pl.read_parquet(path), frame)
+                    frame = _evolved(pl.read_parquet(path), frame)
                 self._coded[table] = frame
             return frame
 
@@ -230,7 +230,7 @@ class Snapshot:
         return {table: self.table(table, ids) for table in tables}
 
 
-def _evolved(table: Table, stored: pl.DataFrame, empty: pl.DataFrame) -> pl.DataFrame:
+def _evolved(stored: pl.DataFrame, empty: pl.DataFrame) -> pl.DataFrame:
     """A stored table in today's schema: a column added since the snapshot was written reads as
     nulls (a snapshot of an older matchgraph stays readable until the next write replaces it)."""
     missing = [c for c in empty.columns if c not in stored.columns]

@@ -28,7 +28,7 @@ from queries.models import (
     Page,
     SharedCapability,
 )
-from queries.text import normalize_text
+from queries.text import normalize_expr, normalize_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -137,9 +137,9 @@ def best(engine: QueryEngine, text: str, limit: int = 10) -> Board:
         raise InvalidInput(f"the need is longer than {engine.settings.max_query_chars} characters")
     key = text.strip().lower()
     nodes = engine.reader.table(Table.CAPABILITIES, columns=["id", "name", "aliases"])
-    wanted = normalize_text(pl.Series([text])).item()
+    wanted = str(normalize_text(pl.Series([text], dtype=pl.String)).item())
     names = nodes.explode("aliases").with_columns(
-        normalize_text(pl.col("name")).alias("n"), normalize_text(pl.col("aliases")).alias("a"))
+        normalize_expr(pl.col("name")).alias("n"), normalize_expr(pl.col("aliases")).alias("a"))
     by_name = names.filter((pl.col("id") == key) | (pl.col("n") == wanted) | (pl.col("a") == wanted))
     if by_name.height:
         need = by_name.sort("id").get_column("id").item(0)

@@ -52,7 +52,7 @@ from graph.schema import slugify
 from graph.tables import BOARD_KINDS, LOOKUPS, Table, check_read, conform, preference_cells
 from queries.embedding import TextEncoder, encoder
 from queries.rating import Z95, RatingResult, fit_ratings
-from queries.text import STOPWORDS, normalize_text, stem_expr
+from queries.text import STOPWORDS, normalize_expr, normalize_text, stem_expr
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -97,7 +97,7 @@ class CapabilityConfig:
 def features(texts: pl.Series) -> pl.DataFrame:
     """``row``, ``feature``: each text's content words (a plural ``s`` dropped) and its ordered
     pairs of consecutive words (stop words included there, so word order counts), each once."""
-    words = (pl.Series(normalize_text(texts)).str.split(" ").to_frame("word").with_row_index("row")
+    words = (normalize_text(texts).str.split(" ").to_frame("word").with_row_index("row")
              .explode("word").filter(pl.col("word").str.len_bytes() > 0)
              .with_columns(stem_expr(pl.col("word")).alias("word")))
     pairs = words.with_columns(pl.col("word").shift(-1).over("row").alias("next")).filter(pl.col("next").is_not_null())
@@ -116,7 +116,9 @@ def wording(a: pl.Series, b: pl.Series) -> np.ndarray:
            .join(size_a, on="row", how="left").join(size_b, on="row", how="left").join(shared, on="row", how="left")
            .fill_null(0).sort("row"))
     total = (out.get_column("na") + out.get_column("nb")).to_numpy().astype(np.float64)
-    return np.divide(2.0 * out.get_column("shared").to_numpy(), total, out=np.zeros(out.height), where=total > 0)
+    dice: np.ndarray = np.divide(2.0 * out.get_column("shared").to_numpy(), total, out=np.zeros(out.height),
+                                 where=total > 0)
+    return dice
 
 
 # -- grouping ------------------------------------------------------------------------------------------
@@ -172,7 +174,7 @@ class Grouping:
 
 def group(rows: pl.DataFrame, config: CapabilityConfig, model: TextEncoder | None = None) -> Grouping:
     """Canonical capabilities for the statements of :func:`statements` (see the module notes)."""
-    rows = rows.with_columns(pl.col("capability").alias("previous"), normalize_text(pl.col("name")).alias("key"))  # type: ignore[union-attr]
+    rows = rows.with_columns(pl.col("capability").alias("previous"), normalize_expr(pl.col("name")).alias("key"))
     keys = rows.get_column("key").unique().sort()
     model = model or encoder()
     labels = _groups(keys, model.encode(keys), config)
@@ -188,7 +190,8 @@ def group(rows: pl.DataFrame, config: CapabilityConfig, model: TextEncoder | Non
                .filter(pl.col("name") != pl.col("canonical")).group_by("group")
                .agg(pl.col("name").sort().alias("aliases")))
     nodes = (rows.group_by("group").agg(
-        pl.col("id").first(), pl.col("tags").list.explode(keep_nulls=False, empty_as_null=False).unique().sort().alias("tags"),
+        pl.col("id").first(),
+        pl.col("tags").list.explode(keep_nulls=False, empty_as_null=False).unique().sort().alias("tags"),
         pl.len().alias("statements"), pl.col("artifact").n_unique().alias("artifacts"))
         .join(named, on="group").join(aliases, on="group", how="left")
         .with_columns(pl.col("aliases").fill_null(pl.lit([], pl.List(pl.String))))
@@ -322,7 +325,8 @@ def link_intents(reader: Reader, grouping: Grouping, config: CapabilityConfig,
               .group_by("intent", "capability").agg(pl.col("clicks").sum().alias("chosen")))
     scored = (candidates.join(chosen, on=["intent", "capability"], how="left").join(clicks, on="intent", how="left")
               .with_columns(pl.col("chosen").fill_null(0), pl.col("clicks").fill_null(0))
-              .with_columns(((k * pl.col("similarity") + pl.col("chosen")) / (k + pl.col("clicks"))).alias("confidence"))
+              .with_columns(((k * pl.col("similarity") + pl.col("chosen")) / (k + pl.col("clicks")))
+                            .alias("confidence"))
               .filter(pl.col("confidence") >= config.min_confidence)
               .sort(["intent", "confidence", "capability"], descending=[False, True, False])
               .group_by("intent", maintain_order=True).head(config.links_per_intent))
@@ -407,7 +411,8 @@ def fit_boards(reader: Reader, grouping: Grouping, seeks: pl.DataFrame, overall:
         (pl.col("rating") - spread).alias("lo"), (pl.col("rating") + spread).alias("hi"),
         pl.lit(0, pl.Int64).alias("comparisons"))
     capability_rows = fitted.filter(pl.col("kind") == "capability").join(members, on=["kind", "need", "artifact"])
-    board = pl.concat([capability_rows, evidence_free.select(fitted.columns), fitted.filter(pl.col("kind") == "intent")])
+    board = pl.concat([capability_rows, evidence_free.select(fitted.columns),
+                       fitted.filter(pl.col("kind") == "intent")])
     board = (board.with_columns(pl.col("artifact").replace_strict(prior, default=0.0, return_dtype=pl.Float64)
                                 .alias("overall"))
              .sort(["kind", "need", "rating", "comparisons", "artifact"], descending=[False, False, True, True, False])

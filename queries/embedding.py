@@ -112,7 +112,7 @@ class TextEncoder:
         """
         series = texts if isinstance(texts, pl.Series) else pl.Series("text", list(texts), dtype=pl.String)
         n = series.len()
-        words = (pl.Series(normalize_text(series)).str.split(" ").to_frame("word").with_row_index("row")
+        words = (normalize_text(series).str.split(" ").to_frame("word").with_row_index("row")
                  .explode("word").filter(pl.col("word").str.len_bytes() > 0))
         out = np.zeros((n, self.dim), dtype=np.float32)
         if words.height == 0:

@@ -38,7 +38,6 @@ import shutil
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import bm25s
@@ -52,6 +51,8 @@ from queries.embedding import encoder
 from queries.text import features_of, term_frame, terms
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from graph.store import Reader
 
 FORMAT = 4
@@ -122,7 +123,8 @@ def _dice(query: set[str], vocab: dict[str, int], ptr: np.ndarray, rows: np.ndar
         return np.zeros(sizes.size, dtype=np.float32)
     hits = np.concatenate([rows[ptr[f]:ptr[f + 1]] for f in found])
     shared = np.bincount(hits, minlength=sizes.size)
-    return (2.0 * shared / (len(query) + sizes)).astype(np.float32)
+    dice: np.ndarray = (2.0 * shared / (len(query) + sizes)).astype(np.float32)
+    return dice
 
 
 def _scores(index: bm25s.BM25, vocab: dict[str, int], query_terms: list[str]) -> np.ndarray | None:
@@ -285,8 +287,8 @@ class SearchIndex:
         n_docs = self.docs.height
         # capabilities and past intents, each by meaning and by wording
         cap_score = self._short_texts("cap", self.cap_vocab, query, wording)
-        best_cap = float(cap_score.max()) if cap_score.size else 0.0
-        caps = _top(cap_score, blend.capabilities, max(blend.min_capability, best_cap - blend.capability_margin))
+        top_cap = float(cap_score.max()) if cap_score.size else 0.0
+        caps = _top(cap_score, blend.capabilities, max(blend.min_capability, top_cap - blend.capability_margin))
         int_score = self._short_texts("intent", self.intent_vocab, query, wording)
         close = _top(int_score, blend.intents, blend.min_intent)
         # candidates: the lexical best, the best members of those capabilities, what those intents chose
@@ -373,7 +375,8 @@ class SearchIndex:
                         "chosen": int(self.arrays["intent_chosen"][int(row["chosen_row"])])})
         if row["capability"] > 0 and row["cap_row"] >= 0:
             cap = self.caps.row(int(row["cap_row"]), named=True)
-            out.append({"kind": "capability", "text": cap["name"], "capability": cap["id"], "score": round(row["capability"], 4),
+            out.append({"kind": "capability", "text": cap["name"], "capability": cap["id"],
+                        "score": round(row["capability"], 4),
                         "artifacts": cap["artifacts"]})
         if row["lexical"] > 0 or row["exact"]:
             name = self.docs.row(int(row["doc"]), named=True)
@@ -406,7 +409,8 @@ def _members(reader: Reader, caps: pl.DataFrame, doc_row: pl.DataFrame,
     return _csr(ordered, caps.height, "doc")
 
 
-HITS_SCHEMA = {"id": pl.String, "doc": pl.Int64, "rank": pl.Int64, "score": pl.Float64, "lexical": pl.Float64, "meaning": pl.Float64,
+HITS_SCHEMA = {"id": pl.String, "doc": pl.Int64, "rank": pl.Int64, "score": pl.Float64, "lexical": pl.Float64,
+               "meaning": pl.Float64,
                "capability": pl.Float64, "intent": pl.Float64, "cap_row": pl.Int64, "intent_row": pl.Int64,
                "chosen_row": pl.Int64, "exact": pl.Boolean}
 

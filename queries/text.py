@@ -13,15 +13,21 @@ STOPWORDS = frozenset(
 _NOT_WORD = re.compile(r"[^\w]+|_+")
 
 
-def normalize_text(texts: pl.Series | pl.Expr) -> pl.Series | pl.Expr:
+def normalize_expr(texts: pl.Expr) -> pl.Expr:
     """Lower case, every run of characters that are neither letters nor digits one space: "Text-to-
     image", "text to image" and "TEXT_TO_IMAGE" read alike."""
     return texts.fill_null("").str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
 
 
+def normalize_text(texts: pl.Series) -> pl.Series:
+    """:func:`normalize_expr` of a series."""
+    return texts.to_frame("text").select(normalize_expr(pl.col("text"))).to_series()
+
+
 def stem_expr(word: pl.Expr) -> pl.Expr:
     """A plural's ``s`` dropped (``images`` -> ``image``, not ``class`` or ``gas``)."""
-    return pl.when((word.str.len_chars() > 3) & ~word.str.ends_with("ss")).then(word.str.strip_suffix("s")).otherwise(word)
+    plural = (word.str.len_chars() > 3) & ~word.str.ends_with("ss")
+    return pl.when(plural).then(word.str.strip_suffix("s")).otherwise(word)
 
 
 def stem(word: str) -> str:
@@ -40,7 +46,7 @@ def terms(text: str) -> list[str]:
 
 def term_frame(texts: pl.Series) -> pl.DataFrame:
     """``row``, ``term`` for every text (a row per occurrence), as :func:`terms` splits them."""
-    words = (pl.Series(normalize_text(texts)).str.split(" ").to_frame("term").with_row_index("row")
+    words = (normalize_text(texts).str.split(" ").to_frame("term").with_row_index("row")
              .explode("term").filter(pl.col("term").str.len_bytes() > 0))
     return words.filter(~pl.col("term").is_in(list(STOPWORDS))).with_columns(stem_expr(pl.col("term")).alias("term"))
 

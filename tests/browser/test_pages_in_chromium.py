@@ -173,5 +173,5 @@ def test_api_docs_render_offline(page: Any, base_url: str) -> None:
     page.goto(f"{base_url}/docs")
     page.wait_for_selector("#operations-compare-compareArtifacts")
     assert "/v1/compare/{a}/{b}" in page.inner_text("#operations-compare-compareArtifacts")
-    assert page.locator(".opblock").count() == 16
+    assert page.locator(".opblock").count() == 19
     _shot(page, "docs")

@@ -232,12 +232,21 @@ def _scored(store: GraphStore, tmp_path: Path) -> MatchGraph:
 def test_search_in_order(store: GraphStore, tmp_path: Path) -> None:
     mg = _scored(store, tmp_path)
     assert mg.read(lambda q: [h.id for h in q.search("comfyui", limit=5).items])[0] == "comfyui"
-    # every hit and its relevance, in order: "image" is in a capability (1) and an intent (2) of the
-    # first three, whose ties go to the higher rank; in an intent of midjourney; in comfyui's and
-    # flux-1-dev's capability text
-    hits = mg.read(lambda q: [(h.id, h.relevance) for h in q.search("image", limit=10).items])
-    assert hits == [("sdxl", 3.0), ("flux-1-pro", 3.0), ("dalle-3", 3.0), ("midjourney", 2.0), ("comfyui", 1.0),
-                    ("flux-1-dev", 1.0)]
+    # every hit in order, and why: the four that have the capability the text asks for (text to
+    # image), flux-1-pro first because people who searched "text to image" chose it; then comfyui,
+    # whose description speaks of image generation
+    found = mg.read(lambda q: q.search("image", limit=10))
+    assert [c.id for c in found.capabilities] == ["text-to-image"]
+    assert [h.id for h in found.items] == ["flux-1-pro", "sdxl", "dalle-3", "flux-1-dev", "comfyui"]
+    why = {h.id: {w.kind: w for w in h.why} for h in found.items}
+    assert why["flux-1-pro"]["intent"].text == "text to image"
+    assert (why["flux-1-pro"]["intent"].searches, why["flux-1-pro"]["intent"].chosen) == (2, 2)
+    assert why["sdxl"]["capability"].capability == "text-to-image"
+    assert why["sdxl"]["capability"].artifacts == 4
+    assert set(why["comfyui"]) == {"description"}
+    # a need said in other words reaches the same capability
+    assert mg.read(lambda q: [c.id for c in q.search("pictures from a prompt", limit=5).capabilities]) == [
+        "text-to-image"]
     assert "comfyui" in [h.id for h in mg.read(lambda q: q.search("workflows", limit=5).items)]
 
 
@@ -425,7 +434,8 @@ def test_capabilities_regroup_and_unused_ones_go(store: GraphStore) -> None:
     assert caps[0] == {"id": "image-generation", "name": "Text to image", "tags": ["image"],
                        "aliases": ["Image generation"], "statements": 3, "artifacts": 2}
     rest = store.table(Table.HAS_CAPABILITY).filter(pl.col("capability") == "text-to-image")
-    store.apply(GraphDelta().set(Table.HAS_CAPABILITY, rest.with_columns(pl.lit("image-generation").alias("capability")))
+    moved = rest.with_columns(pl.lit("image-generation").alias("capability"))
+    store.apply(GraphDelta().set(Table.HAS_CAPABILITY, moved)
                 .remove(Table.CAPABILITIES, ["text-to-image"]))
     assert store.table(Table.CAPABILITIES).get_column("id").sort().to_list() == ["image-generation", "inpainting"]
 

@@ -175,3 +175,27 @@ def test_boards_recover_each_needs_order_better_than_overall_quality(tmp_path: P
     assert found.height >= 5
     assert found.get_column("board").mean() > found.get_column("overall").mean() + 0.1  # type: ignore[operator]
     assert (found.get_column("board") > found.get_column("overall")).sum() >= 0.8 * found.height
+
+
+def test_a_catalog_ingested_after_grouping_is_provisional_until_the_next_run(
+        embedded: EmbeddedStore, tmp_path: Path, settings: Settings) -> None:
+    load_fixture([embedded], tmp_path)
+    mg = MatchGraph(settings, embedded)
+    mg.score()
+    record = {"id": "imagen-4", "name": "Imagen 4", "type": "model",
+              "capabilities": [{"name": "Text-to-image", "description": "Makes images."}]}
+    (tmp_path / "more.jsonl").write_text(json.dumps(record) + "\n")
+    mg.ingest_catalogs([tmp_path / "more.jsonl"])
+    (cap,) = mg.read(lambda q: q.show("imagen-4")).capabilities
+    assert (cap.id, cap.name, cap.own_name, cap.provisional) == ("text-to-image", "Text-to-image", "Text-to-image",
+                                                               True)
+    listed = {c.id: c for c in mg.read(lambda q: q.capabilities()).items}
+    assert listed["text-to-image"].provisional
+    mg.score()
+    (cap,) = mg.read(lambda q: q.show("imagen-4")).capabilities
+    assert (cap.id, cap.name, cap.own_name, cap.provisional) == ("text-to-image", "Text to image", "Text-to-image",
+                                                               False)
+    detail = mg.read(lambda q: q.capability("text-to-image"))
+    assert detail.artifacts == 5
+    assert "imagen-4" in {m.id for m in detail.members}
+    assert [e.id for e in detail.board if e.id == "imagen-4"] == ["imagen-4"]  # on the board, at its prior

@@ -106,21 +106,6 @@ def features(texts: pl.Series) -> pl.DataFrame:
     return pl.concat([single, double]).unique()
 
 
-def wording(a: pl.Series, b: pl.Series) -> np.ndarray:
-    """The Dice overlap of the word features of ``a[i]`` and ``b[i]``, pair by pair."""
-    fa, fb = features(a), features(b)
-    size_a = fa.group_by("row").len("na")
-    size_b = fb.group_by("row").len("nb")
-    shared = fa.join(fb, on=["row", "feature"]).group_by("row").len("shared")
-    out = (pl.DataFrame({"row": np.arange(a.len(), dtype=np.uint32)})
-           .join(size_a, on="row", how="left").join(size_b, on="row", how="left").join(shared, on="row", how="left")
-           .fill_null(0).sort("row"))
-    total = (out.get_column("na") + out.get_column("nb")).to_numpy().astype(np.float64)
-    dice: np.ndarray = np.divide(2.0 * out.get_column("shared").to_numpy(), total, out=np.zeros(out.height),
-                                 where=total > 0)
-    return dice
-
-
 # -- grouping ------------------------------------------------------------------------------------------
 def statements(reader: Reader) -> pl.DataFrame:
     """Every capability statement: the artifact, its position, the capability it names now (a
@@ -132,24 +117,69 @@ def statements(reader: Reader) -> pl.DataFrame:
             .drop("node_name").sort("artifact", "position"))
 
 
+def _candidate_pairs(feats: pl.DataFrame, names: pl.Series, config: CapabilityConfig) -> pl.DataFrame:
+    """``row``, ``row_b`` (``row < row_b``): the pairs of distinct names worth comparing, from the
+    names' word features ``feats`` (:func:`features`).
+
+    Prefix filtering: two names whose Dice overlap reaches ``t`` share one of the rarest
+    ``|x| - ceil(J |x|) + 1`` features of each (``J = t / (2 - t)``, the matching Jaccard bound), so
+    only those features propose pairs. Within one feature's names, sorted by their text, each name
+    is paired with the next ``window`` (the sorted-neighbourhood method of record linkage): every
+    pair when a feature is rare, a linear number when it is common (a dense group stays connected
+    through its neighbours). A feature held by more than ``max_feature_names`` names proposes none.
+    """
+    frequency = feats.group_by("feature").len("df")
+    jaccard = config.merge_wording / (2.0 - config.merge_wording)
+    ranked = (feats.join(frequency, on="feature").sort(["row", "df", "feature"])
+              .with_columns(pl.int_range(pl.len()).over("row").alias("k"), pl.len().over("row").alias("n")))
+    keys = pl.DataFrame({"row": np.arange(names.len(), dtype=np.uint32), "key": names})
+    prefix = (ranked.filter((pl.col("k") < pl.col("n") - (jaccard * pl.col("n")).ceil() + 1)
+                            & (pl.col("df") <= config.max_feature_names))
+              .join(keys, on="row").sort(["feature", "key", "row"]))
+    window = [pl.col("row").shift(-d).over("feature").alias(f"n{d}") for d in range(1, WINDOW + 1)]
+    pairs = (prefix.select("row", *window).unpivot(index="row", value_name="row_b").drop_nulls("row_b")
+             .select(pl.min_horizontal("row", "row_b").alias("row"), pl.max_horizontal("row", "row_b").alias("row_b"))
+             .filter(pl.col("row") != pl.col("row_b")).unique())
+    return pairs
+
+
+def _dice_of_pairs(feats: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The Dice overlap of the features of names ``left[i]`` and ``right[i]``, from ``feats`` (made
+    once per name, so a name in many pairs is split into words once)."""
+    sizes = feats.group_by("row").len("n")
+    pairs = pl.DataFrame({"row": left.astype(np.uint32), "row_b": right.astype(np.uint32)}).with_row_index("pair")
+    shared = (pairs.join(feats, on="row").join(feats.rename({"row": "row_b"}), on=["row_b", "feature"])
+              .group_by("pair").len("shared"))
+    out = (pairs.join(shared, on="pair", how="left").join(sizes, on="row", how="left")
+           .join(sizes.rename({"row": "row_b", "n": "n_b"}), on="row_b", how="left").fill_null(0).sort("pair"))
+    total = (out.get_column("n") + out.get_column("n_b")).to_numpy().astype(np.float64)
+    dice: np.ndarray = np.divide(2.0 * out.get_column("shared").to_numpy(), total, out=np.zeros(out.height),
+                                 where=total > 0)
+    return dice
+
+
+WINDOW = 8
+"""Names of one feature each name is compared with, in text order (see :func:`_candidate_pairs`)."""
+CHUNK = 262_144
+"""Candidate pairs whose cosines are computed at once (bounds the gathered vectors to ~0.5 GB)."""
+
+
 def _groups(names: pl.Series, vectors: np.ndarray, config: CapabilityConfig) -> np.ndarray:
     """The group of each distinct name: components of the pairs that agree in meaning and wording."""
     n = names.len()
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     feats = features(names)
-    frequency = feats.group_by("feature").len("df").filter(pl.col("df") <= config.max_feature_names)
-    postings = feats.join(frequency.select("feature"), on="feature")
-    pairs = (postings.join(postings, on="feature", suffix="_b").filter(pl.col("row") < pl.col("row_b"))
-             .select("row", "row_b").unique())
+    pairs = _candidate_pairs(feats, names, config)
     if pairs.height == 0:
         return np.arange(n)
     left = pairs.get_column("row").to_numpy().astype(np.int64)
     right = pairs.get_column("row_b").to_numpy().astype(np.int64)
-    cosine = np.einsum("ij,ij->i", vectors[left], vectors[right])
+    cosine = np.concatenate([np.einsum("ij,ij->i", vectors[left[s:s + CHUNK]], vectors[right[s:s + CHUNK]])
+                             for s in range(0, left.size, CHUNK)])
     close = cosine >= config.merge_similarity
     left, right = left[close], right[close]
-    agree = wording(names.gather(left), names.gather(right)) >= config.merge_wording
+    agree = _dice_of_pairs(feats, left, right) >= config.merge_wording
     left, right = left[agree], right[agree]
     graph = sparse.coo_array((np.ones(left.size), (left, right)), shape=(n, n))
     _, labels = connected_components(graph, directed=False)

@@ -75,6 +75,8 @@ class Blend:
     min_intent: float = 0.45
     capabilities: int = 5
     intents: int = 10
+    intent_candidates: int = 2_000
+    """Intents scored by meaning: those sharing the most words with the query."""
     candidates: int = 300
     members: int = 200
     chosen: int = 20
@@ -289,7 +291,7 @@ class SearchIndex:
         cap_score = self._short_texts("cap", self.cap_vocab, query, wording)
         top_cap = float(cap_score.max()) if cap_score.size else 0.0
         caps = _top(cap_score, blend.capabilities, max(blend.min_capability, top_cap - blend.capability_margin))
-        int_score = self._short_texts("intent", self.intent_vocab, query, wording)
+        int_score = self._intent_scores(query, wording, blend.intent_candidates)
         close = _top(int_score, blend.intents, blend.min_intent)
         # candidates: the lexical best, the best members of those capabilities, what those intents chose
         lexical = _normalized(_scores(self.lexical, self.vocab, words), n_docs)
@@ -343,6 +345,24 @@ class SearchIndex:
         }).filter(pl.col("score") > 0).sort(["score", "rank", "id"], descending=[True, True, False],
                                             nulls_last=True).head(limit)
         return Match(frame, self._capabilities(caps, cap_score))
+
+    def _intent_scores(self, query: np.ndarray, wording: set[str], candidates: int) -> np.ndarray:
+        """How well past intents match the query, as :meth:`_short_texts` scores them, for the
+        ``candidates`` intents that share the most words with it (0 for the rest). An intent that
+        shares no word would need a cosine of 0.9 to pass ``min_intent``: scoring every intent's
+        vector (100k x 256 floats) would cost more than the rest of the query for nothing."""
+        a = self.arrays
+        n = self.intents.height
+        out = np.zeros(n, dtype=np.float32)
+        if n == 0:
+            return out
+        words = _dice(wording, self.intent_vocab, a["intent_words_ptr"], a["intent_words_rows"],
+                      a["intent_words_sizes"])
+        rows = _top(words, candidates)
+        if rows.size:
+            meaning = np.asarray(a["intent_vectors"][np.sort(rows)], dtype=np.float32) @ query
+            out[np.sort(rows)] = (np.clip(meaning, 0, 1) + words[np.sort(rows)]) / 2.0
+        return out
 
     def _short_texts(self, prefix: str, vocab: dict[str, int], query: np.ndarray, wording: set[str]) -> np.ndarray:
         """How well capabilities (``cap``) or intents (``intent``) match the query: the mean of the

@@ -97,7 +97,9 @@ class TextEncoder:
         out = np.zeros(self.dim, dtype=np.float32)
         if not words:
             return out
-        ids = [i for e in self.tokenizer.encode_batch(words, add_special_tokens=False) for i in e.ids]
+        # one text of the normalized words tokenizes as the words one by one (no merge crosses a
+        # word's start), without the thread pool ``encode_batch`` starts for a handful of words
+        ids = self.tokenizer.encode(" ".join(words), add_special_tokens=False).ids
         summed = self.table[np.clip(np.asarray(ids, dtype=np.int64), 0, self.table.shape[0] - 1)].sum(axis=0)
         norm = float(np.linalg.norm(summed))
         return (summed / norm).astype(np.float32) if norm > 0 else out

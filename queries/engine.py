@@ -214,8 +214,8 @@ class QueryEngine:
 
     def search(self, text: str, limit: int = 10, offset: int = 0) -> SearchPage:
         """Artifacts for a need, most relevant first, then by rank, then id (``queries.search``), with
-        the reasons each matched and the capabilities the text asks for. Only the page's hits are
-        read from the store."""
+        the reasons each matched and the capabilities the text asks for. The index holds each
+        artifact's summary row for its version, so a search reads nothing else from the store."""
         self.check_page(limit, offset)
         if not text.strip():
             raise InvalidInput("the search text is empty")
@@ -224,11 +224,10 @@ class QueryEngine:
         index = self.search_index()
         match = index.match(text, offset + limit + 1)
         rows = match.hits.slice(offset).to_dicts()
-        found = self.summaries([r["id"] for r in rows])
         words = terms(normalize_intent(text))
-        items = [SearchHit(**found[r["id"]].model_dump(), relevance=r["score"],
+        items = [SearchHit(**self._summary_fields(index.docs.row(int(r["doc"]), named=True)), relevance=r["score"],
                            why=[MatchReason(**reason) for reason in index.reasons(r, words)])
-                 for r in rows if r["id"] in found]
+                 for r in rows]
         page = SearchPage.of(items, offset, limit)
         caps = [CapabilityHit(id=c["id"], name=c["name"] or c["id"], artifacts=c["artifacts"] or 0,
                               relevance=round(c["score"], 4)) for c in match.capabilities.iter_rows(named=True)]

@@ -251,7 +251,7 @@ class SearchIndex:
                       .sort(["group", "clicks", "doc"], descending=[False, True, False])
                       .group_by("group", maintain_order=True).head(BLEND.chosen))
         intent_ptr, intent_docs = _csr(top_chosen, intents.height, "doc")
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             "rank": docs.get_column("rank").fill_null(-1).to_numpy().astype(np.int64),
             "vectors": vectors, "cap_vectors": cap_vectors, "cap_name_vectors": cap_name_vectors,
             "members_ptr": members[0], "members": members[1].astype(np.int64),

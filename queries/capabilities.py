@@ -113,7 +113,8 @@ def statements(reader: Reader) -> pl.DataFrame:
     has = reader.table(Table.HAS_CAPABILITY)
     nodes = reader.table(Table.CAPABILITIES, columns=["id", "name", "tags"])
     return (has.join(nodes.rename({"name": "node_name"}), left_on="capability", right_on="id", how="left")
-            .with_columns(pl.coalesce("name", "node_name", "capability").alias("name"))
+            .with_columns(pl.col("name").alias("stored_name"),
+                          pl.coalesce("name", "node_name", "capability").alias("name"))
             .drop("node_name").sort("artifact", "position"))
 
 
@@ -197,13 +198,15 @@ class Grouping:
     def changed(self) -> pl.DataFrame:
         """The ``has_capability`` rows to write: every statement of an artifact one of whose
         statements moved (a delta replaces an artifact's whole list) or has no name stored yet."""
-        moved = self.statements.filter((pl.col("capability") != pl.col("previous")) | pl.col("own_name").is_null())
+        moved = self.statements.filter((pl.col("capability") != pl.col("previous")) | pl.col("stored_name").is_null())
         owners = moved.select("artifact").unique()
         return conform(Table.HAS_CAPABILITY, self.statements.join(owners, on="artifact"))
 
 
 def group(rows: pl.DataFrame, config: CapabilityConfig, model: TextEncoder | None = None) -> Grouping:
     """Canonical capabilities for the statements of :func:`statements` (see the module notes)."""
+    if "stored_name" not in rows.columns:
+        rows = rows.with_columns(pl.col("name").alias("stored_name"))
     rows = rows.with_columns(pl.col("capability").alias("previous"), normalize_expr(pl.col("name")).alias("key"))
     keys = rows.get_column("key").unique().sort()
     model = model or encoder()
@@ -229,7 +232,7 @@ def group(rows: pl.DataFrame, config: CapabilityConfig, model: TextEncoder | Non
     previous = set(rows.get_column("previous").to_list())
     removed = sorted(previous.difference(nodes.get_column("id").to_list()))
     out = rows.select("artifact", "capability", "description", "unique", "vs_alternatives", "position", "name",
-                      "previous", pl.col("name").alias("own_name"))
+                      "previous", "stored_name")
     return Grouping(out.sort("artifact", "position"), conform(Table.CAPABILITIES, nodes), removed)
 
 

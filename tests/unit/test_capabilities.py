@@ -125,6 +125,12 @@ def test_ids_survive_a_rerun_and_new_members() -> None:
     assert third.statements.filter(pl.col("artifact") == "new").get_column("capability").item() == t2i
     assert third.removed == ["text-to-image"]
     assert third.changed().get_column("artifact").unique().to_list() == ["new"]
+    # a statement stored before statements kept their own name is written again, with it
+    legacy = _statements(list(zip(stored.get_column("artifact"), stored.get_column("name"), strict=True)),
+                         stored.get_column("capability").to_list()).with_columns(
+        pl.when(pl.col("artifact") == "tts").then(None).otherwise(pl.col("name")).alias("stored_name"))
+    rewritten = group(legacy, config).changed()
+    assert rewritten.select("artifact", "name").rows() == [("tts", "Text-to-speech")]
     # the first run's ids are the slugs most statements had
     assert t2i == "text-to-image-generation"
     assert first.removed == sorted({"text-to-image", "flow-matching-text-to-image-generation",

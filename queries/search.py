@@ -76,7 +76,7 @@ class Blend:
     min_intent: float = 0.45
     capabilities: int = 5
     intents: int = 10
-    intent_candidates: int = 2_000
+    intent_candidates: int = 500
     """Intents scored by meaning: those sharing the most words with the query."""
     candidates: int = 300
     members: int = 200
@@ -200,6 +200,7 @@ class SearchIndex:
     intents: pl.DataFrame
     """``intent``, ``searches``, ``clicks``: row ``k`` is intent ``k``."""
     intent_vocab: dict[str, int]
+    _names: pl.DataFrame | None = None
 
     # -- building ------------------------------------------------------------------------------------
     @classmethod
@@ -354,9 +355,7 @@ class SearchIndex:
             best_row[k[order][first]] = chosen_rows[order][first]
             if by_intent.max() > 0:
                 by_intent *= float(int_score[close].max()) / float(by_intent.max())
-        ids = self.docs.get_column("id").gather(candidates)
-        lowered = self.docs.get_column("name").gather(candidates).fill_null("").str.to_lowercase()
-        exact = ((lowered == folded) | (ids == folded)).to_numpy().astype(np.float32)
+        exact = np.isin(candidates, self._exact(folded)).astype(np.float32)
         score = (blend.lexical * lexical[candidates] + blend.meaning * meaning + blend.capability * by_cap
                  + blend.intent * by_intent + blend.exact * exact)
         intent_of = np.full(candidates.size, -1, dtype=np.int64)
@@ -369,13 +368,28 @@ class SearchIndex:
         keep = np.flatnonzero(shown > 0)
         top = keep[np.lexsort((candidates[keep], -rank[keep], -shown[keep]))][:limit]
         frame = pl.DataFrame({
-            "id": ids.gather(top), "doc": candidates[top], "rank": self.docs.get_column("rank").gather(candidates[top]),
+            "id": self.docs.get_column("id").gather(candidates[top]), "doc": candidates[top],
+            "rank": self.docs.get_column("rank").gather(candidates[top]),
             "score": shown[top], "lexical": lexical[candidates[top]].astype(np.float64),
             "meaning": meaning[top].astype(np.float64), "capability": by_cap[top].astype(np.float64),
             "intent": by_intent[top].astype(np.float64), "cap_row": best_cap[top], "intent_row": intent_of[top],
             "chosen_row": best_row[top], "exact": exact[top] > 0,
         }, schema=HITS_SCHEMA)
         return Match(frame, self._capabilities(caps, cap_score))
+
+    def _exact(self, folded: str) -> np.ndarray:
+        """The documents whose id or lower-cased name is exactly the query: a binary search in the
+        sorted ids and names (sorted on first use)."""
+        if self._names is None:
+            keys = pl.DataFrame({
+                "key": pl.concat([self.docs.get_column("id"),
+                                  self.docs.get_column("name").fill_null("").str.to_lowercase()]),
+                "doc": np.concatenate([np.arange(self.docs.height)] * 2)}).sort("key")
+            self._names = keys
+        sorted_keys = self._names.get_column("key")
+        lo, hi = sorted_keys.search_sorted(folded, side="left"), sorted_keys.search_sorted(folded, side="right")
+        found: np.ndarray = self._names.get_column("doc").slice(int(lo), int(hi) - int(lo)).to_numpy()
+        return found
 
     def _intent_scores(self, query: np.ndarray, wording: set[str], candidates: int) -> np.ndarray:
         """How well past intents match the query, as :meth:`_short_texts` scores them, for the

@@ -75,9 +75,8 @@ def _names(n: int, seed: int) -> pl.Series:
     tail = ["", "api", "for agents", "for documents", "on device", "in the browser", "with citations", "at scale",
             "for code", "for images", "with fine-tuning", "for teams"]
     picks = np.column_stack([rng.integers(0, len(lead), n * 2), rng.integers(0, len(_CAP_NAMES), n * 2),
-                             rng.integers(0, len(tail), n * 2), rng.integers(0, 500, n * 2)])
-    texts = [" ".join(p for p in (lead[a], _CAP_NAMES[b], tail[c], f"v{d}" if d % 5 == 0 else "") if p)
-             for a, b, c, d in picks.tolist()]
+                             rng.integers(0, len(tail), n * 2), rng.integers(0, 2_000, n * 2)])
+    texts = [" ".join(p for p in (lead[a], _CAP_NAMES[b], tail[c], f"v{d}") if p) for a, b, c, d in picks.tolist()]
     return pl.Series("name", texts).unique(maintain_order=True).head(n)
 
 

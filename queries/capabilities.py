@@ -1,7 +1,8 @@
 """The capability graph: shared capabilities, the intents that seek them, and who is best at each.
 
-A scoring run (``queries.scoring``) calls :func:`build` once over the version it scores; what it
-returns goes into the run's one atomic delta. Three steps:
+A scoring run (``queries.scoring``) calls :func:`regroup` first (so capability reach and every
+later step see the new groups, through an :class:`Overlay` reader) and :func:`link_and_rank` once
+the overall ratings exist; what they return goes into the run's one atomic delta. Three steps:
 
 Grouping (canonical capabilities)
     Every artifact's capability statements are grouped into shared capabilities. Identical names
@@ -9,10 +10,10 @@ Grouping (canonical capabilities)
     they agree both in meaning (cosine of their WordLlama vectors, :mod:`queries.embedding`) and
     in wording (the Dice overlap of their words and ordered word pairs, so "text to speech" and
     "speech to text", whose bag-of-words vectors are equal, stay apart). Candidate pairs come from
-    an inverted index of those word features (pairs that share no feature cannot agree in
-    wording), so the cost follows the postings, never names x names; a feature held by more than
-    ``max_feature_names`` names is too common to propose pairs. Groups are the connected components
-    of the agreeing pairs. A group is named after its most frequent statement name and keeps the id
+    the word features (pairs that share none cannot agree in wording), by prefix filtering and a
+    sorted-neighbourhood window (:func:`_candidate_pairs`), so their number grows linearly with
+    the distinct names, never as names x names. Groups are the connected components (union-find)
+    of the pairs that agree. A group is named after its most frequent statement name and keeps the id
     most of its statements had before (so ids survive runs where members barely change); a new
     group takes the slug of its name. The artifact's own name, description, unique and
     vs-alternatives text stay on its ``has_capability`` row.
@@ -21,11 +22,12 @@ Linking intents (``SEEKS``)
     An intent seeks a capability with a confidence that starts from text similarity and moves with
     the logs: ``(k * similarity + chosen) / (k + clicks)``, where ``chosen`` counts the intent's
     clicks on artifacts that have the capability, ``clicks`` all its clicks and ``k`` the weight of
-    the text prior in clicks. Candidates are each intent's most similar capabilities and every
-    capability its chosen artifacts have; an intent keeps at most ``links_per_intent`` links of at
-    least ``min_confidence``, and only where the texts are at least ``min_similarity`` alike (a
-    search for one artifact by name chooses all of that artifact's capabilities, which says
-    nothing about what the person needed).
+    the text prior in clicks. Similarity is the mean of the cosine (clipped at 0) and how much of
+    the capability's name the intent's words cover. A link needs ``min_similarity`` (a search for
+    one artifact by name chooses all of that artifact's capabilities, which says nothing about
+    what the person needed), so the candidates are the pairs that can reach it: those sharing a
+    word, and each intent's nearest capabilities by meaning. An intent keeps at most
+    ``links_per_intent`` links of at least ``min_confidence``. Recomputed by every scoring run.
 
 Boards (best for a need)
     For each capability, the preferences of the searches whose intents seek it; for each intent

@@ -329,7 +329,7 @@ def search_cmd(text: str, limit: LimitOpt = 10, offset: OffsetOpt = 0, home: Hom
     _summary_table(page.items, f"Search: {text}", ("relevance", "relevance"))
     for hit in page.items:
         reasons = "; ".join(_reason(w) for w in hit.why[:2])
-        _out().print(f"  {hit.id}: {reasons}", highlight=False, markup=False)
+        _out().print(f"  {hit.id}: {reasons}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _reason(why: Any) -> str:
@@ -344,16 +344,20 @@ def _reason(why: Any) -> str:
 def capabilities_cmd(limit: LimitOpt = 50, offset: OffsetOpt = 0, home: HomeOpt = None,
                      as_json: JsonOpt = False) -> None:
     """The shared capabilities, the most widely held first, with their artifacts."""
+    from queries.models import CapabilityDetail, Page
+
     with _app(home, reading=True) as mg, mg.query() as q:
         page = q.capabilities(limit=limit, offset=offset)
-        details = {} if as_json else {c.id: q.capability(c.id, limit=3) for c in page.items}
-    if as_json:
-        _json(page)
+        details = {c.id: q.capability(c.id, limit=3) for c in page.items}
+    if as_json:  # each with its members (the best ranked first), the intents that seek it, its board's top
+        _json(Page[CapabilityDetail](items=[details[c.id] for c in page.items], offset=page.offset,
+                                     limit=page.limit, next_offset=page.next_offset))
         return
     from rich.table import Table as RichTable
 
     table = RichTable(title="Capabilities")
-    for col in ("id", "name", "artifacts", "also called", "artifacts that have it (best ranked first)"):
+    table.add_column("id", no_wrap=True, min_width=max((len(c.id) for c in page.items), default=2))
+    for col in ("name", "artifacts", "also called", "artifacts that have it (best ranked first)"):
         table.add_column(col, overflow="fold")
     for c in page.items:
         members = ", ".join(m.id for m in details[c.id].members[:8]) + (", ..." if c.artifacts > 8 else "")
@@ -375,7 +379,9 @@ def best_cmd(need: Annotated[str, typer.Argument(help="A need in words: a capabi
 
     say(f"{board.name} ({board.kind} {board.need}, by {board.matched}; {board.searches} searches)")
     table = RichTable(title=f"Best for {board.name}")
-    for col in ("#", "id", "name", "rating", "95% interval", "comparisons", "overall", "rank"):
+    table.add_column("#")
+    table.add_column("id", no_wrap=True, min_width=max((len(e.id) for e in board.items), default=2))
+    for col in ("name", "rating", "95% interval", "comparisons", "overall", "rank"):
         table.add_column(col, overflow="fold")
     for e in board.items:
         table.add_row(str(e.place), e.id, e.name, f"{e.rating:.2f}", f"{e.interval[0]:.2f} to {e.interval[1]:.2f}",

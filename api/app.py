@@ -24,7 +24,7 @@ from api import problems
 from api.application import MatchGraph
 from api.cache import AnswerCache
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, artifacts, browser, compare, health, pages, runs, search
+from api.routes import admin, artifacts, browser, capabilities, compare, health, pages, runs, search
 from api.server import SecurityHeaders
 from graph.errors import MatchGraphError
 from graph.settings import Settings
@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.state.templates = Jinja2Templates(env=env)
 
     problems.install(app)
-    for module in (artifacts, compare, search, runs, admin, health, pages):
+    for module in (artifacts, compare, search, capabilities, runs, admin, health, pages):
         app.include_router(module.router(settings))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     if settings.cors_origins:

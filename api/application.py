@@ -43,7 +43,7 @@ class MatchGraph:
         self._store = store
         self._owned = store is None
         self._open_lock = threading.Lock()
-        self.indexes = IndexCache()
+        self.indexes = IndexCache(folder=self.settings.home / "cache")
 
     @classmethod
     def at(cls, home: Path | None = None, **overrides: object) -> MatchGraph:
@@ -112,10 +112,12 @@ class MatchGraph:
             yield store
 
     def scoring(self, as_of: date | None = None) -> ScoringConfig:
+        from queries.capabilities import CapabilityConfig
         from queries.scoring import ScoringConfig, load_weights
 
         return ScoringConfig(half_life_days=self.settings.half_life_days, as_of=as_of,
-                             weights=load_weights(self.settings.weights_file))
+                             weights=load_weights(self.settings.weights_file),
+                             capabilities=CapabilityConfig.of(self.settings))
 
     def ingest_catalogs(self, paths: Sequence[Path], fmt: str | None = None,
                         on_file: Callable[[FileReport], None] | None = None) -> IngestReport:

@@ -373,13 +373,75 @@ def alternatives_cmd(artifact_id: str, limit: LimitOpt = 5, offset: OffsetOpt = 
 @app.command("search", rich_help_panel=READ)
 def search_cmd(text: str, limit: LimitOpt = 10, offset: OffsetOpt = 0, home: HomeOpt = None,
                as_json: JsonOpt = False) -> None:
-    """Search artifacts by name, description, capabilities and the intents that match them."""
+    """Search for a need: names, descriptions, capabilities and what people chose for similar searches."""
     with _app(home, reading=True) as mg:
         page = mg.read(lambda q: q.search(text, limit=limit, offset=offset))
     if as_json:
         _json(page)
-    else:
-        _summary_table(page.items, f"Search: {text}", ("relevance", "relevance"))
+        return
+    if page.capabilities:
+        say("capabilities: " + "; ".join(f"{c.name} ({c.id}, {c.artifacts} artifacts)" for c in page.capabilities))
+    _summary_table(page.items, f"Search: {text}", ("relevance", "relevance"))
+    for hit in page.items:
+        reasons = "; ".join(_reason(w) for w in hit.why[:2])
+        _out().print(f"  {hit.id}: {reasons}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _reason(why: Any) -> str:
+    if why.kind == "intent":
+        return f"people searching {why.text!r} ({why.searches} searches) chose it {why.chosen} times"
+    if why.kind == "capability":
+        return f"has {why.text} ({why.artifacts} artifacts have it)"
+    return f"{why.kind} matches"
+
+
+@app.command("capabilities", rich_help_panel=READ)
+def capabilities_cmd(limit: LimitOpt = 50, offset: OffsetOpt = 0, home: HomeOpt = None,
+                     as_json: JsonOpt = False) -> None:
+    """The shared capabilities, the most widely held first, with their artifacts."""
+    from queries.models import CapabilityDetail, Page
+
+    with _app(home, reading=True) as mg, mg.query() as q:
+        page = q.capabilities(limit=limit, offset=offset)
+        details = {c.id: q.capability(c.id, limit=3) for c in page.items}
+    if as_json:  # each with its members (the best ranked first), the intents that seek it, its board's top
+        _json(Page[CapabilityDetail](items=[details[c.id] for c in page.items], offset=page.offset,
+                                     limit=page.limit, next_offset=page.next_offset))
+        return
+    from rich.table import Table as RichTable
+
+    table = RichTable(title="Capabilities")
+    table.add_column("id", no_wrap=True, min_width=max((len(c.id) for c in page.items), default=2))
+    for col in ("name", "artifacts", "also called", "artifacts that have it (best ranked first)"):
+        table.add_column(col, overflow="fold")
+    for c in page.items:
+        members = ", ".join(m.id for m in details[c.id].members[:8]) + (", ..." if c.artifacts > 8 else "")
+        table.add_row(c.id, c.name + (" (not grouped yet)" if c.provisional else ""), str(c.artifacts),
+                      ", ".join(c.aliases[:3]), members)
+    _out().print(table)
+
+
+@app.command("best", rich_help_panel=READ)
+def best_cmd(need: Annotated[str, typer.Argument(help="A need in words: a capability's id or name, or any text.")],
+             limit: LimitOpt = 10, home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """The best artifacts for a need, rated on the searches that sought it (95% intervals)."""
+    with _app(home, reading=True) as mg:
+        board = mg.read(lambda q: q.best(need, limit=limit))
+    if as_json:
+        _json(board)
+        return
+    from rich.table import Table as RichTable
+
+    say(f"{board.name} ({board.kind} {board.need}, by {board.matched}; {board.searches} searches)")
+    table = RichTable(title=f"Best for {board.name}")
+    table.add_column("#")
+    table.add_column("id", no_wrap=True, min_width=max((len(e.id) for e in board.items), default=2))
+    for col in ("name", "rating", "95% interval", "comparisons", "overall", "rank"):
+        table.add_column(col, overflow="fold")
+    for e in board.items:
+        table.add_row(str(e.place), e.id, e.name, f"{e.rating:.2f}", f"{e.interval[0]:.2f} to {e.interval[1]:.2f}",
+                      str(e.comparisons), f"{e.overall:.2f}", str(e.rank) if e.rank is not None else "-")
+    _out().print(table)
 
 
 @app.command("top", rich_help_panel=READ)

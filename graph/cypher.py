@@ -9,7 +9,10 @@ bound of ``shortestPath``, is built by :func:`shortest_path_query` from a valida
 Graph model (what the Neo4j Browser shows)::
 
     (:Artifact {id, name, type, ..., rank, adoption, ...})-[:PROVIDED_BY]->(:Provider {id, name})
-    (:Artifact)-[:HAS_CAPABILITY {description, unique, vs_alternatives, position}]->(:Capability)
+    (:Artifact)-[:HAS_CAPABILITY {description, unique, vs_alternatives, position, name}]->(:Capability
+                                   {id, name, tags, aliases, statements, artifacts})
+    (:Intent)-[:SEEKS {confidence, similarity, chosen, clicks}]->(:Capability)
+    (:Artifact)-[:BEST_FOR {place, rating, lo, hi, comparisons, overall}]->(:Capability or :Intent)  boards
     (:Artifact)-[:DERIVED_FROM]->(:Artifact), (:Artifact)-[:INTEGRATES_WITH]->(:Artifact)
     (:Intent {id, searches})-[:MATCHED {count, clicks, position_sum}]->(:Artifact)
     (:Artifact)-[:CO_MATCHED {count}]->(:Artifact)
@@ -134,8 +137,10 @@ SET p.name = row.name
 UPSERT_CAPABILITIES: Final = """
 UNWIND $rows AS row
 MERGE (c:Capability {id: row.id})
-SET c.name = row.name, c.tags = row.tags
+SET c.name = row.name, c.tags = row.tags, c.aliases = row.aliases, c.statements = row.statements,
+    c.artifacts = row.artifacts
 """
+"""A row replaces the node's properties, as the embedded store replaces the row (a null removes one)."""
 
 ADD_INTENTS: Final = """
 UNWIND $rows AS row
@@ -273,8 +278,9 @@ UNWIND $rows AS row
 MATCH (a:Artifact {id: row.artifact})
 MATCH (c:Capability {id: row.capability})
 CREATE (a)-[:HAS_CAPABILITY {description: row.description, unique: row.unique,
-                             vs_alternatives: row.vs_alternatives, position: row.position}]->(c)
+                             vs_alternatives: row.vs_alternatives, position: row.position, name: row.name}]->(c)
 """
+"""One relationship per statement: two statements of an artifact may name one capability."""
 
 MERGE_DERIVED_FROM: Final = """
 UNWIND $rows AS row
@@ -404,6 +410,48 @@ UNWIND $ids AS id
 MATCH (f:IngestedFile {sha256: id})
 DELETE f
 """
+REMOVE_CAPABILITIES: Final = """
+UNWIND $ids AS id
+MATCH (c:Capability {id: id}) WHERE NOT EXISTS { ()-[:HAS_CAPABILITY]->(c) }
+DETACH DELETE c
+"""
+"""A capability no statement names any more goes, with its SEEKS and BEST_FOR relationships; one
+still named stays (``graph.tables.GraphDelta``)."""
+
+CLEAR_SEEKS: Final = """
+MATCH ()-[r:SEEKS]->()
+DELETE r
+"""
+CREATE_SEEKS: Final = """
+UNWIND $rows AS row
+MATCH (i:Intent {id: row.intent})
+MATCH (c:Capability {id: row.capability})
+CREATE (i)-[:SEEKS {confidence: row.confidence, similarity: row.similarity, chosen: row.chosen,
+                    clicks: row.clicks}]->(c)
+"""
+"""Intent-to-capability links are replaced as a whole by each scoring run."""
+
+CLEAR_BOARDS: Final = """
+MATCH ()-[r:BEST_FOR]->()
+DELETE r
+"""
+CREATE_CAPABILITY_BOARDS: Final = """
+UNWIND $rows AS row
+MATCH (a:Artifact {id: row.artifact})
+MATCH (n:Capability {id: row.need})
+CREATE (a)-[:BEST_FOR {place: row.place, rating: row.rating, lo: row.lo, hi: row.hi,
+                       comparisons: row.comparisons, overall: row.overall}]->(n)
+"""
+CREATE_INTENT_BOARDS: Final = """
+UNWIND $rows AS row
+MATCH (a:Artifact {id: row.artifact})
+MATCH (n:Intent {id: row.need})
+CREATE (a)-[:BEST_FOR {place: row.place, rating: row.rating, lo: row.lo, hi: row.hi,
+                       comparisons: row.comparisons, overall: row.overall}]->(n)
+"""
+"""Boards are replaced as a whole by each scoring run: a board row is the artifact's place, rating
+and interval for one need, a capability's or an intent's."""
+
 REMOVE_STUB_ARTIFACTS: Final = """
 UNWIND $ids AS id
 MATCH (a:Artifact {id: id}) WHERE NOT coalesce(a.catalogued, false)
@@ -465,11 +513,12 @@ RETURN collect({_SCORE_ROW})
 """The hint matters: left to itself the planner scans the ``artifact_rank`` index (every scored
 artifact) once per id, 1.2 s for 20 ids among 100k scored artifacts instead of ~1 ms."""
 READ_PROVIDERS: Final = "MATCH (p:Provider) RETURN collect([p.id, p.name])"
-READ_CAPABILITIES: Final = "MATCH (c:Capability) RETURN collect([c.id, c.name, c.tags])"
-READ_CAPABILITIES_BY_CAPABILITY: Final = """
+_CAPABILITY_ROW = "[c.id, c.name, c.tags, c.aliases, c.statements, c.artifacts]"
+READ_CAPABILITIES: Final = f"MATCH (c:Capability) RETURN collect({_CAPABILITY_ROW})"
+READ_CAPABILITIES_BY_CAPABILITY: Final = f"""
 UNWIND $ids AS id
-MATCH (c:Capability {id: id})
-RETURN collect([c.id, c.name, c.tags])
+MATCH (c:Capability {{id: id}})
+RETURN collect({_CAPABILITY_ROW})
 """
 READ_INTENTS_BY_INTENT: Final = """
 UNWIND $ids AS id
@@ -489,13 +538,40 @@ RETURN collect([i.id, a.id, r.count, r.clicks, r.position_sum])
 READ_HAS_CAPABILITY_BY_ID: Final = """
 UNWIND $ids AS id
 MATCH (a:Artifact {id: id})-[r:HAS_CAPABILITY]->(c:Capability)
-RETURN collect([a.id, c.id, r.description, r.unique, r.vs_alternatives, r.position])
+RETURN collect([a.id, c.id, r.description, r.unique, r.vs_alternatives, r.position, r.name])
 """
 READ_HAS_CAPABILITY_BY_CAPABILITY: Final = """
 UNWIND $ids AS id
 MATCH (a:Artifact)-[r:HAS_CAPABILITY]->(c:Capability {id: id})
-RETURN collect([a.id, c.id, r.description, r.unique, r.vs_alternatives, r.position])
+RETURN collect([a.id, c.id, r.description, r.unique, r.vs_alternatives, r.position, r.name])
 """
+_SEEKS_ROW = "[i.id, c.id, r.confidence, r.similarity, r.chosen, r.clicks]"
+READ_SEEKS_BY_INTENT: Final = f"""
+UNWIND $ids AS id
+MATCH (i:Intent {{id: id}})-[r:SEEKS]->(c:Capability)
+RETURN collect({_SEEKS_ROW})
+"""
+READ_SEEKS_BY_CAPABILITY: Final = f"""
+UNWIND $ids AS id
+MATCH (i:Intent)-[r:SEEKS]->(c:Capability {{id: id}})
+RETURN collect({_SEEKS_ROW})
+"""
+_BOARD_ROW = "[{kind}, n.id, a.id, r.place, r.rating, r.lo, r.hi, r.comparisons, r.overall]"
+READ_BOARDS_BY_ID: Final = f"""
+UNWIND $ids AS id
+MATCH (a:Artifact {{id: id}})-[r:BEST_FOR]->(n)
+RETURN collect({_BOARD_ROW.format(kind="CASE WHEN n:Capability THEN 'capability' ELSE 'intent' END")})
+"""
+READ_BOARDS_BY_NEED: Final = f"""
+UNWIND $ids AS id
+WITH id, COLLECT {{ MATCH (a:Artifact)-[r:BEST_FOR]->(n:Capability {{id: id}})
+                   RETURN {_BOARD_ROW.format(kind="'capability'")} }}
+       + COLLECT {{ MATCH (a:Artifact)-[r:BEST_FOR]->(n:Intent {{id: id}})
+                   RETURN {_BOARD_ROW.format(kind="'intent'")} }} AS rows
+UNWIND rows AS row
+RETURN collect(row)
+"""
+"""A need id may name a capability and an intent at once (``graph.tables.BOARD_KINDS``): both boards come."""
 READ_DERIVED_FROM_BY_ID: Final = """
 UNWIND $ids AS id
 MATCH (:Artifact {id: id})-[r:DERIVED_FROM]-()
@@ -627,6 +703,10 @@ TABLE_READS: Final[dict[Table, TableRead]] = {
     Table.INTENT_PREFERENCES: TableRead(READ_INTENT_PREFERENCES_BY_ID, anchors=INTENT_ID_PAGE,
                                         page=READ_INTENT_PREFERENCES_BY_INTENT,
                                         lookups=(("intent", READ_INTENT_PREFERENCES_BY_INTENT),)),
+    Table.SEEKS: TableRead(None, anchors=INTENT_ID_PAGE, page=READ_SEEKS_BY_INTENT,
+                           lookups=(("intent", READ_SEEKS_BY_INTENT), ("capability", READ_SEEKS_BY_CAPABILITY))),
+    Table.BOARDS: TableRead(READ_BOARDS_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_BOARDS_BY_ID,
+                            lookups=(("need", READ_BOARDS_BY_NEED),)),
     Table.TOTALS: TableRead(READ_TOTALS_BY_ID, anchors=ARTIFACT_ID_PAGE,
                                      page=READ_TOTALS_BY_ID),
     Table.DAILY: TableRead(READ_DAILY_BY_ID, anchors=ARTIFACT_ID_PAGE, page=READ_DAILY_BY_ID),

@@ -46,6 +46,7 @@ from graph.tables import (
     ADDITIVE,
     ARTIFACT_ENDPOINTS,
     KEYS,
+    REPLACED,
     SCHEMAS,
     GraphDelta,
     Table,
@@ -67,6 +68,7 @@ ID_COLUMNS: dict[Table, dict[str, str]] = {
 ID_COLUMNS[Table.INTENTS] = {"id": INTENT}
 ID_COLUMNS[Table.MATCHED] = {"intent": INTENT, "artifact": ARTIFACT}
 ID_COLUMNS[Table.INTENT_PREFERENCES] = {"intent": INTENT, "winner": ARTIFACT, "loser": ARTIFACT}
+ID_COLUMNS[Table.SEEKS] = {"intent": INTENT}
 """The columns stored as codes, and the dictionary each one's codes index."""
 SMALL_PROBE = 2_000
 """Lookups of up to this many values go through a Python dict; more through a polars join."""
@@ -218,7 +220,7 @@ class Snapshot:
                 frame = _empty_coded(table)
                 path = self.folder / f"{table.value}.parquet" if self.folder else None
                 if path is not None and path.exists():
-                    frame = _with_new_columns(frame, pl.read_parquet(path))
+                    frame = _evolved(pl.read_parquet(path), frame)
                 self._coded[table] = frame
             return frame
 
@@ -263,10 +265,14 @@ class Snapshot:
         return {table: self.table(table, ids) for table in tables}
 
 
-def _with_new_columns(empty: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
-    """A stored table with the columns a later schema added (as nulls), so older snapshots read."""
-    missing = [pl.lit(None, dtype).alias(name) for name, dtype in empty.schema.items() if name not in stored.columns]
-    return stored.with_columns(missing) if missing else stored
+def _evolved(stored: pl.DataFrame, empty: pl.DataFrame) -> pl.DataFrame:
+    """A stored table in today's schema: a column added since the snapshot was written reads as
+    nulls (a snapshot of an older matchgraph stays readable until the next write replaces it)."""
+    missing = [c for c in empty.columns if c not in stored.columns]
+    if not missing:
+        return stored
+    return stored.with_columns(pl.lit(None, empty.schema[c]).alias(c) for c in missing).select(
+        [*empty.columns, *[c for c in stored.columns if c not in empty.columns]])
 
 
 def _empty_coded(table: Table) -> pl.DataFrame:
@@ -389,6 +395,9 @@ class EmbeddedStore:
             merged = {table: _merged(table, base.coded(table), _encode(table, frame, dicts))
                       for table, frame in delta.tables.items()}
             for table, keys in delta.removals.items():
+                if table is Table.CAPABILITIES:
+                    merged.update(_without_capabilities(base, merged, keys))
+                    continue
                 frame = merged.get(table, base.coded(table))
                 merged[table] = _without(table, frame, keys, dicts)
             self._publish(base, merged, dicts)
@@ -512,8 +521,8 @@ def _merged(table: Table, old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:
     if table is Table.HAS_CAPABILITY:
         kept = old.join(new.select("artifact").unique(), on="artifact", how="anti")
         return pl.concat([kept, new.unique(keys, keep="last")]).sort(["artifact", "position"])
-    if table is Table.SCORES:
-        return new.unique(keys, keep="last").sort("id")
+    if table in REPLACED:
+        return new.unique(keys, keep="last").sort(keys)
     if table is Table.BENCHMARKS:
         kept = old.join(new.select("artifact").unique(), on="artifact", how="anti")
         return pl.concat([kept, new.unique(keys, keep="last")]).sort(keys)
@@ -529,6 +538,27 @@ def _without(table: Table, frame: pl.DataFrame, keys: list[str], dicts: dict[str
         return frame.filter(~pl.col("sha256").is_in(pl.Series(keys, dtype=pl.String).implode()))
     codes = dicts[ARTIFACT].codes(pl.Series(keys, dtype=pl.String)).drop_nulls()
     return frame.filter(~(pl.col("id").is_in(codes.implode()) & ~pl.col("catalogued").fill_null(False)))
+
+
+def _without_capabilities(base: Snapshot, merged: dict[Table, pl.DataFrame],
+                          keys: list[str]) -> dict[Table, pl.DataFrame]:
+    """The capability table less the named capabilities no statement names any more, and the seeks
+    and capability-board rows of those that go (see ``GraphDelta.removals``)."""
+    def current(table: Table) -> pl.DataFrame:
+        return merged.get(table, base.coded(table))
+
+    used = current(Table.HAS_CAPABILITY).get_column("capability").unique()
+    gone = pl.Series(keys, dtype=pl.String).filter(~pl.Series(keys, dtype=pl.String).is_in(used.implode()))
+    if gone.len() == 0:
+        return {}
+    out = {Table.CAPABILITIES: current(Table.CAPABILITIES).filter(~pl.col("id").is_in(gone.implode()))}
+    seeks = current(Table.SEEKS)
+    if seeks.height:
+        out[Table.SEEKS] = seeks.filter(~pl.col("capability").is_in(gone.implode()))
+    boards = current(Table.BOARDS)
+    if boards.height:
+        out[Table.BOARDS] = boards.filter(~((pl.col("kind") == "capability") & pl.col("need").is_in(gone.implode())))
+    return out
 
 
 def _merge_artifacts(old: pl.DataFrame, new: pl.DataFrame) -> pl.DataFrame:

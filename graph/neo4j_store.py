@@ -281,6 +281,7 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
         owners = _unique_ids([t[Table.HAS_CAPABILITY].get_column("artifact")])
         steps.append(Statement(cypher.DELETE_HAS_CAPABILITY, ids=owners))
         steps.append(Statement(cypher.CREATE_HAS_CAPABILITY, frame=has_cap))
+    steps.extend(_capability_graph_writes(t))
     for table, query, endpoints in _RELATIONSHIP_WRITES:
         if table not in t:
             continue
@@ -290,10 +291,29 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
         steps.append(Statement(query, frame=frame.sort(list(endpoints)), endpoints=located))
     if Table.INTENTS in t:
         steps.append(Statement(cypher.DROP_EMPTY_INTENTS, ids=_unique_ids([t[Table.INTENTS].get_column("id")])))
-    for table, query in ((Table.LEDGER, cypher.REMOVE_LEDGER_ENTRIES), (Table.ARTIFACTS, cypher.REMOVE_STUB_ARTIFACTS)):
+    for table, query in ((Table.LEDGER, cypher.REMOVE_LEDGER_ENTRIES), (Table.ARTIFACTS, cypher.REMOVE_STUB_ARTIFACTS),
+                         (Table.CAPABILITIES, cypher.REMOVE_CAPABILITIES)):
         if table in delta.removals:
             steps.append(Statement(query, ids=delta.removals[table]))
     return [s for s in steps if s.ids is None or len(s.ids) > 0]
+
+
+def _capability_graph_writes(t: dict[Table, pl.DataFrame]) -> list[Statement]:
+    """The links a scoring run replaces: intents to the capabilities they seek, and the boards
+    (``BEST_FOR`` to a capability or to an intent, by the row's ``kind``). Each table in a delta
+    replaces the whole previous one, as on the embedded store."""
+    steps: list[Statement] = []
+    if Table.SEEKS in t:
+        seeks = t[Table.SEEKS].drop_nulls(["intent", "capability"]).unique(KEYS[Table.SEEKS], keep="last")
+        steps.append(Statement(cypher.CLEAR_SEEKS, params={}))
+        steps.append(Statement(cypher.CREATE_SEEKS, frame=seeks.sort("intent", "capability")))
+    if Table.BOARDS in t:
+        boards = t[Table.BOARDS].drop_nulls(["kind", "need", "artifact"]).unique(KEYS[Table.BOARDS], keep="last")
+        steps.append(Statement(cypher.CLEAR_BOARDS, params={}))
+        for kind, query in (("capability", cypher.CREATE_CAPABILITY_BOARDS), ("intent", cypher.CREATE_INTENT_BOARDS)):
+            rows = boards.filter(pl.col("kind") == kind).drop("kind").sort("need", "place", "artifact")
+            steps.append(Statement(query, frame=rows))
+    return steps
 
 
 def _combined(table: Table, frame: pl.DataFrame) -> pl.DataFrame:

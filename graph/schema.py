@@ -116,6 +116,8 @@ class EdgeType(StrEnum):
     MATCHED = "MATCHED"
     CO_MATCHED = "CO_MATCHED"
     PREFERRED_OVER = "PREFERRED_OVER"
+    SEEKS = "SEEKS"
+    BEST_FOR = "BEST_FOR"
 
 
 SIGNALS = ("downloads", "stars", "likes", "dependents", "forks", "contributors")

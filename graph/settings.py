@@ -104,6 +104,31 @@ class Settings(BaseSettings):
     half_life_days: float = Field(default=30.0, gt=0, validation_alias="MATCHGRAPH_HALF_LIFE_DAYS")
     weights_file: Path | None = Field(default=None, validation_alias="MATCHGRAPH_WEIGHTS")
 
+    # --- The capability graph (queries.capabilities, queries.search) ----------------------------
+    capability_merge_similarity: float = Field(default=0.6, ge=-1, le=1,
+                                               validation_alias="MATCHGRAPH_CAPABILITY_MERGE_SIMILARITY")
+    """Two capability names are one capability only if their vectors' cosine is at least this..."""
+    capability_merge_wording: float = Field(default=0.6, ge=0, le=1,
+                                            validation_alias="MATCHGRAPH_CAPABILITY_MERGE_WORDING")
+    """... and the Dice overlap of their words and word pairs at least this."""
+    capability_max_feature_names: int = Field(default=2_000, ge=2,
+                                              validation_alias="MATCHGRAPH_CAPABILITY_MAX_FEATURE_NAMES")
+    """A word held by more distinct capability names than this proposes no pairs (too common to tell)."""
+    seeks_min_similarity: float = Field(default=0.3, ge=0, le=1, validation_alias="MATCHGRAPH_SEEKS_MIN_SIMILARITY")
+    """An intent is linked only to capabilities whose text is at least this similar to it."""
+    seeks_min_confidence: float = Field(default=0.5, ge=0, le=1, validation_alias="MATCHGRAPH_SEEKS_MIN_CONFIDENCE")
+    seeks_prior_clicks: float = Field(default=5.0, gt=0, validation_alias="MATCHGRAPH_SEEKS_PRIOR_CLICKS")
+    """How many clicks the text similarity weighs as, in a link's confidence."""
+    seeks_per_intent: int = Field(default=5, ge=1, le=50, validation_alias="MATCHGRAPH_SEEKS_PER_INTENT")
+    board_prior_sd: float = Field(default=0.5, gt=0, validation_alias="MATCHGRAPH_BOARD_PRIOR_SD")
+    """How far (in rating units) a need's rating may stray from the overall one before evidence."""
+    board_size: int = Field(default=100, ge=1, le=10_000, validation_alias="MATCHGRAPH_BOARD_SIZE")
+    """Artifacts stored per board."""
+    board_intent_min_searches: int = Field(default=200, ge=1, validation_alias="MATCHGRAPH_BOARD_INTENT_MIN_SEARCHES")
+    board_intents: int = Field(default=100, ge=0, le=10_000, validation_alias="MATCHGRAPH_BOARD_INTENTS")
+    """At most this many intents (the most searched) get a board of their own."""
+    # --- end of the capability graph ------------------------------------------------------------
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -33,6 +33,8 @@ class Table(StrEnum):
     CO_MATCHED = "co_matched"
     PREFERRED_OVER = "preferred_over"
     INTENT_PREFERENCES = "intent_preferences"
+    SEEKS = "seeks"
+    BOARDS = "boards"
     TOTALS = "totals"
     DAILY = "daily"
     BENCHMARKS = "benchmarks"
@@ -63,7 +65,14 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
         "price_output": F64(),
     },
     Table.PROVIDERS: {"id": Str(), "name": Str()},
-    Table.CAPABILITIES: {"id": Str(), "name": Str(), "tags": pl.List(Str())},
+    Table.CAPABILITIES: {
+        "id": Str(),
+        "name": Str(),
+        "tags": pl.List(Str()),
+        "aliases": pl.List(Str()),
+        "statements": I64(),
+        "artifacts": I64(),
+    },
     Table.HAS_CAPABILITY: {
         "artifact": Str(),
         "capability": Str(),
@@ -71,6 +80,7 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
         "unique": Str(),
         "vs_alternatives": Str(),
         "position": I64(),
+        "name": Str(),
     },
     Table.DERIVED_FROM: {"src": Str(), "dst": Str()},
     Table.INTEGRATES_WITH: {"src": Str(), "dst": Str()},
@@ -92,6 +102,25 @@ SCHEMAS: dict[Table, dict[str, pl.DataType]] = {
         "winner_pos": I64(),
         "loser_pos": I64(),
         "count": I64(),
+    },
+    Table.SEEKS: {
+        "intent": Str(),
+        "capability": Str(),
+        "confidence": F64(),
+        "similarity": F64(),
+        "chosen": I64(),
+        "clicks": I64(),
+    },
+    Table.BOARDS: {
+        "kind": Str(),
+        "need": Str(),
+        "artifact": Str(),
+        "place": I64(),
+        "rating": F64(),
+        "lo": F64(),
+        "hi": F64(),
+        "comparisons": I64(),
+        "overall": F64(),
     },
     Table.TOTALS: {"artifact": Str(), "matched": I64(), "clicks": I64(), "pairs": I64(), "pairs_sq": I64()},
     Table.DAILY: {"artifact": Str(), "day": pl.Date(), "matched": I64(), "clicks": I64(), "sessions": I64()},
@@ -144,7 +173,7 @@ KEYS: dict[Table, tuple[str, ...]] = {
     Table.ARTIFACTS: ("id",),
     Table.PROVIDERS: ("id",),
     Table.CAPABILITIES: ("id",),
-    Table.HAS_CAPABILITY: ("artifact", "capability"),
+    Table.HAS_CAPABILITY: ("artifact", "position"),
     Table.DERIVED_FROM: ("src", "dst"),
     Table.INTEGRATES_WITH: ("src", "dst"),
     Table.INTENTS: ("id",),
@@ -152,6 +181,8 @@ KEYS: dict[Table, tuple[str, ...]] = {
     Table.CO_MATCHED: ("a", "b"),
     Table.PREFERRED_OVER: ("winner", "loser"),
     Table.INTENT_PREFERENCES: ("intent", "winner", "loser", "winner_pos", "loser_pos"),
+    Table.SEEKS: ("intent", "capability"),
+    Table.BOARDS: ("kind", "need", "artifact"),
     Table.TOTALS: ("artifact",),
     Table.DAILY: ("artifact", "day"),
     Table.BENCHMARKS: ("artifact", "benchmark"),
@@ -185,6 +216,7 @@ ARTIFACT_ENDPOINTS: dict[Table, tuple[str, ...]] = {
     Table.CO_MATCHED: ("a", "b"),
     Table.PREFERRED_OVER: ("winner", "loser"),
     Table.INTENT_PREFERENCES: ("winner", "loser"),
+    Table.BOARDS: ("artifact",),
     Table.TOTALS: ("artifact",),
     Table.DAILY: ("artifact",),
     Table.BENCHMARKS: ("artifact",),
@@ -198,6 +230,8 @@ LOOKUPS: dict[Table, tuple[str, ...]] = {
     Table.INTENTS: ("id",),
     Table.MATCHED: ("intent",),
     Table.INTENT_PREFERENCES: ("intent",),
+    Table.SEEKS: ("intent", "capability"),
+    Table.BOARDS: ("need",),
 }
 """Other columns a read may filter on (``table(t, values, by=column)``): every store answers
 exactly these lookups, and answers them without reading the whole table."""
@@ -313,8 +347,12 @@ def negated(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns([-pl.col(c) for c in ADDITIVE[table]])
 
 
-REMOVABLE = (Table.LEDGER, Table.ARTIFACTS)
+REMOVABLE = (Table.LEDGER, Table.ARTIFACTS, Table.CAPABILITIES)
 """Tables a delta may take rows out of (see ``GraphDelta.removals``)."""
+REPLACED = (Table.SCORES, Table.SEEKS, Table.BOARDS)
+"""Tables a delta replaces as a whole: each scoring run computes them afresh."""
+BOARD_KINDS = ("capability", "intent")
+"""What a board's ``need`` names: a capability id or an intent."""
 
 
 @dataclass
@@ -323,13 +361,17 @@ class GraphDelta:
 
     Semantics per table: ``artifacts`` upsert, where a catalogued row's non-null fields overwrite and
     a stub row (``catalogued`` false) is only inserted where the id is new; ``has_capability`` replaces
-    the whole capability list of each artifact it names; node tables upsert; link tables add missing
-    links; additive tables add their measures; ``scores`` replaces the previous scores;
-    ``rank_history``, ``ledger`` and ``runs`` append. ``benchmarks`` replaces the whole list of
-    benchmark results of each artifact it names, as ``has_capability`` does.
+    the whole capability list of each artifact it names (one row per statement, keyed by its
+    position in the catalog's list); node tables upsert; link tables add missing links; additive
+    tables add their measures; ``scores``, ``seeks`` and ``boards`` (:data:`REPLACED`) replace the
+    previous table; ``rank_history``, ``ledger`` and ``runs`` append.
+    ``benchmarks`` replaces the whole list of benchmark results of each artifact it names, as
+    ``has_capability`` does.
 
-    ``removals`` take rows out, after the tables are applied: ledger entries by ``sha256``, and stub
-    artifacts (never catalogued ones) by ``id`` (what taking back a file needs, and nothing more).
+    ``removals`` take rows out, after the tables are applied: ledger entries by ``sha256``, stub
+    artifacts (never catalogued ones) by ``id`` (what taking back a file needs), and capabilities by
+    ``id`` unless a ``has_capability`` row still names them; a capability that goes takes its
+    ``seeks`` rows and its board with it (what a scoring run needs when it regroups capabilities).
     """
 
     tables: dict[Table, pl.DataFrame] = field(default_factory=dict)

@@ -207,6 +207,7 @@ def _catalog_delta(artifacts: list[Artifact]) -> GraphDelta:
         "unique": [cap.unique for _, _, cap in flat],
         "vs_alternatives": [cap.vs_alternatives for _, _, cap in flat],
         "position": [position for _, position, _ in flat],
+        "name": [cap.name for _, _, cap in flat],
     }
     derived: dict[str, list[str]] = {"src": [], "dst": []}
     integrates: dict[str, list[str]] = {"src": [], "dst": []}

@@ -15,21 +15,25 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from graph.errors import InvalidInput, NotFound, NotScored
-from graph.schema import SIGNALS, ArtifactType, type_label
+from graph.schema import SIGNALS, ArtifactType, normalize_intent, type_label
 from graph.tables import Table
+from queries import boards, walk
 from queries import verdict as rules
-from queries import walk
 from queries.models import (
     Alternative,
     ArtifactDetail,
     ArtifactSummary,
-    CapabilityView,
+    Board,
+    CapabilityDetail,
+    CapabilityHit,
+    CapabilitySummary,
     Comparison,
     Explanation,
     GraphEdge,
     GraphNode,
     HistoryPoint,
     ListedArtifact,
+    MatchReason,
     Movers,
     Page,
     PathAnswer,
@@ -37,11 +41,13 @@ from queries.models import (
     QualityView,
     RunView,
     SearchHit,
+    SearchPage,
     Subgraph,
     SubScores,
 )
 from queries.search import IndexCache, SearchIndex
 from queries.subscores import NAMES, OPEN_SCORE_COLUMNS, explain
+from queries.text import terms
 from queries.trust import (
     head_to_head,
     listed,
@@ -60,7 +66,6 @@ if TYPE_CHECKING:
 
 _SCORE_COLS = ["rank", *NAMES, "quality_rating", "quality_lo", "quality_hi", "comparisons", "low_confidence",
                "evidence", *OPEN_SCORE_COLUMNS]
-SEARCH_CANDIDATES = 1_000
 _ROW_TABLES = (Table.ARTIFACTS, Table.SCORES, Table.TOTALS, Table.HAS_CAPABILITY)
 """What an artifact's row is made of, read together (one round trip on Neo4j)."""
 
@@ -160,9 +165,7 @@ class QueryEngine:
         if rows.height == 0:
             raise self._not_found(artifact_id)
         row = rows.row(0, named=True)
-        has_cap = frames[Table.HAS_CAPABILITY].sort("position")
-        cap_nodes = self.reader.table(Table.CAPABILITIES, has_cap.get_column("capability").to_list(), by="id")
-        caps = has_cap.join(cap_nodes, left_on="capability", right_on="id", how="left")
+        has_cap = frames[Table.HAS_CAPABILITY]
         derived = frames[Table.DERIVED_FROM]
         links = frames[Table.INTEGRATES_WITH]
         interval = (
@@ -187,11 +190,7 @@ class QueryEngine:
             provider_name=provider.get_column("name")[0] if provider.height else None,
             price=price, logs=evidence.get("sources", {}).get("logs") if evidence else None,
             as_of=evidence.get("as_of"),
-            capabilities=[
-                CapabilityView(id=c["capability"], name=c["name"] or c["capability"], description=c["description"],
-                               unique=c["unique"], vs_alternatives=c["vs_alternatives"], tags=c["tags"] or [])
-                for c in caps.iter_rows(named=True)
-            ],
+            capabilities=boards.capability_views(self, has_cap),
             derived_from=sorted(derived.filter(pl.col("src") == key).get_column("dst").to_list()),
             derived_works=sorted(derived.filter(pl.col("dst") == key).get_column("src").to_list()),
             integrates_with=sorted(
@@ -257,29 +256,27 @@ class QueryEngine:
         changed = scores.join(catalogued.select("id"), on="id").filter(pl.col("rank_delta").fill_null(0) != 0)
         return movers(changed, limit, self.summaries)
 
-    def search(self, text: str, limit: int = 10, offset: int = 0) -> Page[SearchHit]:
-        """Text relevance first, then rank, then id."""
+    def search(self, text: str, limit: int = 10, offset: int = 0) -> SearchPage:
+        """Artifacts for a need, most relevant first, then by rank, then id (``queries.search``), with
+        the reasons each matched and the capabilities the text asks for. The index holds each
+        artifact's summary row for its version, so a search reads nothing else from the store."""
         self.check_page(limit, offset)
         if not text.strip():
             raise InvalidInput("the search text is empty")
         if len(text) > self.settings.max_query_chars:
             raise InvalidInput(f"the search text is longer than {self.settings.max_query_chars} characters")
-        # relevance first, then rank among equally relevant hits: every hit tied with the last one
-        # the page needs is a candidate (up to a bound, past which ties are settled by id)
-        hits = self.search_index().hits(text, SEARCH_CANDIDATES)
-        needed = offset + limit + 1
-        if hits.height > needed:
-            floor = hits.get_column("score")[needed - 1]
-            hits = hits.filter(pl.col("score") >= floor)
-        found = self.summaries(hits.get_column("id").to_list())
-        def order(item: tuple[str, float]) -> tuple[float, int, str]:
-            rank = found[item[0]].rank
-            return -item[1], -(rank if rank is not None else -1), item[0]
-
-        ordered = sorted(((i, score) for i, score in hits.iter_rows() if i in found), key=order)
-        items = [SearchHit(**found[i].model_dump(), relevance=round(score, 4))
-                 for i, score in ordered[offset:offset + limit + 1]]
-        return Page[SearchHit].of(items, offset, limit)
+        index = self.search_index()
+        match = index.match(text, offset + limit + 1)
+        rows = match.hits.slice(offset).to_dicts()
+        words = terms(normalize_intent(text))
+        items = [SearchHit(**self._summary_fields(index.docs.row(int(r["doc"]), named=True)), relevance=r["score"],
+                           why=[MatchReason(**reason) for reason in index.reasons(r, words)])
+                 for r in rows]
+        page = SearchPage.of(items, offset, limit)
+        caps = [CapabilityHit(id=c["id"], name=c["name"] or c["id"], artifacts=c["artifacts"] or 0,
+                              relevance=round(c["score"], 4)) for c in match.capabilities.iter_rows(named=True)]
+        return SearchPage(items=page.items, offset=page.offset, limit=page.limit, next_offset=page.next_offset,
+                          capabilities=caps)
 
     # -- alternatives and compare -----------------------------------------------------------------
     def alternatives(self, artifact_id: str, limit: int = 5, offset: int = 0,
@@ -335,7 +332,7 @@ class QueryEngine:
         shared = (
             self.reader.table(Table.HAS_CAPABILITY, mine, by="capability")
             .filter(~pl.col("artifact").is_in(list(skip)))
-            .group_by("artifact").agg(pl.len().alias("shared"))
+            .group_by("artifact").agg(pl.col("capability").n_unique().alias("shared"))
         )
         rows = self._rows(shared.get_column("artifact").to_list()).join(shared, left_on="id", right_on="artifact")
         if type_:
@@ -364,6 +361,7 @@ class QueryEngine:
             a=left, b=right, winner=rules.winner(left, right), headline=rules.headline(left, right),
             verdict=rules.verdict(left, right), leads=rules.leads(left, right), alternatives=best,
             head_to_head=pair, side_by_side=left.type != right.type,
+            capabilities=boards.compare_capabilities(self, left, right),
         )
 
     # -- the match graph's shape ----------------------------------------------------------------
@@ -411,3 +409,13 @@ class QueryEngine:
         self.check_page(limit, offset)
         runs = self.reader.table(Table.RUNS).sort(["started_at", "run"], descending=True).slice(offset, limit + 1)
         return Page[RunView].of([RunView(**row) for row in runs.iter_rows(named=True)], offset, limit)
+
+    # -- the capability graph (queries.boards) ---------------------------------------------------------
+    def capabilities(self, limit: int = 50, offset: int = 0) -> Page[CapabilitySummary]:
+        return boards.list_capabilities(self, limit, offset)
+
+    def capability(self, capability_id: str, limit: int = 20) -> CapabilityDetail:
+        return boards.capability_detail(self, capability_id, limit)
+
+    def best(self, text: str, limit: int = 10) -> Board:
+        return boards.best(self, text, limit)

@@ -54,11 +54,14 @@ class ArtifactSummary(BaseModel):
 
 class CapabilityView(BaseModel):
     id: str
-    name: str
+    name: str = Field(description="The capability's canonical name, shared by every artifact that has it.")
     description: str | None
     unique: str | None
     vs_alternatives: str | None
     tags: list[str]
+    own_name: str | None = Field(default=None, description="What this artifact's catalog calls it.")
+    provisional: bool = Field(default=False, description="Written by a catalog since the last scoring run, "
+                                                         "which has not grouped it with the others yet.")
 
 
 class BenchmarkResult(BaseModel):
@@ -160,10 +163,12 @@ class Comparison(BaseModel):
     head_to_head: HeadToHead | None = None
     side_by_side: bool = Field(default=False, description="Different types: ranks are not comparable, the page "
                                                           "is a side-by-side view and names no winner.")
+    capabilities: CapabilityComparison | None = None
 
 
 class SearchHit(ArtifactSummary):
     relevance: float
+    why: list[MatchReason] = Field(default_factory=list, description="Why it matched, strongest reason first.")
 
 
 class ExplainPart(BaseModel):
@@ -284,3 +289,111 @@ class RunView(BaseModel):
     rescored: bool
     rejects: str | None
     failed: int = 0
+
+
+# -- the capability graph ------------------------------------------------------------------------------
+class MatchReason(BaseModel):
+    """One reason a search hit matched, with the evidence behind it."""
+
+    kind: Literal["intent", "capability", "name", "description"]
+    text: str = Field(description="The past intent, the capability's name, or the text that matched.")
+    score: float = Field(description="This reason's match, 0 to 1, before its weight in the blend.")
+    capability: str | None = None
+    searches: int | None = Field(default=None, description="Searches of the intent.")
+    chosen: int | None = Field(default=None, description="Times people chose this artifact for the intent.")
+    artifacts: int | None = Field(default=None, description="Artifacts that have the capability.")
+
+
+class CapabilityHit(BaseModel):
+    id: str
+    name: str
+    artifacts: int
+    relevance: float
+
+
+class SearchPage(Page[SearchHit]):
+    """A page of search hits, and the capabilities the text asks for (best first)."""
+
+    capabilities: list[CapabilityHit] = Field(default_factory=list)
+
+
+class BoardEntry(BaseModel):
+    """An artifact's place on a need's board: its rating fitted on the searches for that need."""
+
+    place: int
+    id: str
+    name: str
+    type: str | None
+    rank: int | None
+    rating: float
+    interval: tuple[float, float]
+    comparisons: int = Field(description="Choices between it and another artifact in those searches.")
+    overall: float = Field(description="Its overall quality rating, the board's prior for it.")
+
+
+class IntentLink(BaseModel):
+    """An intent that seeks a capability: confidence = (k * similarity + chosen) / (k + clicks)."""
+
+    intent: str
+    capability: str
+    confidence: float
+    similarity: float
+    chosen: int = Field(description="The intent's clicks on artifacts that have the capability.")
+    clicks: int = Field(description="All the intent's clicks.")
+
+
+class CapabilitySummary(BaseModel):
+    id: str
+    name: str
+    aliases: list[str]
+    tags: list[str]
+    artifacts: int
+    statements: int
+    provisional: bool
+    best: list[str] = Field(default_factory=list, description="The first artifacts of its board.")
+
+
+class CapabilityMember(BaseModel):
+    id: str
+    name: str
+    rank: int | None
+    own_name: str | None
+    description: str | None
+
+
+class CapabilityDetail(CapabilitySummary):
+    members: list[CapabilityMember]
+    intents: list[IntentLink]
+    board: list[BoardEntry]
+
+
+class Board(BaseModel):
+    """The best artifacts for one need: a capability, or an intent with enough searches."""
+
+    kind: Literal["capability", "intent"]
+    need: str
+    name: str
+    matched: str = Field(description="How the text asked was resolved to this need.")
+    searches: int = Field(description="Searches behind the board (of the intents that seek the capability).")
+    items: list[BoardEntry]
+
+
+class SharedCapability(BaseModel):
+    id: str
+    name: str
+    a: CapabilityView
+    b: CapabilityView
+    a_chosen: int = Field(description="Times A was chosen over B in searches that sought this capability.")
+    b_chosen: int = Field(description="Times B was chosen over A in those searches.")
+
+
+class CapabilityComparison(BaseModel):
+    """The two sides' capabilities aligned: shared (each side's own take), only A, only B."""
+
+    shared: list[SharedCapability]
+    only_a: list[CapabilityView]
+    only_b: list[CapabilityView]
+
+
+Comparison.model_rebuild()
+SearchHit.model_rebuild()

@@ -38,6 +38,7 @@ import polars as pl
 
 from graph.schema import SIGNALS
 from graph.tables import GraphDelta, Table, conform, preference_cells
+from queries.capabilities import CapabilityConfig, CapabilityGraph, link_and_rank, regroup
 from queries.rating import fit_quality
 from queries.stats import artifact_stats
 from queries.subscores import (
@@ -93,6 +94,8 @@ class ScoringConfig:
     """The time of the run (default: the clock); searches dated after it never set ``as_of``."""
     weights: dict[str, dict[str, float]] = field(default_factory=load_weights)
     constants: Constants = field(default_factory=Constants)
+    capabilities: CapabilityConfig = field(default_factory=CapabilityConfig)
+    """Thresholds of the capability graph the run rebuilds (``queries.capabilities``)."""
 
 
 @contextmanager
@@ -129,6 +132,8 @@ class Scored:
     scores: pl.DataFrame
     as_of: date
     steps: dict[str, float]
+    capabilities: CapabilityGraph | None = None
+    """The capability graph the run rebuilt, written in the same delta as the scores."""
 
 
 def compute(source: GraphStore | Reader, config: ScoringConfig) -> Scored:
@@ -142,7 +147,11 @@ def compute(source: GraphStore | Reader, config: ScoringConfig) -> Scored:
         steps[name] = round(now - clock, 4)
         clock = now
 
-    with _reading(source) as reader:
+    with _reading(source) as base:
+        # the capability graph first: capability reach and everything after see the new grouping
+        graph = regroup(base, config.capabilities)
+        reader = graph.view
+        step("capabilities")
         as_of = _as_of(reader, config)
         artifacts = reader.table(Table.ARTIFACTS, columns=["id", "type", "released", "pricing", "price_input",
                                                             "price_output", *SIGNALS])
@@ -163,9 +172,11 @@ def compute(source: GraphStore | Reader, config: ScoringConfig) -> Scored:
             part = sub.compute(inputs)
             frame = frame.join(part, on="id", how="left")
             step(sub.name)
+        link_and_rank(graph, ratings, config, config.capabilities)
+        step("seeks_and_boards")
     scores = _composite(frame, config, as_of, logs)
     step("composite")
-    return Scored(scores, as_of, steps)
+    return Scored(scores, as_of, steps, graph)
 
 
 def _composite(frame: pl.DataFrame, config: ScoringConfig, as_of: date, logs: str) -> pl.DataFrame:
@@ -347,6 +358,18 @@ def ranked_only(scores: pl.DataFrame) -> pl.DataFrame:
     return scores.filter(share.is_null() | (share >= MIN_EVIDENCE_SHARE)).select("id", "rank").sort("id")
 
 
+def _capability_delta(delta: GraphDelta, graph: CapabilityGraph) -> None:
+    """The capability graph's part of the run's delta: re-pointed statements, the canonical nodes
+    (the ones no statement names any more removed), the intent links and the boards."""
+    changed = graph.grouping.changed()
+    if changed.height:
+        delta.set(Table.HAS_CAPABILITY, changed)
+    delta.set(Table.CAPABILITIES, graph.grouping.capabilities).set(Table.SEEKS, graph.seeks)
+    delta.set(Table.BOARDS, graph.boards)
+    if graph.grouping.removed:
+        delta.remove(Table.CAPABILITIES, graph.grouping.removed)
+
+
 def score(store: GraphStore, config: ScoringConfig) -> ScoreReport:
     """Compute every score and write them back to the store.
 
@@ -373,6 +396,8 @@ def score(store: GraphStore, config: ScoringConfig) -> ScoreReport:
         delta.set(Table.RANK_HISTORY, new.select(pl.lit(run).alias("run"), pl.lit(now).alias("scored_at"), "id",
                                                  "rank", pl.lit(result.as_of).alias("as_of")))
     started = time.perf_counter()
+    if result.capabilities is not None:
+        _capability_delta(delta, result.capabilities)
     store.apply(delta)
     steps = {**result.steps, "write": round(time.perf_counter() - started, 4)}
     return ScoreReport(run, scores.height, result.as_of, int(scores.get_column("low_confidence").sum()), steps,

@@ -53,7 +53,8 @@ def artifact_stats(reader: Reader) -> pl.DataFrame:
     has_cap = reader.table(Table.HAS_CAPABILITY, columns=["artifact", "capability"])
     caps = has_cap.group_by("artifact").agg(pl.len().alias("capabilities"))
     connected = co_both.select("id", pl.lit(1).alias("connected"))
-    flagged = has_cap.join(connected, left_on="artifact", right_on="id", how="left").with_columns(
+    # two statements of one artifact may name one (shared) capability: reach counts it once
+    flagged = has_cap.unique().join(connected, left_on="artifact", right_on="id", how="left").with_columns(
         pl.col("connected").fill_null(0))
     per_capability = flagged.group_by("capability").agg(pl.col("connected").sum().alias("n_connected"))
     peers = (flagged.join(per_capability, on="capability").group_by("artifact")

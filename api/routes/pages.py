@@ -146,8 +146,9 @@ def router(settings: Settings) -> APIRouter:
         text = q.strip()
 
         def compute(engine: QueryEngine) -> bytes:
-            hits = engine.search(text, limit=20).items if text else []
-            return _render(request, "search.html", title=f"Search: {text}" if text else "Search", q=text, hits=hits)
+            found = engine.search(text, limit=20) if text else None
+            return _render(request, "search.html", title=f"Search: {text}" if text else "Search", q=text,
+                           hits=found.items if found else [], capabilities=found.capabilities if found else [])
 
         return await Answers(request).respond(f"page:search:{text}", compute, HTML)
 

@@ -10,7 +10,7 @@ from api.problems import READ_PROBLEMS, problem_responses
 from api.routes.artifacts import limit_query, offset_query
 from graph.schema import ArtifactType
 from graph.settings import Settings
-from queries.models import ListedArtifact, Page, SearchHit
+from queries.models import ListedArtifact, Page, SearchPage
 
 
 def router(settings: Settings) -> APIRouter:
@@ -20,11 +20,13 @@ def router(settings: Settings) -> APIRouter:
                    description=f"Search text, at most {settings.max_query_chars} characters "
                                "(`MATCHGRAPH_MAX_QUERY_CHARS`).")
 
-    @api.get("/search", operation_id="searchArtifacts", response_model=Page[SearchHit], responses=READ_PROBLEMS)
+    @api.get("/search", operation_id="searchArtifacts", response_model=SearchPage, responses=READ_PROBLEMS)
     async def search(q: Annotated[str, text_q], request: Request, limit: Annotated[int, limit_q] = 10,
                      offset: Annotated[int, offset_q] = 0) -> Response:
-        """Artifacts whose name, description, capabilities or matching intents fit the text;
-        the most relevant first, then by rank."""
+        """Artifacts for a need: lexical relevance (BM25), meaning (text vectors), the capabilities the
+        text asks for and what people chose for similar past searches, blended; the most relevant
+        first, then by rank. Each hit says why it matched; `capabilities` lists the capabilities the
+        text asks for."""
         return await Answers(request).model(f"search:{limit}:{offset}:{q}",
                                             lambda engine: engine.search(q, limit=limit, offset=offset))
 

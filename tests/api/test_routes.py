@@ -221,6 +221,7 @@ def test_openapi_operation_ids_and_problem_schemas(client: TestClient) -> None:
         "compareArtifacts", "findPath", "searchArtifacts", "listTop", "listRuns", "adminIngest", "adminScore",
         "adminForget",
         "health", "ready", "metrics",
+        "listCapabilities", "getCapability", "bestFor",
     }
     assert ops["compareArtifacts"] == ("/v1/compare/{a}/{b}", "get")
     for path, item in spec["paths"].items():

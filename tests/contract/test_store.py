@@ -230,12 +230,21 @@ def _scored(store: GraphStore, tmp_path: Path) -> MatchGraph:
 def test_search_in_order(store: GraphStore, tmp_path: Path) -> None:
     mg = _scored(store, tmp_path)
     assert mg.read(lambda q: [h.id for h in q.search("comfyui", limit=5).items])[0] == "comfyui"
-    # every hit and its relevance, in order: "image" is in a capability (1) and an intent (2) of the
-    # first three, whose ties go to the higher rank; in an intent of midjourney; in comfyui's and
-    # flux-1-dev's capability text
-    hits = mg.read(lambda q: [(h.id, h.relevance) for h in q.search("image", limit=10).items])
-    assert hits == [("sdxl", 3.0), ("flux-1-pro", 3.0), ("dalle-3", 3.0), ("midjourney", 2.0), ("comfyui", 1.0),
-                    ("flux-1-dev", 1.0)]
+    # every hit in order, and why: the four that have the capability the text asks for (text to
+    # image), flux-1-pro first because people who searched "text to image" chose it; then comfyui,
+    # whose description speaks of image generation
+    found = mg.read(lambda q: q.search("image", limit=10))
+    assert [c.id for c in found.capabilities] == ["text-to-image"]
+    assert [h.id for h in found.items] == ["flux-1-pro", "sdxl", "dalle-3", "flux-1-dev", "comfyui"]
+    why = {h.id: {w.kind: w for w in h.why} for h in found.items}
+    assert why["flux-1-pro"]["intent"].text == "text to image"
+    assert (why["flux-1-pro"]["intent"].searches, why["flux-1-pro"]["intent"].chosen) == (2, 2)
+    assert why["sdxl"]["capability"].capability == "text-to-image"
+    assert why["sdxl"]["capability"].artifacts == 4
+    assert set(why["comfyui"]) == {"description"}
+    # a need said in other words reaches the same capability
+    assert mg.read(lambda q: [c.id for c in q.search("pictures from a prompt", limit=5).capabilities]) == [
+        "text-to-image"]
     assert "comfyui" in [h.id for h in mg.read(lambda q: q.search("workflows", limit=5).items)]
 
 
@@ -450,3 +459,78 @@ def test_answers_say_what_they_rest_on(store: GraphStore, tmp_path: Path) -> Non
         assert [t.id for t in top][:1] == [max(top, key=lambda t: (t.rank or 0, t.standing.composite or 0)).id]
         assert all(t.standing is not None and t.standing.ranked for t in top)
         assert q.movers(5).risers == []  # the second run changed nothing
+
+
+def _regroup(store: GraphStore) -> None:
+    """What a scoring run writes when it groups 'text-to-image' and a second FLUX statement into one
+    capability 'image-generation': re-pointed statements, the shared node, the old one removed."""
+    has = store.table(Table.HAS_CAPABILITY).filter(pl.col("artifact").is_in(["flux-1-pro", "dalle-3"]))
+    extra = has.filter(pl.col("artifact") == "flux-1-pro").sort("position").head(1).with_columns(
+        pl.lit(3, pl.Int64).alias("position"), pl.lit("Image generation").alias("name"))
+    moved = pl.concat([has, extra]).with_columns(
+        pl.when(pl.col("capability") == "text-to-image").then(pl.lit("image-generation"))
+        .otherwise(pl.col("capability")).alias("capability"))
+    node = pl.DataFrame({"id": ["image-generation"], "name": ["Text to image"], "tags": [["image"]],
+                         "aliases": [["Image generation"]], "statements": [3], "artifacts": [2]})
+    store.apply(GraphDelta().set(Table.HAS_CAPABILITY, moved).set(Table.CAPABILITIES, node)
+                .remove(Table.CAPABILITIES, ["text-to-image", "inpainting"]))
+
+
+def test_capabilities_regroup_and_unused_ones_go(store: GraphStore) -> None:
+    store.apply(catalog_delta([Artifact.model_validate(r) for r in CATALOG]))
+    assert store.table(Table.HAS_CAPABILITY, ["dalle-3"]).to_dicts() == [
+        {"artifact": "dalle-3", "capability": "text-to-image", "description": None, "unique": None,
+         "vs_alternatives": None, "position": 1, "name": "Text to image"}]
+    _regroup(store)
+    flux = store.table(Table.HAS_CAPABILITY, ["flux-1-pro"]).sort("position")
+    assert flux.select("capability", "position", "name").rows() == [
+        ("image-generation", 1, "Text to image"), ("inpainting", 2, "Inpainting"),
+        ("image-generation", 3, "Image generation")]  # two statements of one artifact, one capability
+    members = store.table(Table.HAS_CAPABILITY, ["image-generation"], by="capability")
+    assert sorted(members.get_column("artifact").to_list()) == ["dalle-3", "flux-1-pro", "flux-1-pro"]
+    # text-to-image is still named by flux-1-dev and sdxl (not in the delta), so it stays; so does
+    # inpainting, which flux-1-pro still names
+    caps = _rows(store.table(Table.CAPABILITIES), "id")
+    assert [c["id"] for c in caps] == ["image-generation", "inpainting", "text-to-image"]
+    assert caps[0] == {"id": "image-generation", "name": "Text to image", "tags": ["image"],
+                       "aliases": ["Image generation"], "statements": 3, "artifacts": 2}
+    rest = store.table(Table.HAS_CAPABILITY).filter(pl.col("capability") == "text-to-image")
+    moved = rest.with_columns(pl.lit("image-generation").alias("capability"))
+    store.apply(GraphDelta().set(Table.HAS_CAPABILITY, moved)
+                .remove(Table.CAPABILITIES, ["text-to-image"]))
+    assert store.table(Table.CAPABILITIES).get_column("id").sort().to_list() == ["image-generation", "inpainting"]
+
+
+def test_seeks_and_boards_are_replaced_and_go_with_their_capability(store: GraphStore, tmp_path: Path) -> None:
+    _load(store, tmp_path)
+    seeks = pl.DataFrame({"intent": ["text to image", "image model", "text to image"],
+                          "capability": ["text-to-image", "text-to-image", "inpainting"],
+                          "confidence": [0.9, 0.6, 0.55], "similarity": [1.0, 0.5, 0.2], "chosen": [2, 0, 1],
+                          "clicks": [2, 0, 2]})
+    boards = pl.DataFrame({"kind": ["capability", "capability", "intent", "capability"],
+                           "need": ["text-to-image", "text-to-image", "text to image", "inpainting"],
+                           "artifact": ["flux-1-pro", "dalle-3", "flux-1-pro", "flux-1-pro"], "place": [1, 2, 1, 1],
+                           "rating": [0.5, -0.5, 0.7, 0.1], "lo": [0.0, -1.0, 0.1, -1.0], "hi": [1.0, 0.0, 1.3, 1.2],
+                           "comparisons": [3, 3, 2, 0], "overall": [0.4, -0.4, 0.4, 0.4]})
+    store.apply(GraphDelta().set(Table.SEEKS, seeks).set(Table.BOARDS, boards))
+    assert _rows(store.table(Table.SEEKS), "intent", "capability") == _rows(seeks, "intent", "capability")
+    by_intent = store.table(Table.SEEKS, ["text to image"], by="intent")
+    assert sorted(by_intent.get_column("capability").to_list()) == ["inpainting", "text-to-image"]
+    by_cap = store.table(Table.SEEKS, ["text-to-image"], by="capability")
+    assert sorted(by_cap.get_column("intent").to_list()) == ["image model", "text to image"]
+    assert _rows(store.table(Table.BOARDS), "kind", "need", "artifact") == _rows(boards, "kind", "need", "artifact")
+    board = store.table(Table.BOARDS, ["text-to-image", "text to image"], by="need")
+    assert _rows(board, "kind", "place") == _rows(boards.head(3), "kind", "place")
+    assert _rows(store.table(Table.BOARDS, ["dalle-3"]), "need") == _rows(boards.slice(1, 1), "need")
+    # the next run replaces both tables whole
+    store.apply(GraphDelta().set(Table.SEEKS, seeks.head(1)).set(Table.BOARDS, boards.tail(1)))
+    assert store.table(Table.SEEKS).height == 1
+    assert store.table(Table.BOARDS).get_column("need").to_list() == ["inpainting"]
+    # a capability that goes takes its links and board along
+    store.apply(GraphDelta().set(Table.SEEKS, seeks).set(Table.BOARDS, boards))
+    flux_caps = store.table(Table.HAS_CAPABILITY, ["flux-1-pro"]).filter(pl.col("capability") != "inpainting")
+    store.apply(GraphDelta().set(Table.HAS_CAPABILITY, flux_caps).remove(Table.CAPABILITIES, ["inpainting"]))
+    assert "inpainting" not in store.table(Table.CAPABILITIES).get_column("id").to_list()
+    assert store.table(Table.SEEKS).get_column("capability").unique().to_list() == ["text-to-image"]
+    assert sorted(store.table(Table.BOARDS).get_column("need").unique().to_list()) == ["text to image",
+                                                                                        "text-to-image"]

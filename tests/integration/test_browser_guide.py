@@ -238,7 +238,12 @@ def check_intents(loaded: Loaded, queries: list[Query]) -> None:
     nodes, returned, drawn = loaded.drawn(drawing)
     assert nodes == {key, *matched.head(8).get_column("intent").to_list()}
     assert returned == {"MATCHED"}
-    assert drawn == {"MATCHED": min(8, matched.height)}
+    assert drawn["MATCHED"] == min(8, matched.height)
+    # the artifact's place on the boards of those intents that have one is drawn too
+    boards = _reader_table(loaded, Table.BOARDS, [key]).filter(
+        (pl.col("kind") == "intent") & pl.col("need").is_in(matched.head(8).get_column("intent").to_list()))
+    assert drawn.get("BEST_FOR", 0) == boards.height
+    assert set(drawn) <= {"MATCHED", "BEST_FOR"}
 
 
 def check_rank(loaded: Loaded, queries: list[Query]) -> None:
@@ -258,6 +263,30 @@ def check_rank(loaded: Loaded, queries: list[Query]) -> None:
     assert evidence == {k: v for k, v in explained.evidence.items() if k != "weights"}
 
 
+def check_needs(loaded: Loaded, queries: list[Query]) -> None:
+    drawing, numbers = queries
+    intent = numbers.params["intent"]
+    links = loaded.mg.read(lambda q: q.reader.table(Table.SEEKS, [intent], by="intent"))
+    assert links.height >= 1, "the guide's example intent seeks a capability"
+    expected = []
+    for link in links.sort(["confidence", "capability"], descending=[True, False]).iter_rows(named=True):
+        detail = loaded.mg.read(lambda q, c=link["capability"]: q.capability(c, limit=5))
+        shown = next(i for i in detail.intents if i.intent == intent)
+        for entry in detail.board:
+            expected.append({"capability": detail.id, "name": detail.name, "confidence": round(shown.confidence, 4),
+                             "chosen": shown.chosen, "clicks": shown.clicks, "place": entry.place,
+                             "artifact": entry.id, "rating": entry.rating, "lo": entry.interval[0],
+                             "hi": entry.interval[1], "comparisons": entry.comparisons})
+    assert loaded.rows(numbers) == expected
+    # the board the engine shows for the need in words is the same one
+    best = loaded.mg.read(lambda q: q.best(expected[0]["name"], limit=5))
+    assert [e.id for e in best.items] == [r["artifact"] for r in expected if r["capability"] == best.need]
+    nodes, returned, _ = loaded.drawn(drawing)
+    assert nodes == {intent} | {r["capability"] for r in expected} | {r["artifact"] for r in expected
+                                                                      if r["place"] <= 3}
+    assert returned == {"SEEKS", "BEST_FOR"}
+
+
 CHECKS: dict[str, Callable[[Loaded, list[Query]], None]] = {
     "The top artifacts of a type": check_top,
     "The evidence behind a comparison": check_comparison,
@@ -265,6 +294,7 @@ CHECKS: dict[str, Callable[[Loaded, list[Query]], None]] = {
     "The lineage of derived models": check_lineage,
     "The intents that lead to an artifact": check_intents,
     "Why an artifact has its rank": check_rank,
+    "From a need to the artifacts best at it": check_needs,
 }
 
 
@@ -287,7 +317,8 @@ def test_every_drawing_stays_readable(loaded: Loaded) -> None:
         if nodes:
             sizes[(query.section, query.index)] = (len(nodes), sum(drawn.values()))
     assert list(sizes) == [("The evidence behind a comparison", 0), ("The alternatives to an artifact", 0),
-                           ("The lineage of derived models", 0), ("The intents that lead to an artifact", 0)]
+                           ("The lineage of derived models", 0), ("The intents that lead to an artifact", 0),
+                           ("From a need to the artifacts best at it", 0)]
     for where, (nodes, relationships) in sizes.items():
         assert 2 <= nodes <= MAX_DRAWN_NODES, where
         assert relationships <= MAX_DRAWN_RELATIONSHIPS, (where, relationships)

@@ -268,3 +268,31 @@ def _provided_by(store: GraphStore) -> list[tuple[str, str]]:
         database_=store.database,
     )
     return [(r[0], r[1]) for r in records]
+
+
+def test_the_capability_graph_a_run_writes_reads_back_the_same(both: tuple[GraphStore, GraphStore],
+                                                               tmp_path: Path) -> None:
+    """Grouping, intent links and boards, computed on each store and written by its scoring run."""
+    embedded, neo4j = both
+    config = ScoringConfig(as_of=AS_OF)
+    for store in both:
+        score(store, config)
+    for table in (Table.CAPABILITIES, Table.HAS_CAPABILITY, Table.SEEKS, Table.BOARDS):
+        expected = _sorted(table, embedded.table(table))
+        actual = _sorted(table, neo4j.table(table))
+        assert actual.schema == expected.schema, table
+        assert expected.height > 0, table
+        for column, dtype in expected.schema.items():
+            a, b = actual.get_column(column), expected.get_column(column)
+            if dtype == pl.Float64:
+                assert ((a - b).abs() <= 1e-9).all(), (table, column)
+            else:
+                assert a.to_list() == b.to_list(), (table, column)
+    for need in ("text-to-image", "text to image"):
+        assert _sorted(Table.BOARDS, neo4j.table(Table.BOARDS, [need], by="need")).equals(
+            _sorted(Table.BOARDS, embedded.table(Table.BOARDS, [need], by="need"))), need
+    apps = [MatchGraph(Settings(MATCHGRAPH_HOME=tmp_path / store.kind, NEO4J_URI=None), store)  # type: ignore[call-arg]
+            for store in both]
+    for ask in (lambda q: q.capabilities(), lambda q: q.capability("text-to-image"), lambda q: q.best("text to image"),
+                lambda q: q.search("pictures from a prompt"), lambda q: q.compare("dalle-3", "flux-1-pro")):
+        assert apps[1].read(ask).model_dump(mode="json") == apps[0].read(ask).model_dump(mode="json")

@@ -341,7 +341,7 @@ def test_table_converts_dates_datetimes_lists_and_nulls(tmp_path: Path) -> None:
             assert params == {"ids": ["a", "b"]}
             return [([["a", "2026-01-03", 2, 1, 1], ["b", None, 1, 0, None]],)]
         if query == cypher.READ_CAPABILITIES:
-            return [([["x", "X", ["image", "edit"]], ["y", None, None]],)]
+            return [([["x", "X", ["image", "edit"], ["Y"], 2, 1], ["y", None, None, None, None, None]],)]
         raise AssertionError(query)
 
     store = Neo4jStore(FakeDriver(respond), _settings(tmp_path))  # type: ignore[arg-type]
@@ -352,8 +352,10 @@ def test_table_converts_dates_datetimes_lists_and_nulls(tmp_path: Path) -> None:
     assert daily.schema == pl.Schema(SCHEMAS[Table.DAILY])
     assert daily.get_column("day").to_list() == [date(2026, 1, 3), None]
     caps = store.table(Table.CAPABILITIES)
-    assert caps.to_dicts() == [{"id": "x", "name": "X", "tags": ["image", "edit"]}, {"id": "y", "name": None,
-                                                                                     "tags": None}]
+    assert caps.to_dicts() == [
+        {"id": "x", "name": "X", "tags": ["image", "edit"], "aliases": ["Y"], "statements": 2, "artifacts": 1},
+        {"id": "y", "name": None, "tags": None, "aliases": None, "statements": None, "artifacts": None},
+    ]
     with pytest.raises(ValueError, match="no artifact column"):
         store.table(Table.LEDGER, ["a"])
     assert store.table(Table.DAILY, []).height == 0
@@ -405,16 +407,17 @@ def test_capability_filtered_reads(tmp_path: Path) -> None:
     def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         assert params == {"ids": ["edit", "inpaint"]}
         if query == cypher.READ_HAS_CAPABILITY_BY_CAPABILITY:
-            return [([["a", "edit", None, None, None, 1]],)]
+            return [([["a", "edit", None, None, None, 1, "Editing"]],)]
         assert query == cypher.READ_CAPABILITIES_BY_CAPABILITY
-        return [([["edit", "Edit", ["image"]]],)]
+        return [([["edit", "Edit", ["image"], [], 1, 1]],)]
 
     driver = FakeDriver(respond)
     store = Neo4jStore(driver, _settings(tmp_path))  # type: ignore[arg-type]
     has = store.table(Table.HAS_CAPABILITY, ["inpaint", "edit", "edit"], by="capability")
     assert has.get_column("artifact").to_list() == ["a"]
     caps = store.table(Table.CAPABILITIES, ["inpaint", "edit"], by="id")
-    assert caps.to_dicts() == [{"id": "edit", "name": "Edit", "tags": ["image"]}]
+    assert caps.to_dicts() == [{"id": "edit", "name": "Edit", "tags": ["image"], "aliases": [], "statements": 1,
+                                "artifacts": 1}]
     assert store.table(Table.CAPABILITIES, [], by="id").height == 0
     assert driver.transactions == ["read", "read", "read"]
     with pytest.raises(ValueError, match="cannot be filtered on 'capability'"):

@@ -51,7 +51,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from graph.schema import slugify
-from graph.tables import BOARD_KINDS, LOOKUPS, Table, check_read, conform, preference_cells
+from graph.tables import BOARD_KINDS, LOOKUPS, Table, check_read, conform
 from queries.embedding import TextEncoder, encoder
 from queries.rating import Z95, RatingResult, fit_ratings
 from queries.text import STOPWORDS, normalize_expr, normalize_text, stem_expr
@@ -406,8 +406,8 @@ def fit_boards(reader: Reader, grouping: Grouping, seeks: pl.DataFrame, overall:
               .sort(["searches", "id"], descending=[True, False]).head(config.intent_boards).get_column("id"))
     # only the preferences of intents some board uses: a lookup by intent, not the whole table
     needed = pl.concat([seeks.get_column("intent"), wanted]).unique().sort().to_list()
-    cells = preference_cells(reader.table(Table.INTENT_PREFERENCES, needed, by="intent") if needed
-                             else reader.table(Table.INTENT_PREFERENCES, [], by="intent"))
+    # intent_preferences is held one row per cell already
+    cells = reader.table(Table.INTENT_PREFERENCES, needed, by="intent")
     by_capability = cells.join(seeks.select("intent", pl.col("capability").alias("need")), on="intent").with_columns(
         pl.lit("capability").alias("kind"))
     by_intent = cells.filter(pl.col("intent").is_in(wanted.implode())).with_columns(

@@ -39,7 +39,7 @@ def test_compare_page_has_the_seed_layout(client: TestClient) -> None:
     assert api["verdict"] in text
     # the verdict comes right after the table, then the evidence about the pair, then capabilities
     order = [r.text.index(marker) for marker in ('id="compare-table"', 'id="verdict"', 'id="head-to-head"',
-                                                 'id="price-quality"', 'id="caps-1"')]
+                                                 'id="price-quality"', 'id="capability-comparison"')]
     assert order == sorted(order)
     h2h = api["head_to_head"]
     assert h2h["sentence"] in text

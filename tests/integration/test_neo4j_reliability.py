@@ -59,7 +59,8 @@ class Server:
         out = self._cli("start", "--bolt-port", str(self.bolt), "--http-port", str(self.http), "--timeout", "300")
         pid = re.search(r"^pid\s+(\d+)", out, re.MULTILINE)
         env = re.search(r"^env\s+source (\S+)", out, re.MULTILINE)
-        assert pid is not None and env is not None, out
+        assert pid is not None, out
+        assert env is not None, out
         self.pid = int(pid[1])
         for line in Path(env[1]).read_text().splitlines():
             name, _, value = line.removeprefix("export ").partition("=")

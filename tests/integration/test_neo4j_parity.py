@@ -17,6 +17,7 @@ import pytest
 from api.application import MatchGraph
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreUnavailable
+from graph.neo4j_store import Neo4jStore
 from graph.settings import Settings
 from graph.tables import ARTIFACT_ENDPOINTS, KEYS, GraphDelta, Table, preference_pairs
 from queries.scoring import ScoringConfig, compute_scores, score
@@ -268,3 +269,45 @@ def _provided_by(store: GraphStore) -> list[tuple[str, str]]:
         database_=store.database,
     )
     return [(r[0], r[1]) for r in records]
+
+
+def test_a_file_written_in_parts_survives_a_crash_between_parts(tmp_path: Path, neo4j: GraphStore) -> None:
+    """A file too big for one transaction goes in key-disjoint parts; killed after some of them, the
+    rerun writes only the rest, and the graph is what the embedded store holds for the file."""
+    from ingest.pipeline import ingest_catalogs, ingest_logs
+    from ingest.synth import write_synth
+
+    catalog, log = write_synth(tmp_path / "data", n_artifacts=300, n_searches=3_000, seed=11, per_file=3_000)
+    settings = Settings(MATCHGRAPH_HOME=tmp_path / "home", NEO4J_URI=None)  # type: ignore[call-arg]
+    reference = EmbeddedStore(tmp_path / "reference")
+    ingest_catalogs(reference, [catalog], settings)
+    ingest_logs(reference, [log], settings)
+
+    assert isinstance(neo4j, Neo4jStore)
+    neo4j.settings = neo4j.settings.model_copy(update={"neo4j_rows_per_write": 1_000})
+    ingest_catalogs(neo4j, [catalog], settings)
+    real_write = neo4j._write
+    writes = {"n": 0}
+
+    def killed_after_three(delta: GraphDelta) -> None:
+        writes["n"] += 1
+        if writes["n"] == 4:
+            raise RuntimeError("killed")
+        real_write(delta)
+
+    neo4j._write = killed_after_three  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="killed"):
+        ingest_logs(neo4j, [log], settings)
+    neo4j._write = real_write  # type: ignore[method-assign]
+    parts = neo4j.table(Table.LEDGER).filter(pl.col("kind") == "logs-part").get_column("sha256").to_list()
+    assert len(parts) == 3
+    total = int(parts[0].rsplit("/", 1)[1])
+    assert total > 4
+
+    assert ingest_logs(neo4j, [log], settings).ingested == 3_000
+    ledger = neo4j.table(Table.LEDGER)
+    assert ledger.filter(pl.col("kind") == "logs-part").height == total - 1
+    assert ledger.filter(pl.col("kind") == "logs").height == 1
+    for table in (Table.INTENTS, Table.MATCHED, Table.CO_MATCHED, Table.PREFERRED_OVER, Table.DAILY, Table.ARTIFACTS):
+        assert _sorted(table, neo4j.table(table)).equals(_sorted(table, reference.table(table))), table
+    assert ingest_logs(neo4j, [log], settings).files[0].status == "skipped: already ingested"

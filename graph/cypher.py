@@ -226,6 +226,13 @@ SET v.token = $token, v.at = datetime()
 """The last statement of every write: readers cache answers under the token, so it must change in
 the same transaction as the data. Taken last, its lock is held only for the commit."""
 
+HOLDS_DATA: Final = """
+OPTIONAL MATCH (n) WHERE NOT (n:GraphVersion OR n:RunLock)
+WITH n LIMIT 1
+RETURN n IS NOT NULL AS found
+"""
+"""Whether the database holds any of the graph (a cleared one keeps its version and lock nodes)."""
+
 READ_VERSION: Final = """
 OPTIONAL MATCH (v:GraphVersion {name: 'graph'})
 RETURN v.token AS token, coalesce(v.score_columns, []) AS score_columns

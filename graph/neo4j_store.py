@@ -703,6 +703,32 @@ class Neo4jStore:
             record = session.execute_write(lambda tx: tx.run(cypher.RENEW_RUN_LOCK, params).single(strict=True))
         return bool(record["held"])
 
+    def holds_data(self) -> bool:
+        """Whether any node of the graph is stored (``matchgraph neo4j import`` needs none)."""
+        try:
+            with self._session() as session:
+                return bool(session.execute_read(lambda tx: tx.run(cypher.HOLDS_DATA).single(strict=True)["found"]))
+        except (DriverError, Neo4jError) as e:
+            raise self._wrap("read", e) from e
+
+    def complete_import(self, capabilities: pl.DataFrame, score_columns: Sequence[str]) -> None:
+        """After ``neo4j-admin database import`` (see :mod:`graph.neo4j_import`): what the importer
+        cannot write, as ``apply`` writes it (capability tags, the open score columns), and a new
+        version token, in one write transaction. The migrations ran when the store connected."""
+
+        def work(tx: ManagedTransaction) -> None:
+            rows = capabilities.select("id", "name", "tags").to_dicts()
+            for start in range(0, len(rows), self.settings.neo4j_batch_size):
+                tx.run(cypher.UPSERT_CAPABILITIES, {"rows": rows[start:start + self.settings.neo4j_batch_size]})
+            tx.run(cypher.SET_SCORE_COLUMNS, {"columns": list(score_columns)}).consume()
+            tx.run(cypher.BUMP_VERSION, {"token": secrets.token_hex(8)}).consume()
+
+        try:
+            with self._session() as session:
+                session.execute_write(work)
+        except (DriverError, Neo4jError) as e:
+            raise self._wrap("write", e) from e
+
     def clear(self) -> None:
         """Delete every node and relationship in bounded write transactions; the schema stays."""
         batch = self.settings.neo4j_batch_size

@@ -7,6 +7,8 @@ other, whole frames at a time, including what ``queries.scoring`` computes from 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -22,8 +24,9 @@ from graph.settings import Settings
 from graph.tables import ARTIFACT_ENDPOINTS, KEYS, GraphDelta, Table, preference_pairs
 from queries.scoring import ScoringConfig, compute_scores, score
 from queries.stats import artifact_stats
-from tests.conftest import connect_neo4j
+from tests.conftest import SAMPLES_AS_OF, connect_neo4j
 from tests.fixtures import load_fixture
+from tests.integration.own_server import ROOT, Server, own_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -311,3 +314,80 @@ def test_a_file_written_in_parts_survives_a_crash_between_parts(tmp_path: Path, 
     for table in (Table.INTENTS, Table.MATCHED, Table.CO_MATCHED, Table.PREFERRED_OVER, Table.DAILY, Table.ARTIFACTS):
         assert _sorted(table, neo4j.table(table)).equals(_sorted(table, reference.table(table))), table
     assert ingest_logs(neo4j, [log], settings).files[0].status == "skipped: already ingested"
+
+
+# -- matchgraph neo4j import ----------------------------------------------------------------------
+VARYING = {"ingested_at", "scored_at", "run", "started_at", "ended_at", "duration_s", "rejects", "token", "at",
+           "source"}
+"""Properties that differ between two ingestions of the same files (times, run ids, paths)."""
+
+
+def _graph_dump(store: Neo4jStore) -> tuple[list[Any], list[Any]]:
+    """Every node (labels, properties) and relationship (type, end ids, properties), canonically
+    ordered, without the properties that name when or where a run happened."""
+    def kept(props: dict[str, Any]) -> list[tuple[str, str]]:
+        return sorted((k, repr(v)) for k, v in props.items() if k not in VARYING)
+
+    nodes = store.driver.execute_query(
+        "MATCH (n) WHERE NOT n:RunLock RETURN labels(n) AS labels, properties(n) AS props",
+        database_=store.database).records
+    rels = store.driver.execute_query(
+        "MATCH (a)-[r]->(b) RETURN type(r) AS type, properties(a) AS a, properties(b) AS b, properties(r) AS props",
+        database_=store.database).records
+    node_keys = sorted((sorted(r["labels"]), kept(r["props"])) for r in nodes)
+    rel_keys = sorted((r["type"], r["a"].get("id", r["a"].get("sha256")), r["b"].get("id"), kept(r["props"]))
+                      for r in rels)
+    return node_keys, rel_keys
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = own_server(tmp_path_factory, "import")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_import_builds_the_graph_apply_builds(own: Server, sample_home: Path, tmp_path: Path) -> None:
+    """The samples through the pipeline into Neo4j, then the same samples' embedded store through
+    ``matchgraph neo4j import`` into the same (cleared) database: the same nodes, relationships and
+    properties; every table equal to the embedded store's, times included; the indexes online."""
+    settings = own.settings(tmp_path / "home")
+    applied = Neo4jStore.connect(settings)
+    try:
+        applied.clear()
+        MatchGraph(settings, applied).nightly(sample_home.parent / "catalog", sample_home.parent / "logs",
+                                              say=lambda _line: None, as_of=SAMPLES_AS_OF)
+        by_apply = _graph_dump(applied)
+        applied.clear()
+        assert not applied.holds_data()  # the version node that clearing leaves is not data
+    finally:
+        applied.close()
+
+    out = own.import_from(sample_home)
+    assert "neo4j-admin imported" in out
+    imported = Neo4jStore.connect(own.settings(tmp_path / "home"))
+    try:
+        assert _graph_dump(imported) == by_apply
+        embedded = EmbeddedStore(sample_home)
+        for table in Table:
+            expected = embedded.table(table)
+            actual = imported.table(table).select(expected.columns)
+            if "tags" in expected.columns:
+                expected, actual = (f.with_columns(pl.col("tags").list.sort()) for f in (expected, actual))
+            keys = list(KEYS[table])
+            assert actual.sort(keys).equals(expected.sort(keys)), table
+        assert imported.version() not in ("", embedded.version())
+        states = imported.driver.execute_query("SHOW INDEXES YIELD name, state", database_=imported.database).records
+        names = {r["name"]: r["state"] for r in states}
+        assert {"artifact_id", "intent_id", "ingested_file_sha256", "daily_demand_artifact"} <= set(names)
+        assert set(names.values()) == {"ONLINE"}
+        assert imported.holds_data()
+    finally:
+        imported.close()
+
+    again = subprocess.run([sys.executable, "-m", "api.cli", "neo4j", "import", "--from", str(sample_home),
+                            "--home", str(own.home)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert again.returncode != 0
+    assert "is not empty" in again.stdout + again.stderr

@@ -9,15 +9,9 @@ of rotation, a page says "try again"), not a benchmark: the settings promise ~3 
 from __future__ import annotations
 
 import os
-import re
-import shlex
-import shutil
 import signal
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -27,63 +21,22 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from graph.errors import StoreLocked
 from graph.neo4j_store import Neo4jStore
-from graph.settings import Settings
 from graph.tables import GraphDelta, Table
 from queries.scoring import ScoringConfig, score
-from tests.fixtures import free_port, load_fixture
+from tests.fixtures import load_fixture
+from tests.integration.own_server import Server, own_server
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from pathlib import Path
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
-ROOT = Path(__file__).resolve().parents[2]
 BOUND_S = 5.0
-
-
-class Server:
-    """A Neo4j server of this module's own, driven through the ``matchgraph neo4j`` commands."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-        self.bolt, self.http = free_port(), free_port()
-        self.pid = 0
-        self.env: dict[str, str] = {}
-
-    def _cli(self, *args: str) -> str:
-        proc = subprocess.run([sys.executable, "-m", "api.cli", "neo4j", *args, "--home", str(self.home)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        return proc.stdout
-
-    def start(self) -> None:
-        out = self._cli("start", "--bolt-port", str(self.bolt), "--http-port", str(self.http), "--timeout", "300")
-        pid = re.search(r"^pid\s+(\d+)", out, re.MULTILINE)
-        env = re.search(r"^env\s+source (\S+)", out, re.MULTILINE)
-        assert pid is not None, out
-        assert env is not None, out
-        self.pid = int(pid[1])
-        for line in Path(env[1]).read_text().splitlines():
-            name, _, value = line.removeprefix("export ").partition("=")
-            self.env[name] = shlex.split(value)[0]
-
-    def stop(self) -> None:
-        self._cli("stop")
-
-    def settings(self, home: Path, **extra: object) -> Settings:
-        values: dict[str, object] = {"MATCHGRAPH_HOME": home, "NEO4J_URI": self.env["NEO4J_URI"],
-                                     "NEO4J_USER": self.env["NEO4J_USER"],
-                                     "NEO4J_PASSWORD": self.env["NEO4J_PASSWORD"], **extra}
-        return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("no Java runtime to run the reliability tests' own Neo4j")
-        pytest.skip("no Java runtime to run the reliability tests' own Neo4j")
-    own = Server(tmp_path_factory.mktemp("reliability") / "home")
-    own.start()
+    own = own_server(tmp_path_factory, "reliability")
     try:
         yield own
     finally:

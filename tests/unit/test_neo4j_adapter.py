@@ -712,3 +712,45 @@ def test_the_heartbeat_renews_the_lease_and_notices_when_it_is_gone(tmp_path: Pa
         with pytest.raises(StoreLocked, match="lease was lost"):
             store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))
         assert len(driver.calls) == sent
+
+
+# -- import files ---------------------------------------------------------------------------------
+def test_import_files_carry_every_row_typed_as_apply_writes_it(tmp_path: Path) -> None:
+    """The CSV files ``matchgraph neo4j import`` hands to neo4j-admin: typed headers, nulls as empty
+    fields (no property), empty strings quoted (kept), line breaks only in files read as multi-line,
+    stubs for ids a row names, and a command whose database name comes before the file lists."""
+    from graph.embedded import EmbeddedStore
+    from graph.neo4j_import import write_import_files
+
+    store = EmbeddedStore(tmp_path / "home")
+    arts = pl.DataFrame({"id": ["a", "b"], "name": ["A\nline two", ""], "catalogued": [True, True],
+                         "stars": [float("inf"), None], "released": [date(2024, 8, 1), None]})
+    store.apply(GraphDelta().set(Table.ARTIFACTS, arts)
+                .set(Table.CAPABILITIES, pl.DataFrame({"id": ["c"], "name": ["C"], "tags": [[]]},
+                                                      schema={"id": pl.String, "name": pl.String,
+                                                              "tags": pl.List(pl.String)}))
+                .set(Table.PREFERRED_OVER, preference_pairs(pl.DataFrame({
+                    "winner": ["a", "a"], "loser": ["ghost", "ghost"], "winner_pos": [1, 2], "loser_pos": [3, 4],
+                    "count": [2, 5]}))))
+    with store.reader() as snapshot:
+        files = write_import_files(snapshot, tmp_path / "files")
+    by_label = dict(files.nodes)
+    artifacts = by_label["Artifact"].read_text()
+    assert artifacts.splitlines()[0].startswith("id:ID(Artifact),name,type,provider")
+    assert ",released:date," in artifacts.splitlines()[0]
+    assert ",stars:double," in artifacts.splitlines()[0]
+    assert '"A\nline two"' in artifacts
+    assert "2024-08-01" in artifacts
+    assert "Infinity" in artifacts
+    assert '\nb,"",' in artifacts  # the empty name stays a property
+    assert "\nghost,ghost,," in artifacts  # the named id becomes a stub (name = id, not catalogued)
+    assert files.multiline == [by_label["Artifact"]]
+    prefs = dict(files.relationships)["PREFERRED_OVER"].read_text().splitlines()
+    assert prefs == [":START_ID(Artifact),:END_ID(Artifact),count:long,winner_pos:long[],loser_pos:long[],"
+                     "counts:long[]", "a,ghost,7,1;2,3;4,2;5"]
+    assert files.capabilities.to_dicts() == [{"id": "c", "name": "C", "tags": []}]  # set after the import
+    assert "tags" not in by_label["Capability"].read_text()
+    command = files.command("java", tmp_path / "lib")
+    assert command[command.index("full") + 1] == "neo4j"
+    assert f"--nodes=Artifact={by_label['Artifact']}" in command
+    assert f"--multiline-fields={by_label['Artifact']}" in command

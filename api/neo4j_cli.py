@@ -1,21 +1,22 @@
-"""``matchgraph neo4j start|status|stop``: a local Neo4j server for development, CI and the demo.
+"""``matchgraph neo4j start|status|stop|import``: a local Neo4j server for development, CI and the demo.
 
 Errors are raised as ``graph.errors`` types; the top-level CLI maps them to messages and exit codes.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-
-if TYPE_CHECKING:
-    from graph.settings import Settings
+from pydantic import SecretStr
 
 from api.guide import DEFAULT_SERVER, GUIDE_PATH, STYLE_PATH
-from graph.errors import StoreUnavailable
+from graph.errors import InvalidInput, StoreUnavailable
+from graph.settings import Settings
 from ops import neo4j_local as server
 
 neo4j_app = typer.Typer(
@@ -102,3 +103,75 @@ def stop(
         typer.echo(f"Neo4j stopped for {h.expanduser().resolve()}")
     else:
         typer.echo(f"Neo4j was not running for {h.expanduser().resolve()}")
+
+
+@neo4j_app.command("import")
+def import_(
+    source: Annotated[Path | None, typer.Option(
+        "--from", help="Home of the embedded store to import (default: MATCHGRAPH_HOME or ./.matchgraph).")] = None,
+    home: HomeOption = None,
+    bolt_port: Annotated[int, typer.Option(help="Bolt port, when the server is not running yet.")] = (
+        server.DEFAULT_BOLT_PORT),
+    http_port: Annotated[int, typer.Option(help="HTTP port, when the server is not running yet.")] = (
+        server.DEFAULT_HTTP_PORT),
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for Bolt to answer after each start.")] = 300.0,
+) -> None:
+    """Build the local server's database from the embedded store with neo4j-admin import (fast,
+    offline): only into an empty database; the server is stopped for the import and started again."""
+    from graph.embedded import EmbeddedStore
+    from graph.neo4j_import import run_admin_import, write_import_files
+    from graph.neo4j_store import Neo4jStore
+
+    h = _home(home)
+    embedded = EmbeddedStore(source if source is not None else Settings().home)
+    began = time.monotonic()
+    info = server.status(h) or server.start(h, bolt_port=bolt_port, http_port=http_port, timeout_s=timeout)
+    settings = _server_settings(info)
+    store = Neo4jStore.connect(settings)
+    try:
+        if store.holds_data():
+            raise InvalidInput(f"the Neo4j database of {info.home} is not empty",
+                               hint="import builds a fresh database; clear it first (or use another --home)")
+    finally:
+        store.close()
+    bolt, http = _port(info.bolt_uri), _port(info.http_url)
+    root = server.password_file(h).parent  # <home>/neo4j: the server's conf, data and import folders
+    with embedded.reader() as snapshot, tempfile.TemporaryDirectory(prefix="matchgraph-", dir=root / "import") as tmp:
+        if not snapshot.version:
+            raise InvalidInput(f"the embedded store at {embedded.root} holds no graph to import")
+        files = write_import_files(snapshot, Path(tmp))
+        typer.echo(f"wrote {sum(files.rows.values()):,} rows into {len(files.nodes) + len(files.relationships)} "
+                   f"files in {time.monotonic() - began:.1f} s")
+        server.stop(h)
+        imported = time.monotonic()
+        try:
+            counts = run_admin_import(files.command(server._java(), server.ensure_jars() / "lib"), root, root / "conf")
+        except StoreUnavailable:
+            # the importer deleted the empty database first and left broken store files: remove
+            # them so the server starts with an empty database again
+            for folder in ("databases", "transactions"):
+                shutil.rmtree(root / "data" / folder / settings.neo4j_database, ignore_errors=True)
+            server.start(h, bolt_port=bolt, http_port=http, timeout_s=timeout)
+            raise
+        typer.echo(f"neo4j-admin imported {counts.get('nodes', 0):,} nodes and {counts.get('relationships', 0):,} "
+                   f"relationships in {time.monotonic() - imported:.1f} s")
+    info = server.start(h, bolt_port=bolt, http_port=http, timeout_s=timeout)
+    store = Neo4jStore.connect(_server_settings(info))  # runs the migrations: constraints and indexes
+    try:
+        store.complete_import(files.capabilities, files.score_columns)
+    finally:
+        store.close()
+    typer.echo(f"imported {embedded.root} into Neo4j {info.bolt_uri} in {time.monotonic() - began:.1f} s")
+
+
+def _server_settings(info: server.ServerInfo) -> Settings:
+    """The settings of the environment, pointed at this server."""
+    return Settings().model_copy(update={"neo4j_uri": info.bolt_uri, "neo4j_user": info.user,
+                                         "neo4j_password": SecretStr(info.password)})
+
+
+def _port(url: str) -> int:
+    port = url.rsplit(":", 1)[1].split("/", 1)[0]
+    if not port.isdigit():
+        raise InvalidInput(f"no port in {url!r}")
+    return int(port)

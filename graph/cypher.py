@@ -164,7 +164,10 @@ MERGE (d:DailyDemand {artifact: row.artifact, day: row.day})
 ON CREATE SET d.matched = row.matched, d.clicks = row.clicks, d.sessions = row.sessions
 ON MATCH SET d.matched = coalesce(d.matched, 0) + row.matched, d.clicks = coalesce(d.clicks, 0) + row.clicks,
              d.sessions = coalesce(d.sessions, 0) + coalesce(row.sessions, 0)
-WITH d WHERE d.matched = 0 AND d.clicks = 0 AND coalesce(d.sessions, 0) = 0
+"""
+"""Counts add up. For batches without a negative count: no day can reach zero, so none is checked."""
+
+ADD_DAILY_OR_DROP: Final = ADD_DAILY + """WITH d WHERE d.matched = 0 AND d.clicks = 0 AND coalesce(d.sessions, 0) = 0
 DELETE d
 """
 """Counts add up; a day whose counts were all taken back goes, as the embedded store drops its row."""
@@ -197,21 +200,49 @@ ON CREATE SET r += row
 
 TAKE_RUN_LOCK: Final = """
 MERGE (l:RunLock {name: $name})
-SET l.touched = $now
-RETURN l.owner AS owner, l.expires AS expires
+SET l.touched = datetime.realtime()
+RETURN l.owner AS owner, coalesce(l.expires > datetime.realtime(), false) AS live
 """
 """Creating or touching the lock node takes its write lock, so two runs asking at once queue up
-and the second sees the first one's owner."""
+and the second sees the first one's owner. Times are the server's clock: every holder of a lease,
+on whatever machine, measures it by the same clock."""
 
 SET_RUN_LOCK: Final = """
 MATCH (l:RunLock {name: $name})
-SET l.owner = $owner, l.expires = $expires, l.since = $now
+SET l.owner = $owner, l.token = coalesce(l.token, 0) + 1, l.since = datetime.realtime(),
+    l.expires = datetime.realtime() + duration({milliseconds: $ttl_ms})
+RETURN l.token AS token
 """
+"""A new lease, with a fencing token one higher than any lease this lock ever gave."""
+
+RENEW_RUN_LOCK: Final = """
+MATCH (l:RunLock {name: $name}) WHERE l.owner = $owner AND l.token = $token
+SET l.expires = datetime.realtime() + duration({milliseconds: $ttl_ms})
+RETURN count(l) AS held
+"""
+"""The holder's heartbeat; ``held`` 0 means another run has taken the lease."""
+
+CHECK_RUN_LOCK: Final = """
+MATCH (l:RunLock {name: $name})
+SET l.fenced = $token
+RETURN l.owner = $owner AND l.token = $token AS held
+"""
+"""The fence of every write made under a lease, run inside the write's transaction just before it
+commits. The ``SET`` takes the lock node's write lock first, so the owner read after it is the
+latest, and a run trying to take the lease waits until this write has committed or rolled back:
+a lease can change hands between two writes, never during one."""
 
 RELEASE_RUN_LOCK: Final = """
-MATCH (l:RunLock {name: $name}) WHERE l.owner = $owner
+MATCH (l:RunLock {name: $name}) WHERE l.owner = $owner AND l.token = $token
 SET l.owner = null, l.expires = null
 """
+
+READ_LEDGER_PARTS: Final = """
+MATCH (f:IngestedFile) WHERE f.sha256 STARTS WITH $prefix
+RETURN collect(f.sha256)
+"""
+"""The part rows of one file's ledger entry (``<sha256>:<part>/<parts>``), through the
+``ingested_file_sha256`` index."""
 
 BUMP_VERSION: Final = """
 MERGE (v:GraphVersion {name: 'graph'})
@@ -219,6 +250,13 @@ SET v.token = $token, v.at = datetime()
 """
 """The last statement of every write: readers cache answers under the token, so it must change in
 the same transaction as the data. Taken last, its lock is held only for the commit."""
+
+HOLDS_DATA: Final = """
+OPTIONAL MATCH (n) WHERE NOT (n:GraphVersion OR n:RunLock)
+WITH n LIMIT 1
+RETURN n IS NOT NULL AS found
+"""
+"""Whether the database holds any of the graph (a cleared one keeps its version and lock nodes)."""
 
 READ_VERSION: Final = """
 OPTIONAL MATCH (v:GraphVersion {name: 'graph'})
@@ -304,7 +342,10 @@ MERGE (i)-[r:MATCHED]->(a)
 ON CREATE SET r.count = row.count, r.clicks = row.clicks, r.position_sum = row.position_sum
 ON MATCH SET r.count = r.count + row.count, r.clicks = r.clicks + row.clicks,
              r.position_sum = r.position_sum + row.position_sum
-WITH r WHERE r.count = 0 AND r.clicks = 0 AND r.position_sum = 0
+"""
+"""Counts add up (a batch without negative counts: nothing can reach zero)."""
+
+ADD_MATCHED_OR_DROP: Final = ADD_MATCHED + """WITH r WHERE r.count = 0 AND r.clicks = 0 AND r.position_sum = 0
 DELETE r
 """
 """Counts add up; a match whose counts were all taken back goes."""
@@ -320,14 +361,37 @@ sorted) by a ``SET`` that changes nothing. Element ids are only stable within a 
 is all the statement that uses them needs. Holding both endpoints' locks is what lets
 ``ADD_CO_MATCHED`` look a relationship up and create it when missing without ``MERGE``'s second,
 locked look-up: no other writer can create or delete a relationship at a locked node (``MERGE``
-locks both ends before it creates, and ``CREATE`` locks them at commit)."""
+locks both ends before it creates, and ``CREATE`` locks them at commit). Used by ``ADD_CO_MATCHED``
+and ``ADD_PREFERRED_OVER``, whose endpoints are locked together, once, in id order."""
 
-ADD_CO_MATCHED: Final = """
+_LOCATED_NODES = """
 UNWIND range(0, size($nodes) - 1) AS i
 OPTIONAL MATCH (n) WHERE elementId(n) = $nodes[i]
 WITH i, n ORDER BY i
 WITH [x IN collect({n: n}) | x.n] AS nodes
 UNWIND $rows AS row
+"""
+"""The head of a statement whose batch names its endpoints once: ``$nodes`` holds the element ids
+of the batch's distinct endpoints and a row points into it by position. One seek per distinct
+endpoint instead of two element-id parses per row, and under half the bytes. The ``{n: n}``
+wrapper keeps a missing node's place in the list (``collect`` drops nulls); ``ORDER BY i`` before
+``collect`` keeps ``$nodes`` order."""
+
+ADD_CO_MATCHED: Final = _LOCATED_NODES + """
+WITH nodes[row[0]] AS a, nodes[row[1]] AS b, row[2] AS count
+WHERE a IS NOT NULL AND b IS NOT NULL
+OPTIONAL MATCH (a)-[r:CO_MATCHED]->(b)
+FOREACH (_ IN CASE WHEN r IS NULL THEN [1] ELSE [] END | CREATE (a)-[:CO_MATCHED {count: count}]->(b))
+SET r.count = r.count + count
+"""
+"""Co-matches add up. A row is ``[position of a, position of b, count]`` (``_LOCATED_NODES``). Both
+endpoints are locked already (``LOCK_ARTIFACTS``, same transaction), so one look-up decides between
+adding to the relationship and creating it, where ``MERGE`` looks up, locks and looks up again:
+200k new co-matches cost the server ~2.1 s of CPU this way against ~2.7 s with ``MERGE`` and
+element ids per row (BENCHMARKS.md). Rows naming a missing node are skipped, as a ``MATCH`` would
+skip them. For batches without a negative count (nothing can reach zero)."""
+
+ADD_CO_MATCHED_OR_DROP: Final = _LOCATED_NODES + """
 WITH nodes[row[0]] AS a, nodes[row[1]] AS b, row[2] AS count
 WHERE a IS NOT NULL AND b IS NOT NULL
 OPTIONAL MATCH (a)-[r:CO_MATCHED]->(b)
@@ -336,30 +400,38 @@ SET r.count = r.count + count
 WITH r WHERE r.count = 0
 DELETE r
 """
-"""Co-matches add up. ``$nodes`` holds the element ids of the batch's endpoints, each once, and a
-row is ``[position of a, position of b, count]``: one seek per distinct endpoint instead of two
-element-id parses per row, and under half the bytes. Both endpoints are locked already
-(``LOCK_ARTIFACTS``, same transaction), so one look-up decides between adding to the relationship
-and creating it, where ``MERGE`` looks up, locks and looks up again: 200k new co-matches cost the
-server ~2.1 s of CPU this way against ~2.7 s with ``MERGE`` and element ids per row (BENCHMARKS.md).
-The ``{n: n}`` wrapper keeps a missing node's place in the list (``collect`` drops nulls); rows
-naming one are skipped, as a ``MATCH`` would skip them. ``ORDER BY i`` before ``collect`` keeps
-``$nodes`` order."""
+"""``ADD_CO_MATCHED`` for batches that take counts back: a co-match at zero goes."""
 
-ADD_PREFERRED_OVER: Final = """
-UNWIND $rows AS row
-MATCH (w:Artifact {id: row.winner})
-MATCH (l:Artifact {id: row.loser})
-SET w.id = w.id, l.id = l.id
-WITH w, l, row
+_PREFERENCE_CELLS = _LOCATED_NODES + """
+WITH nodes[row[0]] AS w, nodes[row[1]] AS l, row[2] AS nwp, row[3] AS nlp, row[4] AS nc
+WHERE w IS NOT NULL AND l IS NOT NULL
 OPTIONAL MATCH (w)-[r:PREFERRED_OVER]->(l)
-WITH w, l, row, r,
-     CASE WHEN r IS NULL THEN [] ELSE [i IN range(0, size(r.counts) - 1) |
-       [r.winner_pos[i], r.loser_pos[i], r.counts[i]]] END
-     + [i IN range(0, size(row.counts) - 1) | [row.winner_pos[i], row.loser_pos[i], row.counts[i]]] AS cells
-UNWIND cells AS cell
-WITH w, l, r, row, cell[0] AS wp, cell[1] AS lp, sum(cell[2]) AS n
+WITH w, l, r, nwp, nlp, nc, coalesce(r.winner_pos, []) AS owp, coalesce(r.loser_pos, []) AS olp,
+     coalesce(r.counts, []) AS oc
+UNWIND [i IN range(0, size(oc) - 1) | [owp[i], olp[i], oc[i]]]
+     + [i IN range(0, size(nc) - 1) | [nwp[i], nlp[i], nc[i]]] AS cell
+WITH w, l, r, cell[0] AS wp, cell[1] AS lp, sum(cell[2]) AS n
 ORDER BY wp, lp
+"""
+"""The stored cells of each row's pair and the row's own, summed per pair of positions, in position
+order. A row is ``[position of winner, position of loser, winner_pos, loser_pos, counts]``. The
+stored lists are read once each (a property read inside a list comprehension is repeated per
+element), and pairs are grouped by their nodes and relationship only."""
+
+ADD_PREFERRED_OVER: Final = _PREFERENCE_CELLS + """
+WITH w, l, r, collect(wp) AS wps, collect(lp) AS lps, collect(n) AS counts
+FOREACH (_ IN CASE WHEN r IS NULL THEN [1] ELSE [] END |
+  CREATE (w)-[:PREFERRED_OVER {count: reduce(t = 0, c IN counts | t + c), winner_pos: wps, loser_pos: lps,
+                               counts: counts}]->(l))
+SET r.count = reduce(t = 0, c IN counts | t + c), r.winner_pos = wps, r.loser_pos = lps, r.counts = counts
+"""
+"""One relationship per ordered pair, carrying its counts per pair of positions as three parallel
+lists (what the rating model needs) and their total ``count`` (what the Browser shows); a batch
+row's cells are added cell by cell to the stored ones. Both endpoints are locked first
+(``LOCK_ARTIFACTS``), so two writers cannot both create a pair. For batches without a negative
+count (no cell can reach zero)."""
+
+ADD_PREFERRED_OVER_OR_DROP: Final = _PREFERENCE_CELLS + """
 WITH w, l, r, collect(CASE WHEN n <> 0 THEN [wp, lp, n] END) AS kept
 FOREACH (_ IN CASE WHEN r IS NULL AND size(kept) > 0 THEN [1] ELSE [] END |
   CREATE (w)-[:PREFERRED_OVER {count: reduce(t = 0, c IN kept | t + c[2]), winner_pos: [c IN kept | c[0]],
@@ -369,12 +441,8 @@ FOREACH (_ IN CASE WHEN r IS NOT NULL AND size(kept) > 0 THEN [1] ELSE [] END |
   SET r.count = reduce(t = 0, c IN kept | t + c[2]), r.winner_pos = [c IN kept | c[0]],
       r.loser_pos = [c IN kept | c[1]], r.counts = [c IN kept | c[2]])
 """
-"""One relationship per ordered pair, carrying its counts per pair of positions as three parallel
-lists (what the rating model needs) and their total ``count`` (what the Browser shows). A batch
-row's cells are added cell by cell to the stored ones, in position order; a pair whose cells all
-come to zero loses its relationship (so a contribution can be subtracted exactly). ``SET w.id =
-w.id`` takes both nodes' write locks before the read, so two writers cannot both create the pair;
-``ORDER BY`` before ``collect`` keeps the cells sorted, and grouping by ``row`` keeps pairs apart."""
+"""``ADD_PREFERRED_OVER`` for batches that take counts back: cells at zero are dropped, and a pair
+whose cells all come to zero loses its relationship (so a contribution can be subtracted exactly)."""
 
 ADD_INTENT_PREFERENCES: Final = """
 UNWIND $rows AS row

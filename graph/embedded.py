@@ -286,7 +286,7 @@ class EmbeddedStore:
     """A :class:`graph.store.GraphStore` on polars tables persisted as Parquet snapshots."""
 
     kind = "embedded"
-    max_searches_per_write: int | None = None
+    one_file_per_write: bool = False
 
     def __init__(self, home: Path, *, lock_timeout_s: float = 30.0, retain_s: float = 600.0) -> None:
         self.root = Path(home) / "embedded"

@@ -5,27 +5,52 @@ Selected by ``NEO4J_URI``. Every Cypher statement lives in :mod:`graph.cypher`; 
 frames, so both stores return the same frames for the same deltas (the contract suite checks it).
 
 Transactions and routing
-    ``apply`` runs the whole delta in ONE managed write transaction (``session.execute_write``):
-    Neo4j commits it or none of it, and the driver retries it whole on transient errors (leader
-    switch, deadlock). Reads use managed read transactions. Routing URIs (``neo4j://``,
-    ``neo4j+s://``) work unchanged: write transactions go to the cluster leader, read transactions
-    may go to followers. A read after a write in the same store still sees the write because every
-    session of a store shares one bookmark manager (causal consistency), on ``bolt://`` as on a
-    cluster.
+    A write runs in ONE managed write transaction (``session.execute_write``): Neo4j commits it or
+    none of it, and the driver retries it whole on transient errors (leader switch, deadlock).
+    Reads use read transactions. Routing URIs (``neo4j://``, ``neo4j+s://``) work unchanged: write
+    transactions go to the cluster leader, read transactions may go to followers. A read after a
+    write in the same store still sees the write because every session of a store shares one
+    bookmark manager (causal consistency), on ``bolt://`` as on a cluster.
 
-Memory
-    A delta is one transaction, and Neo4j holds a transaction's changes in heap until commit, so
-    the server's heap (``db.memory.transaction.total.max``) bounds the largest delta. Rows travel as
-    ``UNWIND $rows`` batches of ``neo4j_batch_size``, which bounds each message, not the transaction.
+Size of a write
+    Neo4j builds a transaction's commit in its heap, so the heap bounds the largest write (a 1 GB
+    heap fails at commit on the ~900k rows of 100k searches over 100k artifacts).
+    ``apply`` of a delta that carries ONE ledger row (one input file) and more than
+    ``neo4j_rows_per_write`` rows is therefore written in parts: the rows are split by key, so no
+    key goes out twice and every part is a key-disjoint slice of every table, and each part is one
+    transaction carrying its own ledger row (``<sha256>:<part>/<parts>``, kind ``<kind>-part``); the
+    file's own row goes with the last. After a crash, applying the same delta again (the pipeline
+    re-reads the file, whose aggregate is the same) skips the parts the ledger holds, so nothing is
+    counted twice or lost. A delta without a ledger row (scores, tests) stays one transaction.
+    Rows travel as ``UNWIND`` batches of ``neo4j_batch_size``, which bounds each message.
+
+The writer lease
+    ``run_lock`` hands out a lease on a ``(:RunLock)`` node that expires after ``ttl_s`` unless its
+    holder renews it: a heartbeat thread does so every ``ttl_s / 3`` while the run lasts. Every
+    lease carries a fencing token, one higher at each acquisition, and the store remembers the
+    leases it holds: each write made while holding one checks, inside its transaction and just
+    before it commits, that the lock node still names this holder and token (``CHECK_RUN_LOCK``),
+    and aborts with ``StoreLocked`` otherwise. A holder whose heartbeat stalled (a frozen process,
+    a network partition) may lose its lease to another run, but can never commit after it did.
+
+Failing fast
+    Connections are opened within ``neo4j_connect_timeout_s``, a transaction gets its connection
+    within ``neo4j_acquire_timeout_s``, and a pooled connection idle for
+    ``neo4j_liveness_check_s`` must answer a round trip before it is used. So when Neo4j stops or
+    freezes, a new request fails with ``StoreUnavailable`` (503) within seconds instead of waiting
+    on a dead socket, and the pool reconnects by itself once the server is back.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+import re
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -33,7 +58,7 @@ from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError
 
 from graph import cypher
-from graph.errors import StoreLocked, StoreUnavailable
+from graph.errors import MatchGraphError, StoreLocked, StoreUnavailable
 from graph.store import lock_owner, owner_is_dead
 from graph.tables import (
     ADDITIVE,
@@ -57,21 +82,51 @@ if TYPE_CHECKING:
 
     from graph.settings import Settings
 
+log = logging.getLogger("matchgraph.neo4j")
+
 _SCHEMES = frozenset({"bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc"})
 """Bolt only: the driver's HTTP Query API (a preview) has no managed transactions to retry."""
 _AWAIT_INDEXES_S = 600
 """How long ``connect`` waits for indexes to come online: a full-text index created over an
 existing graph of 100k artifacts populates in the background and can take minutes."""
 
-# Relationship tables in write order, each with its Cypher and the endpoint columns its batches
-# are sorted by (writers that lock nodes in the same order cannot deadlock each other).
-_RELATIONSHIP_WRITES: tuple[tuple[Table, str, tuple[str, ...]], ...] = (
-    (Table.DERIVED_FROM, cypher.MERGE_DERIVED_FROM, ("src", "dst")),
-    (Table.INTEGRATES_WITH, cypher.MERGE_INTEGRATES_WITH, ("src", "dst")),
-    (Table.MATCHED, cypher.ADD_MATCHED, ("intent", "artifact")),
-    (Table.CO_MATCHED, cypher.ADD_CO_MATCHED, ("a", "b")),
-    (Table.PREFERRED_OVER, cypher.ADD_PREFERRED_OVER, ("winner", "loser")),
+# Relationship tables in write order: the query for batches that only add, the one for batches
+# that take counts back (None: not additive), and the endpoint columns the rows are sorted by
+# (writers that lock nodes in the same order cannot deadlock each other).
+_RELATIONSHIP_WRITES: tuple[tuple[Table, str, str | None, tuple[str, ...]], ...] = (
+    (Table.DERIVED_FROM, cypher.MERGE_DERIVED_FROM, None, ("src", "dst")),
+    (Table.INTEGRATES_WITH, cypher.MERGE_INTEGRATES_WITH, None, ("src", "dst")),
+    (Table.MATCHED, cypher.ADD_MATCHED, cypher.ADD_MATCHED_OR_DROP, ("intent", "artifact")),
+    (Table.CO_MATCHED, cypher.ADD_CO_MATCHED, cypher.ADD_CO_MATCHED_OR_DROP, ("a", "b")),
+    (Table.PREFERRED_OVER, cypher.ADD_PREFERRED_OVER, cypher.ADD_PREFERRED_OVER_OR_DROP, ("winner", "loser")),
 )
+_LOCATED: dict[Table, tuple[str, ...]] = {
+    Table.CO_MATCHED: ("a", "b", "count"),
+    Table.PREFERRED_OVER: ("winner", "loser", "winner_pos", "loser_pos", "counts"),
+}
+"""Relationship tables whose endpoints are locked and located once per transaction, and the
+columns their rows carry (endpoints first, sent as positions in the batch's ``$nodes``)."""
+
+_PART_GROUPS: dict[Table, tuple[str, str]] = {
+    Table.ARTIFACTS: ("id", "artifact"),
+    Table.HAS_CAPABILITY: ("artifact", "artifact"),
+    Table.DERIVED_FROM: ("src", "derived_from"),
+    Table.INTEGRATES_WITH: ("src", "integrates_with"),
+    Table.INTENTS: ("id", "intent"),
+    Table.MATCHED: ("intent", "intent"),
+    Table.DAILY: ("artifact", "daily"),
+    Table.CO_MATCHED: ("a", "co_matched"),
+    Table.PREFERRED_OVER: ("winner", "preferred_over"),
+    Table.INTENT_PREFERENCES: ("intent", "intent"),
+    Table.TOTALS: ("artifact", "totals"),
+    Table.BENCHMARKS: ("artifact", "artifact"),
+}
+"""How a delta splits into parts: each table by one column, tables sharing a domain alike. An
+intent's searches and its matches go in the same part (an intent whose searches are taken back
+is deleted with its matches), and so do an artifact's row and its whole capability list (which
+replaces the stored one). Tables not named here (providers, capabilities, scores, ...) go with the
+first part, so nodes that later parts link to exist before them."""
+_PART_KEY = re.compile(r":(\d+)/(\d+)")
 
 
 def bolt_answers(uri: str, user: str, password: str, timeout_s: float = 2.0) -> bool | None:
@@ -107,26 +162,19 @@ class Statement:
     (``LOCK_ARTIFACTS``): each batch then carries ``$nodes``, the element ids of its distinct
     endpoints, and rows as lists whose endpoint columns are positions in ``$nodes``."""
     located: pl.DataFrame | None = None
-    """``id`` -> ``eid`` for every endpoint, once ``resolved`` has run in the transaction."""
+    """``id`` -> ``eid`` for every endpoint, once the transaction has locked them."""
     params: dict[str, Any] | None = None
     """Parameters of a statement that runs once (no ``frame``, no ``ids``)."""
 
-    def resolved(self, tx: ManagedTransaction, size: int) -> Statement:
-        """This statement with its endpoints locked and located, in id order: two writers of
-        co-matches then queue on their first shared artifact instead of deadlocking (a deadlock
-        with another kind of writer is still possible; Neo4j detects it and the driver retries)."""
+    def resolved(self, tx: ManagedTransaction, located: pl.DataFrame | None) -> Statement:
+        """This statement as it runs in ``tx``: with the endpoints the transaction has located,
+        and a scores reset that also clears the open columns the last scoring run wrote."""
         if self.query == cypher.CLEAR_SCORES:
-            # the open score columns the last run wrote are cleared too, even if this run has fewer
             before = tx.run(cypher.READ_VERSION).single(strict=True)["score_columns"]
             cleared = {**dict.fromkeys(before), **(self.params or {}).get("cleared", {})}
             return replace(self, params={"cleared": cleared})
         if not self.endpoints or self.frame is None or self.frame.height == 0:
             return self
-        ids = _unique_ids(self.frame.get_column(c) for c in self.endpoints)
-        pairs: list[Any] = []
-        for start in range(0, len(ids), size):
-            pairs.extend(_collected(tx, cypher.LOCK_ARTIFACTS, {"ids": ids[start:start + size]}))
-        located = pl.DataFrame(pairs, schema={"id": pl.String, "eid": pl.String}, orient="row")
         return replace(self, located=located)
 
     def batches(self, size: int) -> Iterable[dict[str, Any]]:
@@ -160,6 +208,16 @@ def _by_position(part: pl.DataFrame, endpoints: tuple[str, ...], located: pl.Dat
     return {"nodes": nodes.to_list(), "rows": rows.rows()}
 
 
+def _lock_artifacts(tx: ManagedTransaction, ids: list[str], size: int) -> pl.DataFrame:
+    """Take the write locks of these artifacts, in id order, and return their element ids: two
+    writers then queue on their first shared artifact instead of deadlocking (a deadlock with
+    another kind of writer is still possible; Neo4j detects it and the driver retries)."""
+    pairs: list[Any] = []
+    for start in range(0, len(ids), size):
+        pairs.extend(_collected(tx, cypher.LOCK_ARTIFACTS, {"ids": ids[start:start + size]}))
+    return pl.DataFrame(pairs, schema={"id": pl.String, "eid": pl.String}, orient="row")
+
+
 def _prefetched(batches: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """The batches, each built in a worker thread while the server runs the one before.
 
@@ -187,6 +245,14 @@ def _unique_ids(frames: Iterable[pl.Series]) -> list[str]:
     return pl.concat(series).drop_nulls().unique().sort().to_list()
 
 
+def _takes_back(table: Table, frame: pl.DataFrame) -> bool:
+    """Whether any measure of these rows is negative: only then can a stored row reach zero and
+    have to go, so only then does the write pay for the check."""
+    if table is Table.PREFERRED_OVER:
+        return bool((frame.get_column("counts").explode() < 0).any())
+    return any(bool((frame.get_column(column) < 0).any()) for column in ADDITIVE[table])
+
+
 _APPEND_WRITES: tuple[tuple[Table, str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None], ...] = (
     (Table.RANK_HISTORY, cypher.APPEND_RANK_HISTORY, None),
     (Table.LEDGER, cypher.APPEND_LEDGER, None),
@@ -201,6 +267,8 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
     Duplicate keys inside the delta are combined here, as the embedded store combines them, so
     every statement sees each key once. Order: node upserts, then the nodes that relationships
     reference, then node-only tables and scores, then relationships sorted by their endpoints.
+    Nothing is looked up twice: a node the delta writes anyway is not also "ensured", and the
+    checks for rows that reach zero run only for tables whose rows take counts back.
     """
     t = delta.tables
     steps: list[Statement] = []
@@ -224,8 +292,11 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
     if Table.CAPABILITIES in t:
         caps = t[Table.CAPABILITIES].filter(pl.col("id").is_not_null()).unique("id", keep="last").sort("id")
         steps.append(Statement(cypher.UPSERT_CAPABILITIES, frame=caps))
+    intents: list[str] = []
     if Table.INTENTS in t:
-        steps.append(Statement(cypher.ADD_INTENTS, frame=_combined(Table.INTENTS, t[Table.INTENTS])))
+        added = _combined(Table.INTENTS, t[Table.INTENTS].filter(pl.col("id").is_not_null()))
+        steps.append(Statement(cypher.ADD_INTENTS, frame=added))
+        intents = _unique_ids([added.get_column("id")])
 
     # every artifact a row names becomes a node, which also lets reads page by artifact
     referenced = _unique_ids(
@@ -234,15 +305,18 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
         if table in t and table is not Table.ARTIFACTS
         for column in columns
     )
-    missing = sorted(set(referenced).difference(in_delta))
-    steps.append(Statement(cypher.ENSURE_ARTIFACTS, ids=missing))
-    for table, column, query in ((Table.HAS_CAPABILITY, "capability", cypher.ENSURE_CAPABILITIES),
-                                 (Table.MATCHED, "intent", cypher.ENSURE_INTENTS)):
-        if table in t:
-            steps.append(Statement(query, ids=_unique_ids([t[table].get_column(column)])))
+    steps.append(Statement(cypher.ENSURE_ARTIFACTS, ids=sorted(set(referenced).difference(in_delta))))
+    if Table.HAS_CAPABILITY in t:
+        steps.append(Statement(cypher.ENSURE_CAPABILITIES, ids=_unique_ids([t[Table.HAS_CAPABILITY]
+                                                                            .get_column("capability")])))
+    if Table.MATCHED in t:
+        named = _unique_ids([t[Table.MATCHED].get_column("intent")])
+        steps.append(Statement(cypher.ENSURE_INTENTS, ids=sorted(set(named).difference(intents))))
 
     if Table.DAILY in t:
-        steps.append(Statement(cypher.ADD_DAILY, frame=_combined(Table.DAILY, t[Table.DAILY])))
+        daily = _combined(Table.DAILY, t[Table.DAILY])
+        steps.append(Statement(cypher.ADD_DAILY_OR_DROP if _takes_back(Table.DAILY, daily) else cypher.ADD_DAILY,
+                               frame=daily))
     for table, query in ((Table.INTENT_PREFERENCES, cypher.ADD_INTENT_PREFERENCES),
                          (Table.TOTALS, cypher.ADD_TOTALS)):
         if table in t:
@@ -282,15 +356,20 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
         steps.append(Statement(cypher.DELETE_HAS_CAPABILITY, ids=owners))
         steps.append(Statement(cypher.CREATE_HAS_CAPABILITY, frame=has_cap))
     steps.extend(_capability_graph_writes(t))
-    for table, query, endpoints in _RELATIONSHIP_WRITES:
+    for table, query, dropping, endpoints in _RELATIONSHIP_WRITES:
         if table not in t:
             continue
         frame = t[table].drop_nulls(list(KEYS[table]))
         frame = _combined(table, frame) if table in ADDITIVE else frame.unique(KEYS[table])
-        located = endpoints if table is Table.CO_MATCHED else ()
-        steps.append(Statement(query, frame=frame.sort(list(endpoints)), endpoints=located))
-    if Table.INTENTS in t:
-        steps.append(Statement(cypher.DROP_EMPTY_INTENTS, ids=_unique_ids([t[Table.INTENTS].get_column("id")])))
+        if dropping is not None and _takes_back(table, frame):
+            query = dropping
+        frame = frame.sort(list(endpoints))
+        if table in _LOCATED:
+            steps.append(Statement(query, frame=frame.select(_LOCATED[table]), endpoints=endpoints))
+        else:
+            steps.append(Statement(query, frame=frame))
+    if Table.INTENTS in t and _takes_back(Table.INTENTS, t[Table.INTENTS]):
+        steps.append(Statement(cypher.DROP_EMPTY_INTENTS, ids=intents))
     for table, query in ((Table.LEDGER, cypher.REMOVE_LEDGER_ENTRIES), (Table.ARTIFACTS, cypher.REMOVE_STUB_ARTIFACTS),
                          (Table.CAPABILITIES, cypher.REMOVE_CAPABILITIES)):
         if table in delta.removals:
@@ -319,6 +398,50 @@ def _capability_graph_writes(t: dict[Table, pl.DataFrame]) -> list[Statement]:
 def _combined(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     """Rows of an additive table with duplicate keys combined, as the embedded store combines them."""
     return merge_additive(table, empty(table), frame)
+
+
+def part_count(delta: GraphDelta, rows_per_write: int) -> int:
+    """How many parts a delta is written in: enough that none carries more than ``rows_per_write``
+    rows of the tables that split."""
+    rows = sum(frame.height for table, frame in delta.tables.items() if table in _PART_GROUPS)
+    return max(1, math.ceil(rows / rows_per_write))
+
+
+def split_delta(delta: GraphDelta, parts: int) -> list[GraphDelta]:
+    """``delta`` as ``parts`` key-disjoint deltas whose union is ``delta`` (ledger rows left out).
+
+    Each domain of ``_PART_GROUPS`` is cut into ``parts`` runs of consecutive keys holding about
+    the same number of rows, so every part carries about the same share of every table. The cut
+    depends only on the rows, not their order: the same delta always splits the same way, which
+    is what lets a rerun after a crash skip exactly the parts already written.
+    """
+    if parts <= 1:
+        return [GraphDelta({t: f for t, f in delta.tables.items() if t is not Table.LEDGER}, dict(delta.removals))]
+    domains: dict[str, list[pl.Series]] = {}
+    for table, (column, domain) in _PART_GROUPS.items():
+        if table in delta.tables:
+            domains.setdefault(domain, []).append(delta.tables[table].get_column(column).cast(pl.String).alias("key"))
+    cuts: dict[str, pl.DataFrame] = {}
+    for domain, keys in domains.items():
+        weights = pl.concat(keys).drop_nulls().value_counts(name="rows").sort("key")
+        before = weights.get_column("rows").cum_sum() - weights.get_column("rows")
+        total = max(int(weights.get_column("rows").sum()), 1)
+        cuts[domain] = weights.select("key", (before * parts // total).cast(pl.Int64).alias("part"))
+    out = [GraphDelta() for _ in range(parts)]
+    out[-1].removals = dict(delta.removals)  # what goes, goes last
+    for table, frame in delta.tables.items():
+        if table is Table.LEDGER:
+            continue
+        if table not in _PART_GROUPS:
+            out[0].tables[table] = frame
+            continue
+        column, domain = _PART_GROUPS[table]
+        cut = cuts[domain].rename({"key": "_key"})
+        placed = frame.with_columns(pl.col(column).cast(pl.String).alias("_key")).join(
+            cut, on="_key", how="left", maintain_order="left").with_columns(pl.col("part").fill_null(0))
+        for (part,), rows in placed.partition_by("part", as_dict=True, maintain_order=True).items():
+            out[int(part)].tables[table] = rows.drop("_key", "part")
+    return out
 
 
 def _frame(table: Table, rows: Sequence[Sequence[Any]], extras: Sequence[str] = ()) -> pl.DataFrame:
@@ -351,6 +474,19 @@ def _collected(tx: ManagedTransaction | Transaction, query: str, params: dict[st
     return list(record[0])
 
 
+@dataclass
+class _Lease:
+    """A run lock this store holds: what the fence checks, and the heartbeat that renews it."""
+
+    name: str
+    owner: str
+    token: int
+    ttl_s: float
+    stop: threading.Event = field(default_factory=threading.Event)
+    lost: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+
 class Neo4jStore:
     """A :class:`graph.store.GraphStore` on Neo4j 5; give it a driver, or use :meth:`connect`.
 
@@ -358,13 +494,16 @@ class Neo4jStore:
     """
 
     kind = "neo4j"
+    one_file_per_write: bool = True
+    """No limit in searches: a file's whole aggregate goes to ``apply``, which splits it by rows."""
 
     def __init__(self, driver: Driver, settings: Settings, *, bookmarks: BookmarkManager | None = None) -> None:
         self.driver = driver
         self.settings = settings
-        self.max_searches_per_write: int | None = settings.neo4j_searches_per_write
         self.database = settings.neo4j_database
         self._bookmarks = bookmarks if bookmarks is not None else GraphDatabase.bookmark_manager()
+        self._leases: dict[str, _Lease] = {}
+        self._leases_lock = threading.Lock()
 
     # -- connection ------------------------------------------------------------------------------
     @classmethod
@@ -382,8 +521,10 @@ class Neo4jStore:
             driver = GraphDatabase.driver(
                 uri,
                 auth=auth,
-                connection_timeout=settings.neo4j_timeout_s,
-                connection_acquisition_timeout=settings.neo4j_timeout_s,
+                connection_timeout=settings.neo4j_connect_timeout_s,
+                connection_acquisition_timeout=max(settings.neo4j_acquire_timeout_s, settings.neo4j_connect_timeout_s),
+                liveness_check_timeout=settings.neo4j_liveness_check_s,
+                max_transaction_retry_time=settings.neo4j_write_retry_s,
                 # server notifications go to the ``neo4j.notifications`` logger, never to warnings;
                 # reads project optional properties on purpose, so "property key does not exist"
                 # (UNRECOGNIZED) would be noise on every query of a fresh database
@@ -413,8 +554,8 @@ class Neo4jStore:
             raise
         return store
 
-    def _session(self) -> Session:
-        return self.driver.session(database=self.database, bookmark_manager=self._bookmarks)
+    def _session(self, **config: Any) -> Session:
+        return self.driver.session(database=self.database, bookmark_manager=self._bookmarks, **config)
 
     def _wrap(self, what: str, error: Exception) -> StoreUnavailable:
         code = getattr(error, "code", None)
@@ -437,21 +578,71 @@ class Neo4jStore:
 
     # -- writes ----------------------------------------------------------------------------------
     def apply(self, delta: GraphDelta) -> None:
-        """Apply the delta in one write transaction (see the module docstring).
+        """Apply the delta: one write transaction, or key-disjoint parts of one input file (see
+        the module docstring).
 
-        No client-side timeout: a nightly delta of millions of rows legitimately runs for minutes;
-        the server's ``db.transaction.timeout`` still bounds it.
+        No client-side timeout: a nightly write of many rows legitimately runs for minutes; the
+        server's ``db.transaction.timeout`` still bounds it.
         """
+        ledger = delta.tables.get(Table.LEDGER)
+        if ledger is None or ledger.height != 1:
+            self._write(delta)
+            return
+        parts = part_count(delta, self.settings.neo4j_rows_per_write)
+        sha = str(ledger.item(0, "sha256"))
+        written = self._parts_written(sha)
+        if written:
+            parts = next(iter(written.values()))  # a rerun cuts the file as the first attempt did
+        if parts == 1:
+            self._write(delta)
+            return
+        kind = str(ledger.item(0, "kind"))
+        for number, part in enumerate(split_delta(delta, parts)):
+            if number == parts - 1:
+                self._write(part.set(Table.LEDGER, ledger))
+            elif number not in written:
+                rows = sum(frame.height for frame in part.tables.values())
+                row = ledger.with_columns(pl.lit(f"{sha}:{number}/{parts}").alias("sha256"),
+                                          pl.lit(f"{kind}-part").alias("kind"), pl.lit(rows).alias("rows"))
+                self._write(part.set(Table.LEDGER, row))
+
+    def _parts_written(self, sha: str) -> dict[int, int]:
+        """The parts of file ``sha`` already written, ``{part: parts}``."""
+        try:
+            with self._session() as session:
+                keys = session.execute_read(lambda tx: _collected(tx, cypher.READ_LEDGER_PARTS, {"prefix": f"{sha}:"}))
+        except (DriverError, Neo4jError) as e:
+            raise self._wrap("read", e) from e
+        written: dict[int, int] = {}
+        for key in keys:  # parts the pipeline cut itself (``<sha256>:<n>``) are none of these
+            match = _PART_KEY.fullmatch(str(key)[len(sha):])
+            if match is not None:
+                written[int(match[1])] = int(match[2])
+        if len(set(written.values())) > 1:
+            raise MatchGraphError(f"the ledger holds parts of file {sha} cut in different ways: {sorted(keys)}")
+        return written
+
+    def _write(self, delta: GraphDelta) -> None:
+        """One write transaction: the planned statements, the fence of every lease this store
+        holds, then the version bump."""
         statements = plan_delta(delta)
         if not statements:
             return
         size = self.settings.neo4j_batch_size
+        leases = self._held_leases()
+        lock_ids = _unique_ids(s.frame.get_column(c) for s in statements
+                               if s.endpoints and s.frame is not None for c in s.endpoints)
 
         def work(tx: ManagedTransaction) -> None:
+            located: pl.DataFrame | None = None
             for planned in statements:
-                statement = planned.resolved(tx, size)
+                if planned.endpoints and located is None:
+                    located = _lock_artifacts(tx, lock_ids, size)
+                statement = planned.resolved(tx, located)
                 for params in _prefetched(statement.batches(size)):
                     tx.run(statement.query, params).consume()
+            for lease in leases:
+                self._fence(tx, lease)
             tx.run(cypher.BUMP_VERSION, {"token": secrets.token_hex(8)}).consume()
 
         try:
@@ -460,40 +651,120 @@ class Neo4jStore:
         except (DriverError, Neo4jError) as e:
             raise self._wrap("write", e) from e
 
+    # -- the writer lease ------------------------------------------------------------------------
+    def _held_leases(self) -> list[_Lease]:
+        """The leases this store holds; a write under one already known to be lost stops here."""
+        with self._leases_lock:
+            leases = list(self._leases.values())
+        for lease in leases:
+            if lease.lost.is_set():
+                raise self._lost(lease)
+        return leases
+
+    def _lost(self, lease: _Lease) -> StoreLocked:
+        return StoreLocked(f"the {lease.name} lease was lost to another run; this write was not committed",
+                           hint=f"its holder did not renew it within {lease.ttl_s:.0f} s; the run must start again")
+
+    def _fence(self, tx: ManagedTransaction, lease: _Lease) -> None:
+        record = tx.run(cypher.CHECK_RUN_LOCK, {"name": lease.name, "owner": lease.owner,
+                                                "token": lease.token}).single()
+        if record is None or not record["held"]:
+            lease.lost.set()
+            raise self._lost(lease)
+
     @contextmanager
     def run_lock(self, name: str, ttl_s: float) -> Iterator[None]:
-        """A lease on a ``(:RunLock {name})`` node: taken in a write transaction, expiring after
-        ``ttl_s`` so a holder that died cannot keep it forever (at once if it was a local process)."""
+        """A lease on a ``(:RunLock {name})`` node for the length of a run: taken in a write
+        transaction, renewed by a heartbeat every ``ttl_s / 3``, expiring ``ttl_s`` after the last
+        renewal if its holder dies (at once if it was a local process that no longer exists)."""
         owner = lock_owner()
+        ttl_ms = max(1, round(ttl_s * 1000))
 
-        def take(tx: ManagedTransaction) -> str | None:
-            now = datetime.now(UTC)
-            record = tx.run(cypher.TAKE_RUN_LOCK, {"name": name, "now": now}).single(strict=True)
-            holder, expires = record["owner"], record["expires"]
-            if holder and holder != owner and expires is not None and expires.to_native() > now \
-                    and not owner_is_dead(holder):
-                return str(holder)
-            tx.run(cypher.SET_RUN_LOCK, {"name": name, "owner": owner, "now": now,
-                                        "expires": now + timedelta(seconds=ttl_s)}).consume()
-            return None
+        def take(tx: ManagedTransaction) -> tuple[str | None, int]:
+            record = tx.run(cypher.TAKE_RUN_LOCK, {"name": name}).single(strict=True)
+            holder = record["owner"]
+            if holder and holder != owner and record["live"] and not owner_is_dead(holder):
+                return str(holder), 0
+            token = tx.run(cypher.SET_RUN_LOCK, {"name": name, "owner": owner, "ttl_ms": ttl_ms}).single(strict=True)
+            return None, int(token["token"])
 
         try:
             with self._session() as session:
-                holder = session.execute_write(take)
+                holder, token = session.execute_write(take)
         except (DriverError, Neo4jError) as e:
             raise self._wrap("lock", e) from e
         if holder is not None:
             raise StoreLocked(f"a {name} run is already in progress ({holder})",
                               hint=f"wait for it to finish; a run that dies frees the lock within {ttl_s:.0f} s")
+        lease = _Lease(name, owner, token, ttl_s)
+        lease.thread = threading.Thread(target=self._heartbeat, args=(lease,), name=f"matchgraph-lease-{name}",
+                                        daemon=True)
+        with self._leases_lock:
+            self._leases[name] = lease
+        lease.thread.start()
         try:
             yield
         finally:
+            lease.stop.set()
+            lease.thread.join()
+            with self._leases_lock:
+                if self._leases.get(name) is lease:
+                    del self._leases[name]
             try:
                 with self._session() as session:
-                    session.execute_write(lambda tx: tx.run(cypher.RELEASE_RUN_LOCK,
-                                                            {"name": name, "owner": owner}).consume())
+                    session.execute_write(lambda tx: tx.run(cypher.RELEASE_RUN_LOCK, {
+                        "name": name, "owner": owner, "token": token}).consume())
             except (DriverError, Neo4jError):
                 pass  # the lease expires by itself
+
+    def _heartbeat(self, lease: _Lease) -> None:
+        """Renew ``lease`` every third of its time to live until the run ends or the lease is lost.
+        A renewal that fails (Neo4j unreachable) is retried at the next beat; if the lease expires
+        meanwhile and another run takes it, the fence stops this run's next write."""
+        while not lease.stop.wait(lease.ttl_s / 3):
+            try:
+                held = self._renew(lease)
+            except (DriverError, Neo4jError, StoreUnavailable) as e:
+                log.warning("renewing the %s lease failed (retrying): %s", lease.name, e)
+                continue
+            if not held:
+                lease.lost.set()
+                log.error("the %s lease was taken by another run", lease.name)
+                return
+
+    def _renew(self, lease: _Lease) -> bool:
+        """Push the lease's expiry ``ttl_s`` ahead; False when it is no longer ours."""
+        params = {"name": lease.name, "owner": lease.owner, "token": lease.token,
+                  "ttl_ms": max(1, round(lease.ttl_s * 1000))}
+        with self._session(max_transaction_retry_time=lease.ttl_s / 3) as session:
+            record = session.execute_write(lambda tx: tx.run(cypher.RENEW_RUN_LOCK, params).single(strict=True))
+        return bool(record["held"])
+
+    def holds_data(self) -> bool:
+        """Whether any node of the graph is stored (``matchgraph neo4j import`` needs none)."""
+        try:
+            with self._session() as session:
+                return bool(session.execute_read(lambda tx: tx.run(cypher.HOLDS_DATA).single(strict=True)["found"]))
+        except (DriverError, Neo4jError) as e:
+            raise self._wrap("read", e) from e
+
+    def complete_import(self, capabilities: pl.DataFrame, score_columns: Sequence[str]) -> None:
+        """After ``neo4j-admin database import`` (see :mod:`graph.neo4j_import`): what the importer
+        cannot write, as ``apply`` writes it (capability tags, the open score columns), and a new
+        version token, in one write transaction. The migrations ran when the store connected."""
+
+        def work(tx: ManagedTransaction) -> None:
+            rows = capabilities.select("id", "name", "tags").to_dicts()
+            for start in range(0, len(rows), self.settings.neo4j_batch_size):
+                tx.run(cypher.UPSERT_CAPABILITIES, {"rows": rows[start:start + self.settings.neo4j_batch_size]})
+            tx.run(cypher.SET_SCORE_COLUMNS, {"columns": list(score_columns)}).consume()
+            tx.run(cypher.BUMP_VERSION, {"token": secrets.token_hex(8)}).consume()
+
+        try:
+            with self._session() as session:
+                session.execute_write(work)
+        except (DriverError, Neo4jError) as e:
+            raise self._wrap("write", e) from e
 
     def clear(self) -> None:
         """Delete every node and relationship in bounded write transactions; the schema stays."""

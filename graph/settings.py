@@ -27,10 +27,8 @@ class Settings(BaseSettings):
     neo4j_password: SecretStr | None = Field(default=None, validation_alias="NEO4J_PASSWORD")
     neo4j_database: str = Field(default="neo4j", validation_alias="NEO4J_DATABASE")
     neo4j_timeout_s: float = Field(default=30.0, validation_alias="MATCHGRAPH_NEO4J_TIMEOUT_S")
+    """Server-side time limit of an interactive read transaction (connections: see below)."""
     neo4j_batch_size: int = Field(default=10_000, ge=100, le=100_000, validation_alias="MATCHGRAPH_NEO4J_BATCH")
-    neo4j_searches_per_write: int = Field(
-        default=20_000, ge=100, validation_alias="MATCHGRAPH_NEO4J_SEARCHES_PER_WRITE"
-    )
 
     run_lock_ttl_s: float = Field(default=3_600.0, gt=0, validation_alias="MATCHGRAPH_RUN_LOCK_TTL_S")
     write_batch_searches: int = Field(default=2_000_000, ge=1, validation_alias="MATCHGRAPH_WRITE_BATCH_SEARCHES")
@@ -99,6 +97,25 @@ class Settings(BaseSettings):
     """How long a client may take to send a request's line and headers before the connection closes."""
     body_idle_timeout_s: float = Field(default=30.0, gt=0, validation_alias="MATCHGRAPH_BODY_IDLE_TIMEOUT_S")
     """How long a request body may stall (no bytes at all) before the connection closes."""
+
+    # -- Neo4j: write size, failure detection, the writer lease (graph/neo4j_store.py) ------------
+    neo4j_rows_per_write: int = Field(default=200_000, ge=1_000, validation_alias="MATCHGRAPH_NEO4J_ROWS_PER_WRITE")
+    """Rows one write transaction may carry. Neo4j builds a transaction's commit in its heap (a
+    900k-row file aggregate runs the 1 GB heap out of memory at commit), so a bigger file is written
+    in key-disjoint parts of at most this many rows, each with its own ledger row."""
+    neo4j_connect_timeout_s: float = Field(default=2.0, gt=0, validation_alias="MATCHGRAPH_NEO4J_CONNECT_TIMEOUT_S")
+    """Opening a connection: TCP connect plus the Bolt handshake (a frozen server accepts TCP but
+    never answers the handshake)."""
+    neo4j_acquire_timeout_s: float = Field(default=3.0, gt=0, validation_alias="MATCHGRAPH_NEO4J_ACQUIRE_TIMEOUT_S")
+    """Getting a connection for a transaction: from the pool (with its liveness check) or newly
+    opened. This bounds how long a request waits on a Neo4j that stopped or froze."""
+    neo4j_liveness_check_s: float = Field(default=0.0, ge=0, validation_alias="MATCHGRAPH_NEO4J_LIVENESS_CHECK_S")
+    """A pooled connection idle this long answers a round trip before it is used again (0: always),
+    within the acquire timeout: a connection to a server that stopped answering is dropped instead
+    of blocking a request."""
+    neo4j_write_retry_s: float = Field(default=30.0, ge=0, validation_alias="MATCHGRAPH_NEO4J_WRITE_RETRY_S")
+    """How long a write transaction is retried on transient errors (leader switch, deadlock,
+    server restart) before the write fails."""
 
     # Scoring.
     half_life_days: float = Field(default=30.0, gt=0, validation_alias="MATCHGRAPH_HALF_LIFE_DAYS")

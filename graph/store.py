@@ -66,9 +66,11 @@ class GraphStore(Protocol):
     """
 
     kind: str
-    max_searches_per_write: int | None
-    """How many searches' aggregates one ``apply`` may carry (None: no limit). Neo4j holds a
-    transaction in its heap, so big log files are written in parts there."""
+    one_file_per_write: bool
+    """Whether each input file must be written on its own. Neo4j holds a transaction in its heap,
+    so it writes a big file's delta in key-disjoint parts, each with a ledger row named after the
+    file's hash; that is only possible when a write carries one file. The embedded store writes
+    any size atomically, and takes the aggregates of many files in one write."""
 
     def reader(self, *, bulk: bool = False) -> AbstractContextManager[Reader]:
         """A read view pinned to the version current when it opens. ``bulk`` marks a view that

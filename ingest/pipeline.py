@@ -12,10 +12,10 @@ refused after a second change), so the bytes counted are exactly the bytes hashe
 
 Writes are batched: the aggregates of many log files go to the store in one atomic write, together
 with the ledger rows of every file they hold (so 10,000 small files make one snapshot, not 10,000),
-up to ``MATCHGRAPH_WRITE_BATCH_SEARCHES`` searches per write. A store that bounds its writes
-(``max_searches_per_write``, Neo4j, whose transactions live in the server's heap) gets each file
-in parts of that many searches, each written atomically with its own ledger row ``<sha256>:<part>``;
-after a crash the next run skips the parts the ledger holds and writes the rest.
+up to ``MATCHGRAPH_WRITE_BATCH_SEARCHES`` searches per write. A store that writes big deltas in parts
+(``one_file_per_write``: Neo4j, whose transactions live in the server's heap) gets one file per
+write instead, and cuts it into parts named after the file's hash, so that after a crash the next
+run skips the parts already written (``graph.neo4j_store``).
 """
 
 from __future__ import annotations
@@ -287,7 +287,6 @@ def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings, fm
     rejects = Rejects()
     limits = ReadLimits.from_settings(settings)
     known = set(store.table(Table.LEDGER, columns=["sha256"]).get_column("sha256").to_list())
-    per_write = store.max_searches_per_write or 0
     batch, ledger = Aggregator(), list[dict[str, object]]()
 
     def flush() -> None:
@@ -307,17 +306,12 @@ def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings, fm
                     done = FileReport(str(path), sha, SKIPPED)
                 else:
                     before = len(rejects)
-                    if per_write:
-                        flush()  # parts of this file go out on their own, as the store asks
-                        searches = _write_in_parts(store, copy, path, sha, size, rejects, fmt, limits, per_write,
-                                                   known, report)
-                    else:
-                        one = batch.child()
-                        for frame in read_log_file(copy, path, rejects, fmt, limits):
-                            one.add(frame)
-                        searches = one.searches
-                        batch.absorb(one)
-                        ledger.append(_ledger_row(path, sha, "logs", size, searches))
+                    one = batch.child()
+                    for frame in read_log_file(copy, path, rejects, fmt, limits):
+                        one.add(frame)
+                    searches = one.searches
+                    batch.absorb(one)
+                    ledger.append(_ledger_row(path, sha, "logs", size, searches))
                     rejected = len(rejects) - before
                     done = FileReport(str(path), sha, INGESTED if searches else NOTHING_VALID, searches + rejected,
                                       searches, rejected)
@@ -327,35 +321,12 @@ def ingest_logs(store: GraphStore, paths: Sequence[Path], settings: Settings, fm
                 done = _failed(report, rejects, path, sha, e)
             if on_file:
                 on_file(done)
-            if batch.searches >= settings.write_batch_searches:
+            if store.one_file_per_write or batch.searches >= settings.write_batch_searches:
                 flush()
         flush()
     finally:
         copies.close()
     return _finish(report, rejects, settings)
-
-
-def _write_in_parts(store: GraphStore, copy: Path, path: Path, sha: str, size: int, rejects: Rejects,
-                    fmt: str | None, limits: ReadLimits, per_write: int, known: set[str],
-                    report: IngestReport) -> int:
-    """One file in parts of at most ``per_write`` searches: every part but the last is written with a
-    ledger row ``<sha256>:<part>`` (skipped when the ledger has it), the last with the file's own."""
-    acc, part, searches = Aggregator(), 0, 0
-    for frame in read_log_file(copy, path, rejects, fmt, limits):
-        acc.add(frame)
-        if acc.searches >= per_write:
-            key = f"{sha}:{part}"
-            if key not in known:
-                store.apply(acc.delta().set(Table.LEDGER, _ledger([_ledger_row(path, key, "logs-part", size,
-                                                                               acc.searches)])))
-                report.writes += 1
-                known.add(key)
-            searches += acc.searches
-            acc, part = Aggregator(), part + 1
-    searches += acc.searches
-    store.apply(acc.delta().set(Table.LEDGER, _ledger([_ledger_row(path, sha, "logs", size, searches)])))
-    report.writes += 1
-    return searches
 
 
 def files_in(folder: Path, settle_s: float) -> tuple[list[Path], list[tuple[Path, str]]]:

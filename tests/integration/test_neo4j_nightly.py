@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def _cli(home: Path, catalogs: Path, logs: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["MATCHGRAPH_HOME"] = str(home)
-    env["MATCHGRAPH_NEO4J_SEARCHES_PER_WRITE"] = "1000"  # several parts per file, to kill between them
+    env["MATCHGRAPH_NEO4J_ROWS_PER_WRITE"] = "2000"  # several parts per file, to kill between them
     return subprocess.Popen([sys.executable, "-m", "api.cli", "nightly", "--catalog", str(catalogs), "--logs",
                              str(logs)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 

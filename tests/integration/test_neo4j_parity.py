@@ -7,6 +7,8 @@ other, whole frames at a time, including what ``queries.scoring`` computes from 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -17,12 +19,14 @@ import pytest
 from api.application import MatchGraph
 from graph.embedded import EmbeddedStore
 from graph.errors import StoreUnavailable
+from graph.neo4j_store import Neo4jStore
 from graph.settings import Settings
 from graph.tables import ARTIFACT_ENDPOINTS, KEYS, GraphDelta, Table, preference_pairs
 from queries.scoring import ScoringConfig, compute_scores, score
 from queries.stats import artifact_stats
-from tests.conftest import connect_neo4j
+from tests.conftest import SAMPLES_AS_OF, connect_neo4j
 from tests.fixtures import load_fixture
+from tests.integration.own_server import ROOT, Server, own_server
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -296,3 +300,122 @@ def test_the_capability_graph_a_run_writes_reads_back_the_same(both: tuple[Graph
     for ask in (lambda q: q.capabilities(), lambda q: q.capability("text-to-image"), lambda q: q.best("text to image"),
                 lambda q: q.search("pictures from a prompt"), lambda q: q.compare("dalle-3", "flux-1-pro")):
         assert apps[1].read(ask).model_dump(mode="json") == apps[0].read(ask).model_dump(mode="json")
+
+
+def test_a_file_written_in_parts_survives_a_crash_between_parts(tmp_path: Path, neo4j: GraphStore) -> None:
+    """A file too big for one transaction goes in key-disjoint parts; killed after some of them, the
+    rerun writes only the rest, and the graph is what the embedded store holds for the file."""
+    from ingest.pipeline import ingest_catalogs, ingest_logs
+    from ingest.synth import write_synth
+
+    catalog, log = write_synth(tmp_path / "data", n_artifacts=300, n_searches=3_000, seed=11, per_file=3_000)
+    settings = Settings(MATCHGRAPH_HOME=tmp_path / "home", NEO4J_URI=None)  # type: ignore[call-arg]
+    reference = EmbeddedStore(tmp_path / "reference")
+    ingest_catalogs(reference, [catalog], settings)
+    ingest_logs(reference, [log], settings)
+
+    assert isinstance(neo4j, Neo4jStore)
+    neo4j.settings = neo4j.settings.model_copy(update={"neo4j_rows_per_write": 1_000})
+    ingest_catalogs(neo4j, [catalog], settings)
+    real_write = neo4j._write
+    writes = {"n": 0}
+
+    def killed_after_three(delta: GraphDelta) -> None:
+        writes["n"] += 1
+        if writes["n"] == 4:
+            raise RuntimeError("killed")
+        real_write(delta)
+
+    neo4j._write = killed_after_three  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="killed"):
+        ingest_logs(neo4j, [log], settings)
+    neo4j._write = real_write  # type: ignore[method-assign]
+    parts = neo4j.table(Table.LEDGER).filter(pl.col("kind") == "logs-part").get_column("sha256").to_list()
+    assert len(parts) == 3
+    total = int(parts[0].rsplit("/", 1)[1])
+    assert total > 4
+
+    assert ingest_logs(neo4j, [log], settings).ingested == 3_000
+    ledger = neo4j.table(Table.LEDGER)
+    assert ledger.filter(pl.col("kind") == "logs-part").height == total - 1
+    assert ledger.filter(pl.col("kind") == "logs").height == 1
+    for table in (Table.INTENTS, Table.MATCHED, Table.CO_MATCHED, Table.PREFERRED_OVER, Table.DAILY, Table.ARTIFACTS):
+        assert _sorted(table, neo4j.table(table)).equals(_sorted(table, reference.table(table))), table
+    assert ingest_logs(neo4j, [log], settings).files[0].status == "skipped: already ingested"
+
+
+# -- matchgraph neo4j import ----------------------------------------------------------------------
+VARYING = {"ingested_at", "scored_at", "run", "started_at", "ended_at", "duration_s", "rejects", "token", "at",
+           "source"}
+"""Properties that differ between two ingestions of the same files (times, run ids, paths)."""
+
+
+def _graph_dump(store: Neo4jStore) -> tuple[list[Any], list[Any]]:
+    """Every node (labels, properties) and relationship (type, end ids, properties), canonically
+    ordered, without the properties that name when or where a run happened."""
+    def kept(props: dict[str, Any]) -> list[tuple[str, str]]:
+        return sorted((k, repr(v)) for k, v in props.items() if k not in VARYING)
+
+    nodes = store.driver.execute_query(
+        "MATCH (n) WHERE NOT n:RunLock RETURN labels(n) AS labels, properties(n) AS props",
+        database_=store.database).records
+    rels = store.driver.execute_query(
+        "MATCH (a)-[r]->(b) RETURN type(r) AS type, properties(a) AS a, properties(b) AS b, properties(r) AS props",
+        database_=store.database).records
+    node_keys = sorted((sorted(r["labels"]), kept(r["props"])) for r in nodes)
+    rel_keys = sorted((r["type"], r["a"].get("id", r["a"].get("sha256")), r["b"].get("id"), kept(r["props"]))
+                      for r in rels)
+    return node_keys, rel_keys
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    server = own_server(tmp_path_factory, "import")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_import_builds_the_graph_apply_builds(own: Server, sample_home: Path, tmp_path: Path) -> None:
+    """The samples through the pipeline into Neo4j, then the same samples' embedded store through
+    ``matchgraph neo4j import`` into the same (cleared) database: the same nodes, relationships and
+    properties; every table equal to the embedded store's, times included; the indexes online."""
+    settings = own.settings(tmp_path / "home")
+    applied = Neo4jStore.connect(settings)
+    try:
+        applied.clear()
+        MatchGraph(settings, applied).nightly(sample_home.parent / "catalog", sample_home.parent / "logs",
+                                              say=lambda _line: None, as_of=SAMPLES_AS_OF)
+        by_apply = _graph_dump(applied)
+        applied.clear()
+        assert not applied.holds_data()  # the version node that clearing leaves is not data
+    finally:
+        applied.close()
+
+    out = own.import_from(sample_home)
+    assert "neo4j-admin imported" in out
+    imported = Neo4jStore.connect(own.settings(tmp_path / "home"))
+    try:
+        assert _graph_dump(imported) == by_apply
+        embedded = EmbeddedStore(sample_home)
+        for table in Table:
+            expected = embedded.table(table)
+            actual = imported.table(table).select(expected.columns)
+            if "tags" in expected.columns:
+                expected, actual = (f.with_columns(pl.col("tags").list.sort()) for f in (expected, actual))
+            keys = list(KEYS[table])
+            assert actual.sort(keys).equals(expected.sort(keys)), table
+        assert imported.version() not in ("", embedded.version())
+        states = imported.driver.execute_query("SHOW INDEXES YIELD name, state", database_=imported.database).records
+        names = {r["name"]: r["state"] for r in states}
+        assert {"artifact_id", "intent_id", "ingested_file_sha256", "daily_demand_artifact"} <= set(names)
+        assert set(names.values()) == {"ONLINE"}
+        assert imported.holds_data()
+    finally:
+        imported.close()
+
+    again = subprocess.run([sys.executable, "-m", "api.cli", "neo4j", "import", "--from", str(sample_home),
+                            "--home", str(own.home)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert again.returncode != 0
+    assert "is not empty" in again.stdout + again.stderr

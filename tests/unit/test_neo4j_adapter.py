@@ -17,7 +17,7 @@ import pytest
 from neo4j.exceptions import ServiceUnavailable
 
 from graph import cypher, neo4j_store
-from graph.errors import StoreUnavailable
+from graph.errors import StoreLocked, StoreUnavailable
 from graph.neo4j_store import Neo4jStore, plan_delta
 from graph.schema import EdgeType, NodeLabel
 from graph.settings import Settings
@@ -164,6 +164,14 @@ def _co_batches(driver: FakeDriver) -> list[list[dict[str, Any]]]:
             for _, q, p in driver.calls if q == cypher.ADD_CO_MATCHED]
 
 
+def _preference_batches(driver: FakeDriver, query: str = cypher.ADD_PREFERRED_OVER) -> list[list[dict[str, Any]]]:
+    """The preference batches, endpoint positions replaced by element ids (the fake answers each id
+    with itself) and each row's total added back, as rows of the table."""
+    return [[{"winner": p["nodes"][w], "loser": p["nodes"][lo], "count": sum(counts), "winner_pos": wp,
+              "loser_pos": lp, "counts": counts} for w, lo, wp, lp, counts in p["rows"]]
+            for _, q, p in driver.calls if q == query]
+
+
 # -- apply ----------------------------------------------------------------------------------------
 def test_apply_is_one_write_transaction_of_bounded_unwind_batches(store: Neo4jStore, driver: FakeDriver) -> None:
     stubs = pl.DataFrame({"id": [f"art-{i:04d}" for i in range(250)], "catalogued": [False] * 250})
@@ -197,8 +205,7 @@ def test_nodes_go_before_relationships(store: Neo4jStore, driver: FakeDriver) ->
     )
     store.apply(delta)
     order = [q for _, q, _ in driver.calls]
-    node_writes = {cypher.UPSERT_ARTIFACTS, cypher.ENSURE_ARTIFACTS, cypher.ADD_INTENTS, cypher.ENSURE_INTENTS,
-                   cypher.UPSERT_PROVIDERS}
+    node_writes = {cypher.UPSERT_ARTIFACTS, cypher.ENSURE_ARTIFACTS, cypher.ADD_INTENTS, cypher.UPSERT_PROVIDERS}
     relationship_writes = {cypher.ADD_CO_MATCHED, cypher.ADD_MATCHED, cypher.SYNC_PROVIDED_BY_FOR_ARTIFACTS,
                            cypher.SYNC_PROVIDED_BY_FOR_PROVIDERS}
     assert node_writes <= set(order)
@@ -210,6 +217,9 @@ def test_nodes_go_before_relationships(store: Neo4jStore, driver: FakeDriver) ->
     ensured = next(p["ids"] for _, q, p in driver.calls if q == cypher.ENSURE_ARTIFACTS)
     assert "art-0001" not in ensured  # carried by the artifacts table itself
     assert "art-0002-z" in ensured
+    assert cypher.ENSURE_INTENTS not in order  # the intents table writes "q" anyway
+    # nothing takes counts back, so no statement checks for rows at zero
+    assert not {cypher.ADD_MATCHED_OR_DROP, cypher.ADD_CO_MATCHED_OR_DROP, cypher.DROP_EMPTY_INTENTS} & set(order)
 
 
 def test_relationship_rows_are_sorted_by_endpoints(store: Neo4jStore, driver: FakeDriver) -> None:
@@ -219,7 +229,7 @@ def test_relationship_rows_are_sorted_by_endpoints(store: Neo4jStore, driver: Fa
     store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(250)).set(Table.PREFERRED_OVER, prefs))
     co_rows = [row for batch in _co_batches(driver) for row in batch]
     assert [(r["a"], r["b"]) for r in co_rows] == sorted((r["a"], r["b"]) for r in co_rows)
-    pref_rows = [row for batch in _batches(driver, cypher.ADD_PREFERRED_OVER) for row in batch]
+    pref_rows = [row for batch in _preference_batches(driver) for row in batch]
     assert [(r["winner"], r["loser"]) for r in pref_rows] == [("a", "b"), ("a", "c"), ("b", "a"), ("c", "a")]
 
 
@@ -229,7 +239,7 @@ def test_preferences_go_out_one_row_per_pair(store: Neo4jStore, driver: FakeDriv
     # two deltas' worth of the same pair in one: combined cell by cell before anything is sent
     prefs = pl.concat([preference_pairs(cells.head(2)), preference_pairs(cells.tail(2))])
     store.apply(GraphDelta().set(Table.PREFERRED_OVER, prefs))
-    assert _batches(driver, cypher.ADD_PREFERRED_OVER) == [[
+    assert _preference_batches(driver) == [[
         {"winner": "a", "loser": "b", "count": 8, "winner_pos": [1, 2], "loser_pos": [3, 1], "counts": [7, 1]},
         {"winner": "b", "loser": "a", "count": 1, "winner_pos": [1], "loser_pos": [2], "counts": [1]},
     ]]
@@ -500,3 +510,250 @@ def test_a_batch_built_ahead_fails_the_transaction(store: Neo4jStore, driver: Fa
     assert cypher.BUMP_VERSION not in queries
     with pytest.raises(ValueError, match="resolve the statement"):  # never sent unlocated
         list(plan_delta(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))[-1].batches(100))
+
+
+# -- a file in parts ------------------------------------------------------------------------------
+def _file_delta(n_intents: int = 300, per_intent: int = 4) -> GraphDelta:
+    """A log file's aggregate: intents, their matches, co-matches and preferences, and its ledger row."""
+    intents = [f"query {i:04d}" for i in range(n_intents)]
+    artifacts = [f"art-{(i * 7 + k) % 50:02d}" for i in range(n_intents) for k in range(per_intent)]
+    matched = pl.DataFrame({"intent": [q for q in intents for _ in range(per_intent)], "artifact": artifacts,
+                            "count": 2, "clicks": 1, "position_sum": 3})
+    co = _co_matched(400)
+    prefs = preference_pairs(pl.DataFrame({"winner": [f"art-{i % 50:02d}" for i in range(300)],
+                                           "loser": [f"art-{(i * 3 + 1) % 50:02d}" for i in range(300)],
+                                           "winner_pos": 1, "loser_pos": 2, "count": 1})
+                             .filter(pl.col("winner") != pl.col("loser")))
+    ledger = pl.DataFrame({"sha256": ["f" * 64], "source": ["logs.jsonl"], "kind": ["logs"], "size": [10],
+                           "rows": [n_intents], "ingested_at": [datetime(2026, 1, 1, tzinfo=UTC)]})
+    return (GraphDelta().set(Table.INTENTS, pl.DataFrame({"id": intents, "searches": [3] * n_intents}))
+            .set(Table.MATCHED, matched).set(Table.CO_MATCHED, co).set(Table.PREFERRED_OVER, prefs)
+            .set(Table.LEDGER, ledger))
+
+
+def _transactions(driver: FakeDriver) -> list[list[tuple[str, dict[str, Any]]]]:
+    """The write calls cut into transactions (each write transaction ends with the version bump)."""
+    out: list[list[tuple[str, dict[str, Any]]]] = [[]]
+    for mode, query, params in driver.calls:
+        if mode != "write":
+            continue
+        out[-1].append((query, {} if query == cypher.BUMP_VERSION else params))  # the token is random
+        if query == cypher.BUMP_VERSION:
+            out.append([])
+    return out[:-1]
+
+
+def test_a_big_file_is_written_in_key_disjoint_parts_each_with_its_ledger_row(tmp_path: Path) -> None:
+    delta = _file_delta()
+    rows = sum(f.height for t, f in delta.tables.items() if t is not Table.LEDGER)
+    driver = FakeDriver()
+    store = Neo4jStore(driver, Settings(MATCHGRAPH_HOME=tmp_path, NEO4J_URI=None,  # type: ignore[call-arg]
+                                        MATCHGRAPH_NEO4J_ROWS_PER_WRITE=1000))
+    store.apply(delta)
+    parts = neo4j_store.part_count(delta, 1000)
+    assert parts == -(-rows // 1000) > 1
+    transactions = _transactions(driver)
+    assert len(transactions) == parts
+    ledgers = [[r for q, p in tx if q == cypher.APPEND_LEDGER for r in p["rows"]] for tx in transactions]
+    assert [[r["sha256"] for r in rows_] for rows_ in ledgers] == (
+        [[f"{'f' * 64}:{n}/{parts}"] for n in range(parts - 1)] + [["f" * 64]])
+    assert [r[0]["kind"] for r in ledgers] == ["logs-part"] * (parts - 1) + ["logs"]
+    # every key goes out once, in one transaction, and an intent goes with its matches
+    seen_matches = [(r["intent"], r["artifact"]) for tx in transactions for q, p in tx if q == cypher.ADD_MATCHED
+                    for r in p["rows"]]
+    assert sorted(seen_matches) == sorted(delta.get(Table.MATCHED).select("intent", "artifact").rows())
+    seen_co = [(p["nodes"][a], p["nodes"][b]) for tx in transactions for q, p in tx if q == cypher.ADD_CO_MATCHED
+               for a, b, _ in p["rows"]]
+    assert sorted(seen_co) == sorted(delta.get(Table.CO_MATCHED).select("a", "b").rows())
+    seen_prefs = [(p["nodes"][w], p["nodes"][lo]) for tx in transactions for q, p in tx
+                  if q == cypher.ADD_PREFERRED_OVER for w, lo, *_ in p["rows"]]
+    assert sorted(seen_prefs) == sorted(delta.get(Table.PREFERRED_OVER).select("winner", "loser").rows())
+    for tx in transactions:
+        searched = {r["id"] for q, p in tx if q == cypher.ADD_INTENTS for r in p["rows"]}
+        matched = {r["intent"] for q, p in tx if q == cypher.ADD_MATCHED for r in p["rows"]}
+        assert matched == searched
+        assert all(q != cypher.ENSURE_INTENTS for q, _ in tx)
+        assert sum(len(p["rows"]) for q, p in tx if "rows" in p and q != cypher.APPEND_LEDGER) <= 1000
+
+
+def test_a_rerun_writes_only_the_parts_the_ledger_lacks(tmp_path: Path) -> None:
+    """After a crash the same file comes again: the parts already written are skipped, and the file
+    is cut as the first attempt cut it even if the limit changed since."""
+    delta = _file_delta()
+    first = FakeDriver()
+    Neo4jStore(first, Settings(MATCHGRAPH_HOME=tmp_path, NEO4J_URI=None,  # type: ignore[call-arg]
+                               MATCHGRAPH_NEO4J_ROWS_PER_WRITE=1000)).apply(delta)
+    all_parts = _transactions(first)
+    parts = len(all_parts)
+    done = [f"{'f' * 64}:0/{parts}", f"{'f' * 64}:2/{parts}", f"{'f' * 64}:7"]  # the last: a pipeline's own part
+
+    def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if query == cypher.READ_LEDGER_PARTS:
+            assert params["prefix"] == "f" * 64 + ":"
+            return [(done,)]
+        return _empty_answer(query, params)
+
+    again = FakeDriver(respond)
+    Neo4jStore(again, Settings(MATCHGRAPH_HOME=tmp_path, NEO4J_URI=None,  # type: ignore[call-arg]
+                               MATCHGRAPH_NEO4J_ROWS_PER_WRITE=50_000)).apply(delta)
+    assert _transactions(again) == [tx for n, tx in enumerate(all_parts) if n not in (0, 2)]
+
+
+def test_the_same_rows_in_any_order_split_the_same_way() -> None:
+    delta = _file_delta()
+    shuffled = GraphDelta({t: f.sample(fraction=1.0, shuffle=True, seed=7) for t, f in delta.tables.items()})
+    for left, right in zip(neo4j_store.split_delta(delta, 4), neo4j_store.split_delta(shuffled, 4), strict=True):
+        assert set(left.tables) == set(right.tables)
+        for table, frame in left.tables.items():
+            keys = [c for c in frame.columns if frame.schema[c] != pl.List]
+            assert frame.sort(keys).equals(right.tables[table].sort(keys)), table
+    whole = neo4j_store.split_delta(delta, 4)
+    for table in (Table.INTENTS, Table.MATCHED, Table.CO_MATCHED, Table.PREFERRED_OVER):
+        assert pl.concat([p.get(table) for p in whole]).sort(pl.all()).equals(delta.get(table).sort(pl.all()))
+    assert all(Table.LEDGER not in p.tables for p in whole)
+
+
+def test_rows_that_take_counts_back_use_the_dropping_statements(store: Neo4jStore, driver: FakeDriver) -> None:
+    matched = pl.DataFrame({"intent": ["q", "r"], "artifact": ["a", "b"], "count": [-1, 2], "clicks": [0, 0],
+                            "position_sum": [-1, 2]})
+    prefs = preference_pairs(pl.DataFrame({"winner": ["a"], "loser": ["b"], "winner_pos": [1], "loser_pos": [2],
+                                           "count": [-1]}))
+    store.apply(GraphDelta().set(Table.MATCHED, matched).set(Table.PREFERRED_OVER, prefs)
+                .set(Table.CO_MATCHED, _co_matched(3))
+                .set(Table.INTENTS, pl.DataFrame({"id": ["q", "r"], "searches": [-1, 1]})))
+    order = [q for _, q, _ in driver.calls]
+    assert {cypher.ADD_MATCHED_OR_DROP, cypher.ADD_PREFERRED_OVER_OR_DROP, cypher.DROP_EMPTY_INTENTS} <= set(order)
+    assert cypher.ADD_CO_MATCHED in order  # its rows only add
+    assert not {cypher.ADD_MATCHED, cypher.ADD_PREFERRED_OVER, cypher.ADD_CO_MATCHED_OR_DROP} & set(order)
+    assert _preference_batches(driver, cypher.ADD_PREFERRED_OVER_OR_DROP) == [[
+        {"winner": "a", "loser": "b", "count": -1, "winner_pos": [1], "loser_pos": [2], "counts": [-1]}]]
+
+
+# -- the writer lease -----------------------------------------------------------------------------
+class LockServer:
+    """Answers the lease statements the way one lock node would, for one store at a time."""
+
+    def __init__(self, holder: str | None = None, live: bool = False) -> None:
+        self.holder, self.live, self.token = holder, live, 41
+        self.held_by_us = True
+        self.renewals = 0
+
+    def __call__(self, query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if query == cypher.TAKE_RUN_LOCK:
+            return [{"owner": self.holder, "live": self.live}]  # type: ignore[list-item]
+        if query == cypher.SET_RUN_LOCK:
+            self.token += 1
+            self.holder = params["owner"]
+            return [{"token": self.token}]  # type: ignore[list-item]
+        if query == cypher.RENEW_RUN_LOCK:
+            self.renewals += 1
+            return [{"held": int(self.held_by_us)}]  # type: ignore[list-item]
+        if query == cypher.CHECK_RUN_LOCK:
+            held = self.held_by_us and params["owner"] == self.holder and params["token"] == self.token
+            return [{"held": held}]  # type: ignore[list-item]
+        return _empty_answer(query, params)
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    import time
+
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.01)
+
+
+def test_every_write_under_a_lease_is_fenced_by_its_token(tmp_path: Path) -> None:
+    server = LockServer()
+    driver = FakeDriver(server)
+    store = Neo4jStore(driver, _settings(tmp_path))  # type: ignore[arg-type]
+    with store.run_lock("writer", 60):
+        store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))
+        [check] = [p for _, q, p in driver.calls if q == cypher.CHECK_RUN_LOCK]
+        assert check["token"] == 42
+        assert check["owner"] == server.holder
+        order = [q for _, q, _ in driver.calls]
+        assert order.index(cypher.ADD_CO_MATCHED) < order.index(cypher.CHECK_RUN_LOCK) < order.index(
+            cypher.BUMP_VERSION)  # checked last, just before the commit
+
+        server.holder = "elsewhere:1:abcd"  # another run took the lease over
+        before = len(driver.calls)
+        with pytest.raises(StoreLocked, match="the writer lease was lost"):
+            store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))
+        assert cypher.BUMP_VERSION not in [q for _, q, _ in driver.calls[before:]]
+        with pytest.raises(StoreLocked, match="lease was lost"):  # known lost: nothing is even sent
+            store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))
+    release = [p for _, q, p in driver.calls if q == cypher.RELEASE_RUN_LOCK]
+    assert release == [{"name": "writer", "owner": check["owner"], "token": 42}]
+    store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))  # no lease held: no fence
+    assert len([q for _, q, _ in driver.calls if q == cypher.CHECK_RUN_LOCK]) == 2
+
+
+def test_a_live_lease_of_another_run_refuses_the_lock(tmp_path: Path) -> None:
+    driver = FakeDriver(LockServer(holder="elsewhere:1:abcd", live=True))
+    store = Neo4jStore(driver, _settings(tmp_path))  # type: ignore[arg-type]
+    with pytest.raises(StoreLocked, match=r"already in progress \(elsewhere:1:abcd\)"), store.run_lock("writer", 60):
+        pass
+    assert cypher.SET_RUN_LOCK not in [q for _, q, _ in driver.calls]
+    expired = FakeDriver(LockServer(holder="elsewhere:1:abcd", live=False))
+    with Neo4jStore(expired, _settings(tmp_path)).run_lock("writer", 60):  # type: ignore[arg-type]
+        pass
+    assert [p["ttl_ms"] for _, q, p in expired.calls if q == cypher.SET_RUN_LOCK] == [60_000]
+
+
+def test_the_heartbeat_renews_the_lease_and_notices_when_it_is_gone(tmp_path: Path) -> None:
+    server = LockServer()
+    driver = FakeDriver(server)
+    store = Neo4jStore(driver, _settings(tmp_path))  # type: ignore[arg-type]
+    with store.run_lock("writer", 0.3):
+        _until(lambda: server.renewals >= 3)
+        renewals = [p for _, q, p in driver.calls if q == cypher.RENEW_RUN_LOCK]
+        assert {(p["owner"], p["token"], p["ttl_ms"]) for p in renewals} == {(server.holder, 42, 300)}
+        server.held_by_us = False
+        _until(lambda: store._leases["writer"].lost.is_set())
+        sent = len(driver.calls)
+        with pytest.raises(StoreLocked, match="lease was lost"):
+            store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))
+        assert len(driver.calls) == sent
+
+
+# -- import files ---------------------------------------------------------------------------------
+def test_import_files_carry_every_row_typed_as_apply_writes_it(tmp_path: Path) -> None:
+    """The CSV files ``matchgraph neo4j import`` hands to neo4j-admin: typed headers, nulls as empty
+    fields (no property), empty strings quoted (kept), line breaks only in files read as multi-line,
+    stubs for ids a row names, and a command whose database name comes before the file lists."""
+    from graph.embedded import EmbeddedStore
+    from graph.neo4j_import import write_import_files
+
+    store = EmbeddedStore(tmp_path / "home")
+    arts = pl.DataFrame({"id": ["a", "b"], "name": ["A\nline two", ""], "catalogued": [True, True],
+                         "stars": [float("inf"), None], "released": [date(2024, 8, 1), None]})
+    store.apply(GraphDelta().set(Table.ARTIFACTS, arts)
+                .set(Table.CAPABILITIES, pl.DataFrame({"id": ["c"], "name": ["C"], "tags": [[]]},
+                                                      schema={"id": pl.String, "name": pl.String,
+                                                              "tags": pl.List(pl.String)}))
+                .set(Table.PREFERRED_OVER, preference_pairs(pl.DataFrame({
+                    "winner": ["a", "a"], "loser": ["ghost", "ghost"], "winner_pos": [1, 2], "loser_pos": [3, 4],
+                    "count": [2, 5]}))))
+    with store.reader() as snapshot:
+        files = write_import_files(snapshot, tmp_path / "files")
+    by_label = dict(files.nodes)
+    artifacts = by_label["Artifact"].read_text()
+    assert artifacts.splitlines()[0].startswith("id:ID(Artifact),name,type,provider")
+    assert ",released:date," in artifacts.splitlines()[0]
+    assert ",stars:double," in artifacts.splitlines()[0]
+    assert '"A\nline two"' in artifacts
+    assert "2024-08-01" in artifacts
+    assert "Infinity" in artifacts
+    assert '\nb,"",' in artifacts  # the empty name stays a property
+    assert "\nghost,ghost,," in artifacts  # the named id becomes a stub (name = id, not catalogued)
+    assert files.multiline == [by_label["Artifact"]]
+    prefs = dict(files.relationships)["PREFERRED_OVER"].read_text().splitlines()
+    assert prefs == [":START_ID(Artifact),:END_ID(Artifact),count:long,winner_pos:long[],loser_pos:long[],"
+                     "counts:long[]", "a,ghost,7,1;2,3;4,2;5"]
+    assert files.capabilities.to_dicts() == [{"id": "c", "name": "C", "tags": []}]  # set after the import
+    assert "tags" not in by_label["Capability"].read_text()
+    command = files.command("java", tmp_path / "lib")
+    assert command[command.index("full") + 1] == "neo4j"
+    assert f"--nodes=Artifact={by_label['Artifact']}" in command
+    assert f"--multiline-fields={by_label['Artifact']}" in command

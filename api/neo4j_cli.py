@@ -158,7 +158,7 @@ def import_(
     info = server.start(h, bolt_port=bolt, http_port=http, timeout_s=timeout)
     store = Neo4jStore.connect(_server_settings(info))  # runs the migrations: constraints and indexes
     try:
-        store.complete_import(files.capabilities, files.score_columns)
+        store.complete_import(files.capabilities, files.score_columns, files.benchmarks)
     finally:
         store.close()
     typer.echo(f"imported {embedded.root} into Neo4j {info.bolt_uri} in {time.monotonic() - began:.1f} s")

@@ -457,6 +457,10 @@ DELETE p
 intent, the winner and the loser). ``MERGE`` on the node key takes its lock, so two writers add up
 without losing either; a cell taken back to zero goes."""
 
+TOTALS_PROPERTIES: Final = {"matched": "times_matched", "clicks": "clicks", "pairs": "comparison_pairs",
+                             "pairs_sq": "comparison_pairs_sq"}
+"""The ``totals`` table's measures and the artifact properties that hold them."""
+
 ADD_TOTALS: Final = """
 UNWIND $rows AS row
 MATCH (a:Artifact {id: row.artifact})

@@ -11,9 +11,10 @@ the importer's Parquet reader (a beta in 5.26) rejects list columns. A row becom
 or relationship ``Neo4jStore.apply`` would make of it: null fields are empty and unquoted, so they
 set no property (as ``SET n += row`` sets none); empty strings are quoted, so they stay; strings
 keep their spaces; a file holding a line break in a value is read with the importer's multi-line
-parser (the others with its fast one). Capability tags are the one thing a CSV cannot carry
-exactly (an empty list and no list read alike, and a tag may hold any delimiter), so they are set
-afterwards, as ``apply`` sets them. Every id a row names becomes a node, as ``apply`` ensures.
+parser (the others with its fast one). Lists of text (capability tags and aliases, benchmark
+names) are the one thing a CSV cannot carry exactly (an empty list and no list read alike, and an
+element may hold any delimiter), so they are set afterwards, as ``apply`` sets them. Every id a
+row names becomes a node, as ``apply`` ensures.
 
 Nothing here touches the driver or the server: the caller gives the Java binary and the jars.
 """
@@ -28,10 +29,10 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from graph.cypher import StoreLabel
+from graph.cypher import TOTALS_PROPERTIES, StoreLabel
 from graph.errors import StoreUnavailable
 from graph.schema import EdgeType, NodeLabel
-from graph.tables import OPEN_COLUMNS, SCHEMAS, Table, extra_columns
+from graph.tables import ARTIFACT_ENDPOINTS, OPEN_COLUMNS, SCHEMAS, Table, extra_columns
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -55,7 +56,10 @@ class ImportFiles:
     multiline: list[Path] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
     capabilities: pl.DataFrame = field(default_factory=lambda: pl.DataFrame())
-    """``id``, ``name``, ``tags`` of every capability: written after the import (see the module)."""
+    """The capability rows with tags or aliases: written after the import (see the module)."""
+    benchmarks: pl.DataFrame = field(default_factory=lambda: pl.DataFrame())
+    """``artifact``, ``names``, ``scores``: each artifact's benchmark results, written after the
+    import (names are free text, which no array delimiter separates safely)."""
     score_columns: list[str] = field(default_factory=list)
     """The open score columns the snapshot holds, which the version node names."""
 
@@ -140,11 +144,9 @@ def write_import_files(reader: Reader, folder: Path) -> ImportFiles:
     scores = t[Table.SCORES]
     extras = extra_columns(Table.SCORES, scores.columns)
     out.files.score_columns = extras
-    named = [t[table].get_column(column) for table, column in (
-        (Table.HAS_CAPABILITY, "artifact"), (Table.DERIVED_FROM, "src"), (Table.DERIVED_FROM, "dst"),
-        (Table.INTEGRATES_WITH, "src"), (Table.INTEGRATES_WITH, "dst"), (Table.MATCHED, "artifact"),
-        (Table.CO_MATCHED, "a"), (Table.CO_MATCHED, "b"), (Table.PREFERRED_OVER, "winner"),
-        (Table.PREFERRED_OVER, "loser"), (Table.SCORES, "id"))]
+    named = [t[table].get_column(column) for table, columns in ARTIFACT_ENDPOINTS.items()
+             if table is not Table.ARTIFACTS for column in columns]
+    named.append(scores.get_column("id"))
     artifacts = t[Table.ARTIFACTS]
     stubs = pl.concat(named).drop_nulls().unique().to_frame("id").join(artifacts.select("id"), on="id", how="anti")
     stubs = stubs.with_columns(pl.col("id").alias("name"), pl.lit(False).alias("catalogued"))
@@ -152,8 +154,16 @@ def write_import_files(reader: Reader, folder: Path) -> ImportFiles:
     score_schema = {c: d for c, d in SCHEMAS[Table.SCORES].items() if c != "id"}
     score_schema |= dict.fromkeys(extras, OPEN_COLUMNS[Table.SCORES])
     artifacts = artifacts.join(scores, on="id", how="left")
+    # the running sums a write keeps on each artifact (``ADD_TOTALS``)
+    totals = t[Table.TOTALS].rename({"artifact": "id", **TOTALS_PROPERTIES})
+    artifacts = artifacts.join(totals, on="id", how="left")
+    totals_schema = {name: SCHEMAS[Table.TOTALS][column] for column, name in TOTALS_PROPERTIES.items()}
     out.write(NodeLabel.ARTIFACT, "artifacts",
-              _ids("id", NodeLabel.ARTIFACT, _typed(artifacts, {**SCHEMAS[Table.ARTIFACTS], **score_schema})))
+              _ids("id", NodeLabel.ARTIFACT,
+                   _typed(artifacts, {**SCHEMAS[Table.ARTIFACTS], **score_schema, **totals_schema})))
+    benchmarks = t[Table.BENCHMARKS].sort("artifact", "benchmark")
+    out.files.benchmarks = benchmarks.group_by("artifact", maintain_order=True).agg(
+        pl.col("benchmark").alias("names"), pl.col("score").alias("scores"))
 
     # -- other nodes
     providers = t[Table.PROVIDERS]
@@ -163,15 +173,17 @@ def write_import_files(reader: Reader, folder: Path) -> ImportFiles:
     missing = t[Table.HAS_CAPABILITY].select(pl.col("capability").alias("id")).unique().join(
         caps.select("id"), on="id", how="anti")
     caps = pl.concat([caps, missing], how="diagonal_relaxed")
-    out.files.capabilities = caps.filter(pl.col("tags").is_not_null()).select("id", "name", "tags").sort("id")
-    out.write(NodeLabel.CAPABILITY, "capabilities",
-              _ids("id", NodeLabel.CAPABILITY, _typed(caps, {"id": pl.String(), "name": pl.String()})))
+    out.files.capabilities = caps.filter(pl.col("tags").is_not_null() | pl.col("aliases").is_not_null()).select(
+        list(SCHEMAS[Table.CAPABILITIES])).sort("id")
+    scalar = {c: d for c, d in SCHEMAS[Table.CAPABILITIES].items() if not isinstance(d, pl.List)}
+    out.write(NodeLabel.CAPABILITY, "capabilities", _ids("id", NodeLabel.CAPABILITY, _typed(caps, scalar)))
     intents = t[Table.INTENTS]
     missing = t[Table.MATCHED].select(pl.col("intent").alias("id")).unique().join(intents.select("id"), on="id",
                                                                                    how="anti")
     intents = pl.concat([intents, missing], how="diagonal_relaxed")
     out.write(NodeLabel.INTENT, "intents", _ids("id", NodeLabel.INTENT, _typed(intents, SCHEMAS[Table.INTENTS])))
     for label, table in ((StoreLabel.DAILY_DEMAND, Table.DAILY), (StoreLabel.RANK_HISTORY, Table.RANK_HISTORY),
+                         (StoreLabel.INTENT_PREFERENCE, Table.INTENT_PREFERENCES),
                          (StoreLabel.INGESTED_FILE, Table.LEDGER), (StoreLabel.RUN, Table.RUNS)):
         out.write(label, table.value, _typed(t[table], SCHEMAS[table]))
 
@@ -196,6 +208,15 @@ def write_import_files(reader: Reader, folder: Path) -> ImportFiles:
     out.write(EdgeType.PREFERRED_OVER, "preferred_over",
               _ends(_typed(t[Table.PREFERRED_OVER], SCHEMAS[Table.PREFERRED_OVER]), "winner", NodeLabel.ARTIFACT,
                     "loser", NodeLabel.ARTIFACT), relationship=True)
+    out.write(EdgeType.SEEKS, "seeks",
+              _ends(_typed(t[Table.SEEKS], SCHEMAS[Table.SEEKS]), "intent", NodeLabel.INTENT, "capability",
+                    NodeLabel.CAPABILITY), relationship=True)
+    boards = t[Table.BOARDS]
+    board_schema = {c: d for c, d in SCHEMAS[Table.BOARDS].items() if c != "kind"}
+    for kind, group in (("capability", NodeLabel.CAPABILITY), ("intent", NodeLabel.INTENT)):
+        rows = boards.filter(pl.col("kind") == kind).drop("kind")
+        out.write(EdgeType.BEST_FOR, f"best_for_{kind}",
+                  _ends(_typed(rows, board_schema), "artifact", NodeLabel.ARTIFACT, "need", group), relationship=True)
     return out.files
 
 

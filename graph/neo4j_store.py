@@ -748,15 +748,19 @@ class Neo4jStore:
         except (DriverError, Neo4jError) as e:
             raise self._wrap("read", e) from e
 
-    def complete_import(self, capabilities: pl.DataFrame, score_columns: Sequence[str]) -> None:
+    def complete_import(self, capabilities: pl.DataFrame, score_columns: Sequence[str],
+                        benchmarks: pl.DataFrame | None = None) -> None:
         """After ``neo4j-admin database import`` (see :mod:`graph.neo4j_import`): what the importer
-        cannot write, as ``apply`` writes it (capability tags, the open score columns), and a new
-        version token, in one write transaction. The migrations ran when the store connected."""
+        cannot write, as ``apply`` writes it (capabilities' tags and aliases, benchmark results, the
+        open score columns), and a new version token, in one write transaction. The migrations ran
+        when the store connected."""
+        size = self.settings.neo4j_batch_size
 
         def work(tx: ManagedTransaction) -> None:
-            rows = capabilities.select("id", "name", "tags").to_dicts()
-            for start in range(0, len(rows), self.settings.neo4j_batch_size):
-                tx.run(cypher.UPSERT_CAPABILITIES, {"rows": rows[start:start + self.settings.neo4j_batch_size]})
+            for query, frame in ((cypher.UPSERT_CAPABILITIES, capabilities), (cypher.SET_BENCHMARKS, benchmarks)):
+                rows = frame.to_dicts() if frame is not None and frame.height else []
+                for start in range(0, len(rows), size):
+                    tx.run(query, {"rows": rows[start:start + size]}).consume()
             tx.run(cypher.SET_SCORE_COLUMNS, {"columns": list(score_columns)}).consume()
             tx.run(cypher.BUMP_VERSION, {"token": secrets.token_hex(8)}).consume()
 

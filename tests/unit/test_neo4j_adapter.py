@@ -751,7 +751,8 @@ def test_import_files_carry_every_row_typed_as_apply_writes_it(tmp_path: Path) -
     prefs = dict(files.relationships)["PREFERRED_OVER"].read_text().splitlines()
     assert prefs == [":START_ID(Artifact),:END_ID(Artifact),count:long,winner_pos:long[],loser_pos:long[],"
                      "counts:long[]", "a,ghost,7,1;2,3;4,2;5"]
-    assert files.capabilities.to_dicts() == [{"id": "c", "name": "C", "tags": []}]  # set after the import
+    assert files.capabilities.to_dicts() == [{"id": "c", "name": "C", "tags": [], "aliases": None, "statements": None,
+                                             "artifacts": None}]  # set after the import
     assert "tags" not in by_label["Capability"].read_text()
     command = files.command("java", tmp_path / "lib")
     assert command[command.index("full") + 1] == "neo4j"

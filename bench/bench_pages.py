@@ -1,4 +1,5 @@
-"""Page render time at scale with the answer cache off: the comparison and the profile page.
+"""Answer time at scale with the answer cache off: the comparison and profile pages, and the
+compare, alternatives and search routes.
 
 Every request is computed from the store (``MATCHGRAPH_CACHE_ENTRIES=0``), through the whole
 HTTP stack in-process (Starlette's test client, so no socket noise), for artifacts drawn at random
@@ -64,10 +65,14 @@ def main() -> None:
     rng = random.Random(args.seed)
     ids = ranked.get_column("id").to_list()
     by_type = {t: g.get_column("id").to_list() for (t,), g in ranked.group_by(["type"])}
-    timings: dict[str, list[float]] = {k: [] for k in ("bare http", "bare reads", "profile page", "compare page")}
+    names = dict(store.table(Table.ARTIFACTS, ids, columns=["id", "name"]).iter_rows())
+    kinds = ("bare http", "bare reads", "profile page", "compare page", "compare api", "alternatives api",
+             "search api")
+    timings: dict[str, list[float]] = {k: [] for k in kinds}
     with TestClient(create_app(settings)) as client:
         client.get("/health")
         client.get(f"/a/{ids[0]}")  # imports, templates and the first snapshot load are not what is measured
+        client.get("/v1/search", params={"q": "warm"})  # the search index is built once per graph version
         for _ in range(args.rounds):
             for _ in range(args.ids):
                 one = rng.choice(ids)
@@ -78,6 +83,9 @@ def main() -> None:
                     "bare reads": partial(_bare_reads, store, one),
                     "profile page": partial(client.get, f"/a/{one}"),
                     "compare page": partial(client.get, f"/compare/{one}-vs-{other}"),
+                    "compare api": partial(client.get, f"/v1/compare/{one}/{other}"),
+                    "alternatives api": partial(client.get, f"/v1/artifacts/{one}/alternatives", params={"limit": 10}),
+                    "search api": partial(client.get, "/v1/search", params={"q": names.get(one) or one}),
                 }
                 order = list(work)
                 rng.shuffle(order)

@@ -213,9 +213,9 @@ def write_import_files(reader: Reader, folder: Path) -> ImportFiles:
                     NodeLabel.CAPABILITY), relationship=True)
     boards = t[Table.BOARDS]
     board_schema = {c: d for c, d in SCHEMAS[Table.BOARDS].items() if c != "kind"}
-    for kind, group in (("capability", NodeLabel.CAPABILITY), ("intent", NodeLabel.INTENT)):
-        rows = boards.filter(pl.col("kind") == kind).drop("kind")
-        out.write(EdgeType.BEST_FOR, f"best_for_{kind}",
+    for need, group in (("capability", NodeLabel.CAPABILITY), ("intent", NodeLabel.INTENT)):
+        rows = boards.filter(pl.col("kind") == need).drop("kind")
+        out.write(EdgeType.BEST_FOR, f"best_for_{need}",
                   _ends(_typed(rows, board_schema), "artifact", NodeLabel.ARTIFACT, "need", group), relationship=True)
     return out.files
 

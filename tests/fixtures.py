@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graph.settings import Settings
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
     from graph.store import GraphStore
     from queries.engine import QueryEngine
@@ -93,3 +94,24 @@ def load_fixture(stores: Sequence[GraphStore], folder: Path) -> None:
     for store in stores:
         ingest_catalogs(store, [catalog], settings)
         ingest_logs(store, [logs], settings)
+
+
+@contextmanager
+def killed_at(owner: object, method: str, call: int) -> Iterator[None]:
+    """``owner.method`` dies (``RuntimeError("killed")``) on its ``call``-th call, as a process
+    killed at that moment would stop there; the calls before it run. Restored on leaving."""
+    real = getattr(owner, method)
+    calls = 0
+
+    def dying(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == call:
+            raise RuntimeError("killed")
+        return real(*args, **kwargs)
+
+    setattr(owner, method, dying)
+    try:
+        yield
+    finally:
+        setattr(owner, method, real)

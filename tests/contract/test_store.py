@@ -22,7 +22,7 @@ from graph.tables import KEYS, GraphDelta, Table, negated, preference_pairs
 from ingest.catalog import catalog_delta
 from ingest.pipeline import ingest_catalogs, ingest_logs
 from queries.stats import artifact_stats
-from tests.fixtures import CATALOG, SEARCHES, write_jsonl
+from tests.fixtures import CATALOG, SEARCHES, killed_at, write_jsonl
 
 
 def _settings(tmp_path: Path) -> Settings:
@@ -311,19 +311,8 @@ def test_a_store_that_writes_one_file_at_a_time_resumes_after_a_crash(store: Gra
     assert ingest_logs(reference, [first, second], settings).writes == 1  # the embedded store batches
 
     store.one_file_per_write = True
-    real_apply = store.apply
-    calls = {"n": 0}
-
-    def crash_on_second_write(delta: GraphDelta) -> None:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("killed")
-        real_apply(delta)
-
-    store.apply = crash_on_second_write  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError, match="killed"):
+    with killed_at(store, "apply", 2), pytest.raises(RuntimeError, match="killed"):
         ingest_logs(store, [first, second], settings)
-    store.apply = real_apply  # type: ignore[method-assign]
     assert store.table(Table.LEDGER).get_column("source").to_list() == [str(first)]
     report = ingest_logs(store, [first, second], settings)
     assert [f.status for f in report.files] == ["skipped: already ingested", "ingested"]

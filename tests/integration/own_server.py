@@ -14,11 +14,15 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from graph.settings import Settings
 from tests.fixtures import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,13 +69,15 @@ class Server:
         return Settings(**values)  # type: ignore[arg-type]
 
 
-
-def own_server(tmp_path_factory: pytest.TempPathFactory, name: str) -> Server:
-    """A started server for a module fixture (the fixture stops it)."""
+def own_server(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Server]:
+    """A started server for a module fixture (``yield from own_server(...)``), stopped afterwards."""
     if not (shutil.which("java") or os.environ.get("JAVA_HOME")):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("no Java runtime to run a Neo4j server of the tests' own")
         pytest.skip("no Java runtime to run a Neo4j server of the tests' own")
     server = Server(tmp_path_factory.mktemp(name) / "home")
     server.start()
-    return server
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -36,11 +36,7 @@ BOUND_S = 5.0
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    own = own_server(tmp_path_factory, "reliability")
-    try:
-        yield own
-    finally:
-        own.stop()
+    yield from own_server(tmp_path_factory, "reliability")
 
 
 def _until(condition: Callable[[], bool], within_s: float, what: str) -> float:

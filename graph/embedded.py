@@ -59,7 +59,10 @@ from graph.tables import (
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+"""The snapshot layout. 3: per-intent preferences one row per cell (2 held lists per pair). A column
+added to a table reads as nulls from older snapshots of the same format; a changed layout bumps
+this, and a store in another format is refused with what to do."""
 CODE = pl.UInt32
 ARTIFACT, INTENT = "artifact", "intent"
 ID_COLUMNS: dict[Table, dict[str, str]] = {

@@ -330,18 +330,25 @@ class QueryEngine:
         if not mine:
             return []
         shared = (
-            self.reader.table(Table.HAS_CAPABILITY, mine, by="capability")
+            self.reader.table(Table.HAS_CAPABILITY, mine, by="capability", columns=["artifact", "capability"])
             .filter(~pl.col("artifact").is_in(list(skip)))
             .group_by("artifact").agg(pl.col("capability").n_unique().alias("shared"))
+            .rename({"artifact": "id"})
         )
-        rows = self._rows(shared.get_column("artifact").to_list()).join(shared, left_on="id", right_on="artifact")
+        # a capability may be shared by thousands: order them on two narrow reads, then build the
+        # full rows of the page only
+        candidates = shared.get_column("id").to_list()
+        kinds = self.reader.table(Table.ARTIFACTS, candidates, columns=["id", "type"])
+        ranks = self.reader.table(Table.SCORES, candidates, columns=["id", "rank"])
+        best = shared.join(kinds, on="id").join(ranks, on="id", how="left")
         if type_:
-            rows = rows.filter(pl.col("type") == type_)
-        rows = rows.sort(["shared", "rank", "id"], descending=[True, True, False], nulls_last=True).head(limit)
+            best = best.filter(pl.col("type") == type_)
+        best = best.sort(["shared", "rank", "id"], descending=[True, True, False], nulls_last=True).head(limit)
+        rows = {r["id"]: r for r in self._rows(best.get_column("id").to_list()).iter_rows(named=True)}
         return [
-            Alternative(**self._summary_fields(r), co_matched=0, with_id=key,
-                        reason=f"shares {r['shared']} capabilit{'ies' if r['shared'] != 1 else 'y'}")
-            for r in rows.iter_rows(named=True)
+            Alternative(**self._summary_fields(rows[i]), co_matched=0, with_id=key,
+                        reason=f"shares {n} capabilit{'ies' if n != 1 else 'y'}")
+            for i, n in best.select("id", "shared").iter_rows() if i in rows
         ]
 
     def compare(self, a: str, b: str, alternatives: int = 5) -> Comparison:

@@ -40,15 +40,15 @@ import polars as pl
 from bench.common import machine
 from bench.neo4j_bare_load import BareLoader
 from graph.embedded import EmbeddedStore
+from graph.limits import DEFAULT_LIMITS
 from graph.neo4j_import import run_admin_import, write_import_files
 from graph.neo4j_store import Neo4jStore, part_count, split_delta
 from graph.settings import Settings
 from graph.tables import GraphDelta, Table
-from ingest.aggregate import Accumulator
+from ingest.aggregate import Aggregator
 from ingest.catalog import catalog_delta, read_catalog
 from ingest.files import sha256_of
-from ingest.logs import SeenIds, read_logs
-from ingest.pipeline import SESSION_BLOCK, ingest_catalogs, ingest_logs
+from ingest.pipeline import ingest_catalogs, ingest_logs, read_log_file
 from ingest.rejects import Rejects
 from ingest.synth import write_synth
 from queries.engine import QueryEngine
@@ -115,7 +115,6 @@ def prepare(folder: Path, artifacts: int, searches: int, per_file: int) -> list[
         write_synth(data, n_artifacts=artifacts, n_searches=searches, seed=5, per_file=per_file)
     paths = [data / "catalog.jsonl", *sorted(data.glob("searches-*.jsonl"))]
     deltas: list[tuple[str, GraphDelta]] = []
-    seen = SeenIds()
     for path in paths:
         cached = folder / "deltas" / path.stem
         if not (cached / "done").exists():
@@ -124,8 +123,8 @@ def prepare(folder: Path, artifacts: int, searches: int, per_file: int) -> list[
                 records, _ = read_catalog(path, rejects, None)
                 delta, kind, rows = catalog_delta(records), "catalog", len(records)
             else:
-                acc = Accumulator()
-                for frame in read_logs(path, rejects, seen, None, SESSION_BLOCK):
+                acc = Aggregator()
+                for frame in read_log_file(path, path, rejects, None, DEFAULT_LIMITS):
                     acc.add(frame)
                 delta, kind, rows = acc.delta(), "logs", acc.searches
             delta.set(Table.LEDGER, pl.DataFrame({"sha256": [sha256_of(path)], "source": [str(path)], "kind": [kind],

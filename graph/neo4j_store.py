@@ -645,6 +645,11 @@ class Neo4jStore:
                 self._fence(tx, lease)
             tx.run(cypher.BUMP_VERSION, {"token": secrets.token_hex(8)}).consume()
 
+        self._execute_write(work)
+
+    def _execute_write(self, work: Callable[[ManagedTransaction], None]) -> None:
+        """``work`` in one managed write transaction (retried on transient errors); driver and
+        server errors become ``StoreUnavailable``."""
         try:
             with self._session() as session:
                 session.execute_write(work)
@@ -764,11 +769,7 @@ class Neo4jStore:
             tx.run(cypher.SET_SCORE_COLUMNS, {"columns": list(score_columns)}).consume()
             tx.run(cypher.BUMP_VERSION, {"token": secrets.token_hex(8)}).consume()
 
-        try:
-            with self._session() as session:
-                session.execute_write(work)
-        except (DriverError, Neo4jError) as e:
-            raise self._wrap("write", e) from e
+        self._execute_write(work)
 
     def clear(self) -> None:
         """Delete every node and relationship in bounded write transactions; the schema stays."""

@@ -36,6 +36,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Final
 
+from graph.schema import NodeLabel
 from graph.tables import Table
 
 
@@ -507,20 +508,16 @@ CLEAR_BOARDS: Final = """
 MATCH ()-[r:BEST_FOR]->()
 DELETE r
 """
-CREATE_CAPABILITY_BOARDS: Final = """
+_CREATE_BOARDS = """
 UNWIND $rows AS row
-MATCH (a:Artifact {id: row.artifact})
-MATCH (n:Capability {id: row.need})
-CREATE (a)-[:BEST_FOR {place: row.place, rating: row.rating, lo: row.lo, hi: row.hi,
-                       comparisons: row.comparisons, overall: row.overall}]->(n)
+MATCH (a:Artifact {{id: row.artifact}})
+MATCH (n:{need} {{id: row.need}})
+CREATE (a)-[:BEST_FOR {{place: row.place, rating: row.rating, lo: row.lo, hi: row.hi,
+                       comparisons: row.comparisons, overall: row.overall}}]->(n)
 """
-CREATE_INTENT_BOARDS: Final = """
-UNWIND $rows AS row
-MATCH (a:Artifact {id: row.artifact})
-MATCH (n:Intent {id: row.need})
-CREATE (a)-[:BEST_FOR {place: row.place, rating: row.rating, lo: row.lo, hi: row.hi,
-                       comparisons: row.comparisons, overall: row.overall}]->(n)
-"""
+"""A label cannot be a parameter: the need's label is filled in here, from the schema's enum."""
+CREATE_CAPABILITY_BOARDS: Final = _CREATE_BOARDS.format(need=NodeLabel.CAPABILITY)
+CREATE_INTENT_BOARDS: Final = _CREATE_BOARDS.format(need=NodeLabel.INTENT)
 """Boards are replaced as a whole by each scoring run: a board row is the artifact's place, rating
 and interval for one need, a capability's or an intent's."""
 

@@ -22,7 +22,6 @@ Run: ``python -m bench.bench_capabilities recovery|cost|search [...]``.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
@@ -37,23 +36,17 @@ from bench.common import machine, peak_rss_mib
 def recovery(args: argparse.Namespace) -> None:
     from api.application import MatchGraph
     from graph.settings import Settings
-    from graph.tables import Table
-    from ingest.synth_needs import recovery as measure
-    from ingest.synth_needs import synth_needs
+    from ingest.synth_needs import board_recovery, synth_needs, write_needs
 
     catalog, searches, truth = synth_needs(args.artifacts, args.searches, seed=args.seed, spread=args.spread)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        (root / "catalog.jsonl").write_text("".join(json.dumps(r) + "\n" for r in catalog))
-        searches.with_columns(pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%SZ")).write_ndjson(root / "logs.jsonl")
+        catalog_path, logs_path = write_needs(root, catalog, searches)
         with MatchGraph(Settings(MATCHGRAPH_HOME=root / "home", NEO4J_URI=None)) as mg:  # type: ignore[call-arg]
-            mg.ingest_catalogs([root / "catalog.jsonl"])
-            mg.ingest_logs([root / "logs.jsonl"])
+            mg.ingest_catalogs([catalog_path])
+            mg.ingest_logs([logs_path])
             mg.score()
-            store = mg.store
-            names = dict(store.table(Table.CAPABILITIES).select(pl.col("name").str.to_lowercase(), "id").iter_rows())
-            found = measure(truth, store.table(Table.BOARDS), names,
-                            store.table(Table.SCORES, columns=["id", "quality_rating"]), min_comparisons=20)
+            found = board_recovery(mg.store, truth, min_comparisons=20)
     print(f"{args.artifacts} artifacts, {searches.height} searches, quality(a, c) = quality(a) + N(0, {args.spread}), "
           f"seed {args.seed}")
     print(f"{'capability':32s} {'rated':>5s} {'board':>7s} {'overall':>8s}")

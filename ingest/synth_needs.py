@@ -14,16 +14,21 @@ same machinery as every other synthetic log.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
+from graph.tables import Table
 from ingest.synth import Intent, synth_catalog, synth_searches, synth_truth
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
+
+    from graph.store import GraphStore
 
 
 @dataclass(frozen=True)
@@ -95,3 +100,20 @@ def recovery(truth: NeedsTruth, boards: pl.DataFrame, capability_ids: dict[str, 
                     "overall": spearman(joined.get_column("quality_rating").to_list(),
                                         joined.get_column("quality").to_list())})
     return pl.DataFrame(out).sort("capability")
+
+
+def write_needs(folder: Path, catalog: list[dict[str, Any]], searches: pl.DataFrame) -> tuple[Path, Path]:
+    """The catalog and the searches of :func:`synth_needs` as the files ``ingest`` reads."""
+    folder.mkdir(parents=True, exist_ok=True)
+    catalog_path, logs_path = folder / "catalog.jsonl", folder / "logs.jsonl"
+    catalog_path.write_text("".join(json.dumps(r) + "\n" for r in catalog))
+    searches.with_columns(pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%SZ")).write_ndjson(logs_path)
+    return catalog_path, logs_path
+
+
+def board_recovery(store: GraphStore, truth: NeedsTruth, min_comparisons: int = 1) -> pl.DataFrame:
+    """:func:`recovery` of the boards and ratings a scoring run wrote to ``store``, capabilities
+    found by their names."""
+    names = dict(store.table(Table.CAPABILITIES).select(pl.col("name").str.to_lowercase(), "id").iter_rows())
+    overall = store.table(Table.SCORES, columns=["id", "quality_rating"])
+    return recovery(truth, store.table(Table.BOARDS), names, overall, min_comparisons=min_comparisons)

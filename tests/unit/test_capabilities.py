@@ -15,7 +15,7 @@ import pytest
 
 from api.application import MatchGraph
 from graph.tables import Table, conform
-from ingest.synth_needs import recovery, synth_needs
+from ingest.synth_needs import board_recovery, synth_needs, write_needs
 from queries.capabilities import CapabilityConfig, group
 from queries.embedding import encoder
 from tests.fixtures import load_fixture
@@ -168,16 +168,12 @@ def test_scoring_links_intents_and_fits_boards(embedded: EmbeddedStore, tmp_path
 
 def test_boards_recover_each_needs_order_better_than_overall_quality(tmp_path: Path, settings: Settings) -> None:
     catalog, searches, truth = synth_needs(60, 8_000, seed=7, spread=1.0)
-    (tmp_path / "catalog.jsonl").write_text("".join(json.dumps(r) + "\n" for r in catalog))
-    searches.with_columns(pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%SZ")).write_ndjson(tmp_path / "logs.jsonl")
+    catalog_path, logs_path = write_needs(tmp_path, catalog, searches)
     with MatchGraph(settings) as mg:
-        mg.ingest_catalogs([tmp_path / "catalog.jsonl"])
-        mg.ingest_logs([tmp_path / "logs.jsonl"])
+        mg.ingest_catalogs([catalog_path])
+        mg.ingest_logs([logs_path])
         mg.score()
-        store = mg.store
-        names = dict(store.table(Table.CAPABILITIES).select(pl.col("name").str.to_lowercase(), "id").iter_rows())
-        found = recovery(truth, store.table(Table.BOARDS), names,
-                         store.table(Table.SCORES, columns=["id", "quality_rating"]), min_comparisons=20)
+        found = board_recovery(mg.store, truth, min_comparisons=20)
     assert found.height >= 5
     assert found.get_column("board").mean() > found.get_column("overall").mean() + 0.1  # type: ignore[operator]
     assert (found.get_column("board") > found.get_column("overall")).sum() >= 0.8 * found.height

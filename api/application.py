@@ -66,10 +66,6 @@ class MatchGraph:
                     self._store = open_store(self.settings)
         return self._store
 
-    @property
-    def store_kind(self) -> str:
-        return self.store.kind
-
     def close(self) -> None:
         if self._store is not None and self._owned:
             self._store.close()

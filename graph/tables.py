@@ -390,5 +390,3 @@ class GraphDelta:
     def get(self, table: Table) -> pl.DataFrame:
         return self.tables.get(table, empty(table))
 
-    def row_counts(self) -> dict[str, int]:
-        return {t.value: f.height for t, f in self.tables.items()}

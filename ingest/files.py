@@ -56,19 +56,6 @@ class StreamCut(Exception):
         self.reason = reason
 
 
-def check_readable(path: Path, max_bytes: int) -> int:
-    """The file's size, after checking it exists, is a file and is within the size limit."""
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise BadFile(path, f"cannot read it: {e.strerror}") from e
-    if not path.is_file():
-        raise BadFile(path, "is not a file")
-    if size > max_bytes:
-        raise BadFile(path, f"is {size} bytes, over the limit of {max_bytes} (MATCHGRAPH_MAX_INPUT_BYTES)")
-    return size
-
-
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     try:

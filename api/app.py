@@ -54,7 +54,7 @@ def _warm_up(mg: MatchGraph) -> None:
 
 def create_app(settings: Settings | None = None, store: GraphStore | None = None) -> FastAPI:
     settings = settings or Settings()
-    mg = MatchGraph(settings, store)
+    mg = MatchGraph(settings, store, row_index=True)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

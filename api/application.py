@@ -38,8 +38,12 @@ SEED_PAIR = ("dalle-3-xl-lora-v2", "flux-1-pro")
 class MatchGraph:
     """matchgraph over one store, as the settings describe it (or over a store handed in)."""
 
-    def __init__(self, settings: Settings | None = None, store: GraphStore | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, store: GraphStore | None = None, *,
+                 row_index: bool = False) -> None:
         self.settings = settings or Settings()
+        self.row_index = row_index
+        """Keep every artifact's row of the current version in memory (``queries.rows.RowIndex``):
+        the server's choice; one-shot commands read only the rows they need."""
         self._store = store
         self._owned = store is None
         self._open_lock = threading.Lock()
@@ -84,7 +88,7 @@ class MatchGraph:
         from queries.engine import QueryEngine
 
         with self.store.reader() as reader:
-            yield QueryEngine(reader, self.settings, self.indexes)
+            yield QueryEngine(reader, self.settings, self.indexes, row_index=self.row_index)
 
     def read(self, answer: Callable[[QueryEngine], T]) -> T:
         """``answer`` asked of an engine over one version of the graph."""

@@ -223,7 +223,9 @@ class Snapshot:
                 frame = _empty_coded(table)
                 path = self.folder / f"{table.value}.parquet" if self.folder else None
                 if path is not None and path.exists():
-                    frame = _evolved(pl.read_parquet(path), frame)
+                    # one chunk per column: a gather of a few rows from a list column spread over
+                    # chunks costs milliseconds, from one chunk microseconds
+                    frame = _evolved(pl.read_parquet(path), frame).rechunk()
                 self._coded[table] = frame
             return frame
 

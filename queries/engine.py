@@ -45,8 +45,9 @@ from queries.models import (
     Subgraph,
     SubScores,
 )
+from queries.rows import ROW_TABLES, joined_rows
 from queries.search import IndexCache, SearchIndex
-from queries.subscores import NAMES, OPEN_SCORE_COLUMNS, explain
+from queries.subscores import NAMES, explain
 from queries.text import terms
 from queries.trust import (
     head_to_head,
@@ -64,29 +65,6 @@ if TYPE_CHECKING:
     from graph.settings import Settings
     from graph.store import Reader
 
-_SCORE_COLS = ["rank", *NAMES, "quality_rating", "quality_lo", "quality_hi", "comparisons", "low_confidence",
-               "evidence", *OPEN_SCORE_COLUMNS]
-_ROW_TABLES = (Table.ARTIFACTS, Table.SCORES, Table.TOTALS, Table.HAS_CAPABILITY)
-"""What an artifact's row is made of, read together (one round trip on Neo4j)."""
-
-
-def _joined(frames: dict[Table, pl.DataFrame]) -> pl.DataFrame:
-    """One row per artifact: its fields, scores, match totals and capability count."""
-    arts = frames[Table.ARTIFACTS]
-    scores = frames[Table.SCORES]
-    missing = [c for c in _SCORE_COLS if c not in scores.columns]
-    scores = scores.with_columns(pl.lit(None, pl.Float64).alias(c) for c in missing).select("id", *_SCORE_COLS)
-    matched = frames[Table.TOTALS].select("artifact", pl.col("matched").alias("times_matched"), "clicks")
-    caps = frames[Table.HAS_CAPABILITY].group_by("artifact").agg(pl.len().alias("capabilities_count"))
-    return (
-        arts.join(scores, on="id", how="left")
-        .join(matched, left_on="id", right_on="artifact", how="left")
-        .join(caps, left_on="id", right_on="artifact", how="left")
-        .with_columns(pl.col("times_matched").fill_null(0), pl.col("clicks").fill_null(0),
-                      pl.col("capabilities_count").fill_null(0).cast(pl.Int64))
-    )
-
-
 def canonical_id(text: str) -> str:
     """How an id typed by a person is looked up: trimmed and lower-cased."""
     return text.strip().lower()
@@ -95,10 +73,15 @@ def canonical_id(text: str) -> str:
 class QueryEngine:
     """Answers questions about one version of the graph; every method reads through ``reader``."""
 
-    def __init__(self, reader: Reader, settings: Settings, indexes: IndexCache | None = None) -> None:
+    def __init__(self, reader: Reader, settings: Settings, indexes: IndexCache | None = None, *,
+                 row_index: bool = False) -> None:
         self.reader = reader
         self.settings = settings
         self.indexes = indexes or IndexCache(keep=1)
+        self.row_index = row_index
+        """Take artifacts' rows from the version's :class:`queries.rows.RowIndex` (built once per
+        version: what a long-lived server wants) rather than reading them for each question."""
+        self._around_memo: dict[tuple[Table, str], pl.DataFrame] = {}
 
     @property
     def version(self) -> str:
@@ -130,8 +113,22 @@ class QueryEngine:
         pool = prefix if len(prefix) >= n else ids.to_list()
         return difflib.get_close_matches(key, pool, n=n, cutoff=0.5)
 
-    def _rows(self, ids: Sequence[str]) -> pl.DataFrame:
-        return _joined(self.reader.tables(_ROW_TABLES, ids))
+    def _rows(self, ids: Sequence[str], columns: Sequence[str] | None = None) -> pl.DataFrame:
+        """The rows of ``ids`` (those that exist), all columns or ``columns``."""
+        if self.row_index:
+            return self.indexes.rows(self.reader).rows(ids, columns)
+        rows = joined_rows(self.reader.tables(ROW_TABLES, ids))
+        return rows if columns is None else rows.select(columns)
+
+    def around(self, key: str, *tables: Table) -> dict[Table, pl.DataFrame]:
+        """The rows of ``tables`` that touch artifact ``key``, each read once per question (a
+        compare asks for a side's co-matches and capabilities more than once), the missing ones in
+        one round trip."""
+        missing = [t for t in tables if (t, key) not in self._around_memo]
+        if missing:
+            for table, frame in self.reader.tables(missing, [key]).items():
+                self._around_memo[(table, key)] = frame
+        return {t: self._around_memo[(t, key)] for t in tables}
 
     def _not_found(self, artifact_id: str) -> NotFound:
         return NotFound(f"no artifact with id {artifact_id!r}", suggestions=self.suggest(artifact_id))
@@ -159,12 +156,9 @@ class QueryEngine:
 
     # -- show ------------------------------------------------------------------------------------
     def show(self, artifact_id: str) -> ArtifactDetail:
-        key = canonical_id(artifact_id)
-        frames = self.reader.tables((*_ROW_TABLES, Table.DERIVED_FROM, Table.INTEGRATES_WITH), [key])
-        rows = _joined(frames)
-        if rows.height == 0:
-            raise self._not_found(artifact_id)
-        row = rows.row(0, named=True)
+        row = self._row(artifact_id)
+        key = row["id"]
+        frames = self.around(key, Table.HAS_CAPABILITY, Table.DERIVED_FROM, Table.INTEGRATES_WITH)
         has_cap = frames[Table.HAS_CAPABILITY]
         derived = frames[Table.DERIVED_FROM]
         links = frames[Table.INTEGRATES_WITH]
@@ -289,26 +283,19 @@ class QueryEngine:
         """
         self.check_page(limit, offset)
         want = offset + limit + 1
-        key = canonical_id(artifact_id)
-        frames = self.reader.tables((*_ROW_TABLES, Table.CO_MATCHED), [key])
-        found = _joined(frames)
-        if found.height == 0:
-            raise self._not_found(artifact_id)
-        row = found.row(0, named=True)
+        row = self._row(artifact_id)
         key = row["id"]
         skip = {key, *exclude}
-        co = frames[Table.CO_MATCHED]
+        co = self.around(key, Table.CO_MATCHED)[Table.CO_MATCHED]
         partners = co.select(
             pl.when(pl.col("a") == key).then(pl.col("b")).otherwise(pl.col("a")).alias("id"), "count"
         ).filter(~pl.col("id").is_in(list(skip)))
         # order every partner by what the ordering needs (its match total and rank), then build
         # the full rows of the few that make the page: a hub has thousands of partners
-        ranking = self.reader.tables((Table.TOTALS, Table.SCORES), partners.get_column("id").to_list())
-        totals = ranking[Table.TOTALS].select(pl.col("artifact").alias("id"), pl.col("matched").alias("times_matched"))
-        ranks = ranking[Table.SCORES].select("id", "rank")
+        ranking = self._rows(partners.get_column("id").to_list(), columns=["id", "times_matched", "rank"])
         mine = max(row["times_matched"], 1)
         best = (
-            partners.join(totals, on="id", how="left").join(ranks, on="id", how="left")
+            partners.join(ranking, on="id", how="left")
             .with_columns((pl.col("count") / pl.min_horizontal(pl.col("times_matched").fill_null(0).clip(lower_bound=1),
                                                                pl.lit(mine))).clip(upper_bound=1.0).alias("strength"))
             .sort(["strength", "count", "rank", "id"], descending=[True, True, True, False], nulls_last=True)
@@ -322,33 +309,41 @@ class QueryEngine:
             for i, count, strength in best.select("id", "count", "strength").iter_rows() if i in rows
         ]
         if len(out) < want:
-            out.extend(self._capability_peers(key, row["type"], want - len(out), skip | {a.id for a in out}))
+            has = self.around(key, Table.HAS_CAPABILITY)[Table.HAS_CAPABILITY]
+            mine = has.get_column("capability").unique().to_list()
+            out.extend(self._capability_peers(key, row["type"], mine, want - len(out), skip | {a.id for a in out}))
         return Page[Alternative].of(out[offset:], offset, limit)
 
-    def _capability_peers(self, key: str, type_: str | None, limit: int, skip: set[str]) -> list[Alternative]:
-        mine = self.reader.table(Table.HAS_CAPABILITY, [key]).get_column("capability").to_list()
-        if not mine:
+    def _capability_peers(self, key: str, type_: str | None, capabilities: Sequence[str], limit: int,
+                          skip: set[str]) -> list[Alternative]:
+        """The best of the same type on the boards of the artifact's capabilities: on the most of
+        those boards first, then by best place, rank and id. A board holds a capability's top
+        members (``queries.capabilities.fit_boards``), so this reads a bounded number of rows
+        however many artifacts share the capability."""
+        if not capabilities:
             return []
-        shared = (
-            self.reader.table(Table.HAS_CAPABILITY, mine, by="capability", columns=["artifact", "capability"])
-            .filter(~pl.col("artifact").is_in(list(skip)))
-            .group_by("artifact").agg(pl.col("capability").n_unique().alias("shared"))
-            .rename({"artifact": "id"})
-        )
-        # a capability may be shared by thousands: order them on two narrow reads, then build the
-        # full rows of the page only
-        candidates = shared.get_column("id").to_list()
-        kinds = self.reader.table(Table.ARTIFACTS, candidates, columns=["id", "type"])
-        ranks = self.reader.table(Table.SCORES, candidates, columns=["id", "rank"])
-        best = shared.join(kinds, on="id").join(ranks, on="id", how="left")
+        boards = (self.reader.table(Table.BOARDS, list(capabilities), by="need")
+                  .filter((pl.col("kind") == "capability") & ~pl.col("artifact").is_in(list(skip))))
+        if boards.height == 0:
+            return []
+        on = (boards.sort("place", "need")
+              .group_by("artifact").agg(pl.len().alias("boards"), pl.col("place").first(), pl.col("need").first())
+              .rename({"artifact": "id"}))
+        candidates = on.get_column("id").to_list()
+        best = on.join(self._rows(candidates, columns=["id", "type", "rank"]), on="id")
         if type_:
             best = best.filter(pl.col("type") == type_)
-        best = best.sort(["shared", "rank", "id"], descending=[True, True, False], nulls_last=True).head(limit)
-        rows = {r["id"]: r for r in self._rows(best.get_column("id").to_list()).iter_rows(named=True)}
+        best = best.sort(["boards", "place", "rank", "id"], descending=[True, False, True, False],
+                         nulls_last=True).head(limit)
+        picked = best.get_column("id").to_list()
+        rows = {r["id"]: r for r in self._rows(picked).iter_rows(named=True)}
+        names = dict(self.reader.table(Table.CAPABILITIES, best.get_column("need").unique().to_list(), by="id")
+                     .select("id", "name").iter_rows())
         return [
             Alternative(**self._summary_fields(rows[i]), co_matched=0, with_id=key,
-                        reason=f"shares {n} capabilit{'ies' if n != 1 else 'y'}")
-            for i, n in best.select("id", "shared").iter_rows() if i in rows
+                        reason=f"#{place} on the {names.get(need) or need} board, a capability both have"
+                               + (f" (and on {n - 1} more of the boards of its capabilities)" if n > 1 else ""))
+            for i, n, place, need in best.select("id", "boards", "place", "need").iter_rows() if i in rows
         ]
 
     def compare(self, a: str, b: str, alternatives: int = 5) -> Comparison:
@@ -363,7 +358,7 @@ class QueryEngine:
             for alt in self.alternatives(side.id, limit=alternatives, exclude=(left.id, right.id)).items:
                 alts.setdefault(alt.id, alt)
         best = sorted(alts.values(), key=lambda x: (-(x.overlap or 0.0), -(x.rank or 0), x.id))[:alternatives]
-        pair = head_to_head(self.reader, left, right)
+        pair = head_to_head(self.reader, left, right, self.around(left.id, Table.CO_MATCHED)[Table.CO_MATCHED])
         return Comparison(
             a=left, b=right, winner=rules.winner(left, right), headline=rules.headline(left, right),
             verdict=rules.verdict(left, right), leads=rules.leads(left, right), alternatives=best,

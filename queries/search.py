@@ -38,7 +38,7 @@ import shutil
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import bm25s
 import numpy as np
@@ -49,12 +49,16 @@ from graph.schema import normalize_intent
 from graph.tables import Table
 from queries.capabilities import features
 from queries.embedding import encoder
+from queries.rows import RowIndex, read_rows
 from queries.text import features_of, term_frame, terms
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from graph.store import Reader
+
+T = TypeVar("T")
 
 FORMAT = 6
 """Bumped when the saved index changes shape: an index saved by another format is rebuilt."""
@@ -204,12 +208,10 @@ class SearchIndex:
 
     # -- building ------------------------------------------------------------------------------------
     @classmethod
-    def build(cls, reader: Reader) -> SearchIndex:
-        from queries.engine import _ROW_TABLES, _joined  # the engine's own rows (imported here: it imports us)
-
+    def build(cls, reader: Reader, docs: pl.DataFrame | None = None) -> SearchIndex:
         model = encoder()
         # each artifact's summary row as the engine makes it: a hit is answered from the index alone
-        docs = _joined({t: reader.table(t) for t in _ROW_TABLES}).sort("id")
+        docs = read_rows(reader) if docs is None else docs
         doc_row = docs.select("id").with_row_index("doc")
         has = reader.table(Table.HAS_CAPABILITY, columns=["artifact", "capability", "description", "name"])
         nodes = reader.table(Table.CAPABILITIES, columns=["id", "name", "aliases", "artifacts"]).sort("id")
@@ -487,43 +489,62 @@ class Match:
 
 
 class IndexCache:
-    """Search indexes by graph version, built once each (the newest ``keep`` are kept in memory;
-    with a ``folder``, each is saved under ``folder/<version>/search`` and loaded from there)."""
+    """Search indexes and row indexes (:class:`queries.rows.RowIndex`) by graph version, each built
+    once (the newest ``keep`` versions are kept in memory; with a ``folder``, each search index is
+    saved under ``folder/<version>/search`` and loaded from there). A version's two indexes share
+    one frame of rows."""
 
     def __init__(self, keep: int = 2, folder: Path | None = None) -> None:
         self.keep = keep
         self.folder = folder
         self._indexes: OrderedDict[str, SearchIndex] = OrderedDict()
+        self._rows: OrderedDict[str, RowIndex] = OrderedDict()
         self._lock = threading.Lock()
-        self._building: dict[str, threading.Lock] = {}
+        self._building: dict[tuple[str, str], threading.Lock] = {}
 
     def get(self, reader: Reader) -> SearchIndex:
+        return self._once(self._indexes, "search", reader, self._load_or_build)
+
+    def rows(self, reader: Reader) -> RowIndex:
+        """Every artifact's row of the reader's version (the search index's, when it is built)."""
+        with self._lock:
+            search = self._indexes.get(reader.version)
+            if search is not None and reader.version not in self._rows:
+                rows = self._rows[reader.version] = RowIndex(search.docs)
+                search.docs = rows.docs  # the same rows: keep one copy
+        return self._once(self._rows, "rows", reader, RowIndex.build)
+
+    def _once(self, held: OrderedDict[str, T], kind: str, reader: Reader, make: Callable[[Reader], T]) -> T:
         version = reader.version
         with self._lock:
-            found = self._indexes.get(version)
+            found = held.get(version)
             if found is not None:
                 return found
-            gate = self._building.setdefault(version, threading.Lock())
-        with gate:  # one build per version; others wait for it
+            gate = self._building.setdefault((kind, version), threading.Lock())
+        with gate:  # one build per version and kind; others wait for it
             with self._lock:
-                found = self._indexes.get(version)
+                found = held.get(version)
             if found is None:
-                found = self._load_or_build(reader)
+                found = make(reader)
                 with self._lock:
-                    self._indexes[version] = found
-                    while len(self._indexes) > self.keep:
-                        self._indexes.popitem(last=False)
-                    self._building.pop(version, None)
+                    held[version] = found
+                    while len(held) > self.keep:
+                        held.popitem(last=False)
+                    self._building.pop((kind, version), None)
             return found
 
     def _load_or_build(self, reader: Reader) -> SearchIndex:
         version = reader.version
+        with self._lock:
+            rows = self._rows.get(version)
         folder = self.folder / _safe(version) / "search" if self.folder is not None and version else None
         if folder is not None:
             found = SearchIndex.load(folder, version)
             if found is not None:
+                if rows is not None:
+                    found.docs = rows.docs  # the same rows: keep one copy
                 return found
-        built = SearchIndex.build(reader)
+        built = SearchIndex.build(reader, rows.docs if rows is not None else None)
         if folder is not None:
             try:
                 folder.parent.mkdir(parents=True, exist_ok=True)

@@ -182,11 +182,11 @@ def _times(n: int) -> str:
     return {0: "never", 1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
-def head_to_head(reader: Reader, a: ArtifactDetail, b: ArtifactDetail) -> HeadToHead:
+def head_to_head(reader: Reader, a: ArtifactDetail, b: ArtifactDetail, co: pl.DataFrame) -> HeadToHead:
     """Searches that showed both, the choices between them, and the model's chance that a person
     prefers ``a`` (the difference of the two ratings; their covariance is left out, which the
-    interval's width, from each rating's widened sd, more than makes up for)."""
-    co = reader.table(Table.CO_MATCHED, [a.id])
+    interval's width, from each rating's widened sd, more than makes up for). ``co`` holds ``a``'s
+    co-match edges."""
     shown = _count(co.filter(((pl.col("a") == a.id) & (pl.col("b") == b.id))
                              | ((pl.col("a") == b.id) & (pl.col("b") == a.id))))
     prefs = reader.table(Table.PREFERRED_OVER, [a.id], columns=["winner", "loser", "count"])

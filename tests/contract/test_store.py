@@ -254,6 +254,43 @@ def test_alternatives_in_order(store: GraphStore, tmp_path: Path) -> None:
     assert alts[:2] == [("dalle-3", 2), ("sdxl", 1)]
 
 
+def test_alternatives_fall_back_to_capability_boards(store: GraphStore, tmp_path: Path) -> None:
+    """Where the match graph knows too few, the best of the same type on the boards of the
+    artifact's capabilities fill the list, in board order (flux-1-pro is #1 on the text-to-image
+    board, dalle-3 #4), after the co-matched ones."""
+    mg = _scored(store, tmp_path)
+    alts = mg.read(lambda q: q.alternatives("flux-1-dev", limit=5).items)
+    assert [(a.id, a.co_matched) for a in alts] == [("sdxl", 1), ("comfyui", 1), ("flux-1-pro", 0), ("dalle-3", 0)]
+    assert alts[2].reason == "#1 on the Text to image board, a capability both have"
+    assert alts[3].reason == "#4 on the Text to image board, a capability both have"
+    # an artifact whose capabilities have no board and no co-matches has no alternatives to show
+    assert mg.read(lambda q: q.alternatives("sdxl-lora-anime", limit=5).items) == []
+
+
+def test_row_index_gives_the_answers_reads_give(store: GraphStore, tmp_path: Path) -> None:
+    """The server takes artifacts' rows from a per-version index, one-shot commands read them: every
+    answer built on rows is the same either way."""
+    mg = _scored(store, tmp_path)
+    served = MatchGraph(_settings(tmp_path), store, row_index=True)
+    ids = sorted(store.table(Table.ARTIFACTS).get_column("id").to_list())
+    for app in (mg, served):
+        assert app.read(lambda q: q.top(limit=10).items)  # both have ranked artifacts to list
+
+    def answers(app: MatchGraph) -> list[object]:
+        with app.query() as q:
+            return [
+                *(q.show(i).model_dump() for i in ids),
+                *(q.alternatives(i, limit=5).model_dump() for i in ids),
+                *(q.compare(a, b).model_dump() for a, b in [("dalle-3", "flux-1-pro"), ("sdxl", "flux-1-dev"),
+                                                           ("comfyui", "sdxl")]),
+                q.top(limit=10).model_dump(), q.path("comfyui", "dalle-3").model_dump(),
+            ]
+
+    assert answers(served) == answers(mg)
+    with store.reader() as reader:
+        assert served.indexes.rows(reader).docs.get_column("id").to_list() == ids
+
+
 def test_neighborhood_and_path(store: GraphStore, tmp_path: Path) -> None:
     mg = _scored(store, tmp_path)
     one = mg.read(lambda q: q.neighborhood("dalle-3", depth=1, limit=50))

@@ -13,6 +13,11 @@ reported. Three runs of the matchgraph app:
   and loaded with the samples).
 
 Run: ``python -m bench.bench_api [--store embedded|neo4j] [--seconds 10] [--rounds 3]``.
+
+At real size, ``--home H`` (a scored store, e.g. the 100k store of ``bench.bench_pages``) skips the
+samples and measures 50 concurrent cold compares (cache off, a different pair of the same type on
+every request, drawn at random from the ranked artifacts) against the bare endpoint, rounds
+alternating, with the server's peak RSS.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+import polars as pl
 
 from bench.common import machine
 from graph.settings import Settings
@@ -124,6 +130,67 @@ def rotating_pairs(server: Server, folder: Path, n: int = 40) -> Path:
     return script
 
 
+def random_pairs(home: Path, folder: Path, n: int = 2_000, seed: int = 12) -> Path:
+    """A wrk script asking for a different comparison on every request: ``n`` random pairs of
+    ranked artifacts of the same type from the store at ``home``."""
+    import random
+
+    from graph.embedded import EmbeddedStore
+    from graph.tables import Table
+
+    store = EmbeddedStore(home)
+    scores = store.table(Table.SCORES, columns=["id", "evidence_share"]).filter(pl.col("evidence_share") >= 0.5)
+    arts = store.table(Table.ARTIFACTS, columns=["id", "type", "catalogued"]).filter(pl.col("catalogued"))
+    ranked = scores.join(arts, on="id").sort("id")
+    by_type = {t: g.get_column("id").to_list() for (t,), g in ranked.group_by(["type"]) if g.height > 1}
+    rng = random.Random(seed)
+    kinds = sorted(by_type)
+    weights = [len(by_type[k]) for k in kinds]
+    paths = []
+    for _ in range(n):
+        a, b = rng.sample(by_type[rng.choices(kinds, weights)[0]], 2)
+        paths.append(f"/v1/compare/{a}/{b}")
+    script = folder / "random-pairs.lua"
+    listed = ",\n".join(f'  "{p}"' for p in paths)
+    script.write_text(f"local paths = {{\n{listed}\n}}\nlocal i = 0\n"
+                      "request = function()\n  i = i + 1\n  return wrk.format('GET', paths[(i % #paths) + 1])\nend\n")
+    return script
+
+
+def at_size(home: Path, env: dict[str, str], seconds: int, rounds: int) -> None:
+    """50 concurrent cold compares on the store at ``home``, beside the bare endpoint."""
+    env = {**env, "MATCHGRAPH_HOME": str(home), "MATCHGRAPH_CACHE_ENTRIES": "0", "MATCHGRAPH_VERSION_CHECK_S": "0"}
+    env.pop("NEO4J_URI", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        script = random_pairs(home, Path(tmp))
+        bare = Server("bench.bare_app:app", env)
+        start = time.perf_counter()
+        cold = Server("api.app:create_app", env, factory=True)
+        first = "/v1/compare/" + script.read_text().split('"/v1/compare/')[1].split('"')[0]
+        httpx.get(cold.url(first), timeout=120).raise_for_status()
+        print(f"server up and first compare answered in {time.perf_counter() - start:.1f} s "
+              f"(RSS {cold.peak_rss_mib():.0f} MiB)")
+        try:
+            runs, bases = [], []
+            for _ in range(rounds):
+                bases.append(wrk(bare.url("/constant"), seconds))
+                runs.append(wrk(cold.url("/"), seconds, script=script))
+                run, base = runs[-1], bases[-1]
+                print(f"  round: cold compare {run['rps']:.0f} req/s p50 {run['p50']:.1f} ms p99 {run['p99']:.1f} ms; "
+                      f"bare {base['rps']:.0f} req/s p99 {base['p99']:.1f} ms", flush=True)
+            for label, got in (("cold compare, 50 connections", runs), ("bare /constant", bases)):
+                rps = sorted(r["rps"] for r in got)
+                p99 = sorted(r["p99"] for r in got)
+                p50 = sorted(r["p50"] for r in got)
+                print(f"{label:<30} req/s min {rps[0]:.0f} median {rps[len(rps) // 2]:.0f}; "
+                      f"p50 median {p50[len(p50) // 2]:.1f} ms; "
+                      f"p99 min {p99[0]:.1f} median {p99[len(p99) // 2]:.1f} ms")
+            print(f"server peak RSS {cold.peak_rss_mib():.0f} MiB (bare app {bare.peak_rss_mib():.0f} MiB)")
+        finally:
+            cold.stop()
+            bare.stop()
+
+
 def measure(label: str, server: Server, path: str, seconds: int, rounds: int,
             baseline: Server | None = None, script: Path | None = None,
             ) -> tuple[dict[str, float], dict[str, float] | None]:
@@ -149,11 +216,15 @@ def main() -> None:
     parser.add_argument("--store", choices=["embedded", "neo4j"], default="embedded")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--home", type=Path, help="a scored embedded store: measure cold compares at its size")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     print(machine())
     env = {k: v for k, v in os.environ.items() if not k.startswith("MATCHGRAPH_")}
+    if args.home is not None:
+        at_size(args.home, env, args.seconds, args.rounds)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         env["MATCHGRAPH_HOME"] = tmp
         if args.store == "embedded":

@@ -288,7 +288,7 @@ def with_columns_of(table: Table, frame: pl.DataFrame, columns: Sequence[str]) -
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         frame = frame.with_columns(pl.lit(None, OPEN_COLUMNS[table]).alias(c) for c in missing)
-    return frame.select(list(columns))
+    return pl.DataFrame([frame.get_column(c) for c in columns])  # no query plan: this is on every read
 
 
 def preference_cells(frame: pl.DataFrame) -> pl.DataFrame:

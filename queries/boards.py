@@ -45,16 +45,17 @@ def capability_views(engine: QueryEngine, has: pl.DataFrame) -> list[CapabilityV
     """An artifact's statements in catalog order, each under its capability's canonical name. A
     statement whose capability was written by a catalog after the last scoring run (no counts yet)
     is provisional and shows its own name."""
-    has = has.sort("position")
-    nodes = engine.reader.table(Table.CAPABILITIES, has.get_column("capability").unique().to_list(), by="id")
-    rows = has.join(nodes.rename({"name": "canonical"}), left_on="capability", right_on="id", how="left")
+    statements = sorted(has.iter_rows(named=True), key=lambda r: r["position"])
+    wanted = list(dict.fromkeys(r["capability"] for r in statements))
+    nodes = {n["id"]: n for n in engine.reader.table(Table.CAPABILITIES, wanted, by="id").iter_rows(named=True)}
     views = []
-    for c in rows.iter_rows(named=True):
-        provisional = c["statements"] is None
-        own = c["name"] or c["canonical"] or c["capability"]
+    for c in statements:
+        node = nodes.get(c["capability"], {})
+        provisional = node.get("statements") is None
+        own = c["name"] or node.get("name") or c["capability"]
         views.append(CapabilityView(
-            id=c["capability"], name=own if provisional else (c["canonical"] or own), description=c["description"],
-            unique=c["unique"], vs_alternatives=c["vs_alternatives"], tags=c["tags"] or [], own_name=own,
+            id=c["capability"], name=own if provisional else (node.get("name") or own), description=c["description"],
+            unique=c["unique"], vs_alternatives=c["vs_alternatives"], tags=node.get("tags") or [], own_name=own,
             provisional=provisional))
     return views
 

@@ -287,63 +287,74 @@ class QueryEngine:
         key = row["id"]
         skip = {key, *exclude}
         co = self.around(key, Table.CO_MATCHED)[Table.CO_MATCHED]
-        partners = co.select(
-            pl.when(pl.col("a") == key).then(pl.col("b")).otherwise(pl.col("a")).alias("id"), "count"
-        ).filter(~pl.col("id").is_in(list(skip)))
+        partners = [(b if a == key else a, n) for a, b, n in co.select("a", "b", "count").iter_rows()]
+        partners = [(i, n) for i, n in partners if i not in skip]
         # order every partner by what the ordering needs (its match total and rank), then build
-        # the full rows of the few that make the page: a hub has thousands of partners
-        ranking = self._rows(partners.get_column("id").to_list(), columns=["id", "times_matched", "rank"])
+        # the full rows of the few that make the page: a hub has thousands of partners. (Python,
+        # not polars: a partner list is short, and each polars step costs ~0.1 ms however small.)
+        brief = self._brief([i for i, _ in partners])
         mine = max(row["times_matched"], 1)
-        best = (
-            partners.join(ranking, on="id", how="left")
-            .with_columns((pl.col("count") / pl.min_horizontal(pl.col("times_matched").fill_null(0).clip(lower_bound=1),
-                                                               pl.lit(mine))).clip(upper_bound=1.0).alias("strength"))
-            .sort(["strength", "count", "rank", "id"], descending=[True, True, True, False], nulls_last=True)
-            .head(want)
-        )
-        rows = {r["id"]: r for r in self._rows(best.get_column("id").to_list()).iter_rows(named=True)}
+        ordered = []
+        for i, count in partners:
+            if i not in brief:
+                continue
+            _, matched, rank = brief[i]
+            strength = min(count / min(max(matched, 1), mine), 1.0)
+            ordered.append((-strength, -count, rank is None, -(rank or 0), i, count, strength))
+        best = sorted(ordered)[:want]
+        rows = self._rows_by_id([b[4] for b in best])
         out = [
             Alternative(**self._summary_fields(rows[i]), co_matched=count, with_id=key, overlap=round(strength, 4),
                         reason=f"shown alongside {row['name'] or key} in {count} "
                                f"search{'es' if count != 1 else ''} ({strength:.0%} overlap)")
-            for i, count, strength in best.select("id", "count", "strength").iter_rows() if i in rows
+            for *_, i, count, strength in best if i in rows
         ]
         if len(out) < want:
             has = self.around(key, Table.HAS_CAPABILITY)[Table.HAS_CAPABILITY]
-            mine = has.get_column("capability").unique().to_list()
-            out.extend(self._capability_peers(key, row["type"], mine, want - len(out), skip | {a.id for a in out}))
+            mine_caps = has.get_column("capability").unique().to_list()
+            out.extend(self._capability_peers(key, row["type"], mine_caps, want - len(out),
+                                              skip | {a.id for a in out}))
         return Page[Alternative].of(out[offset:], offset, limit)
+
+    def _brief(self, ids: Sequence[str]) -> dict[str, tuple[str | None, int, int | None]]:
+        """Type, times matched and rank of each of ``ids`` that exists: what orderings need."""
+        if self.row_index:
+            return self.indexes.rows(self.reader).brief(ids)
+        rows = self._rows(ids, columns=["id", "type", "times_matched", "rank"])
+        return {i: (t, m, r) for i, t, m, r in rows.iter_rows()}
+
+    def _rows_by_id(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        return {r["id"]: r for r in self._rows(ids).iter_rows(named=True)} if ids else {}
 
     def _capability_peers(self, key: str, type_: str | None, capabilities: Sequence[str], limit: int,
                           skip: set[str]) -> list[Alternative]:
         """The best of the same type on the boards of the artifact's capabilities: on the most of
-        those boards first, then by best place, rank and id. A board holds a capability's top
-        members (``queries.capabilities.fit_boards``), so this reads a bounded number of rows
-        however many artifacts share the capability."""
+        those boards first, then by best place (the need's id breaks a tie), rank and id. A board
+        holds a capability's top members (``queries.capabilities.fit_boards``), so this reads a
+        bounded number of rows however many artifacts share the capability."""
         if not capabilities:
             return []
-        boards = (self.reader.table(Table.BOARDS, list(capabilities), by="need")
-                  .filter((pl.col("kind") == "capability") & ~pl.col("artifact").is_in(list(skip))))
-        if boards.height == 0:
-            return []
-        on = (boards.sort("place", "need")
-              .group_by("artifact").agg(pl.len().alias("boards"), pl.col("place").first(), pl.col("need").first())
-              .rename({"artifact": "id"}))
-        candidates = on.get_column("id").to_list()
-        best = on.join(self._rows(candidates, columns=["id", "type", "rank"]), on="id")
-        if type_:
-            best = best.filter(pl.col("type") == type_)
-        best = best.sort(["boards", "place", "rank", "id"], descending=[True, False, True, False],
-                         nulls_last=True).head(limit)
-        picked = best.get_column("id").to_list()
-        rows = {r["id"]: r for r in self._rows(picked).iter_rows(named=True)}
-        names = dict(self.reader.table(Table.CAPABILITIES, best.get_column("need").unique().to_list(), by="id")
-                     .select("id", "name").iter_rows())
+        boards = self.reader.table(Table.BOARDS, list(capabilities), by="need")
+        on: dict[str, tuple[int, int, str]] = {}  # artifact -> boards it is on, its best place, that board
+        for kind, need, artifact, place in boards.select("kind", "need", "artifact", "place").iter_rows():
+            if kind != "capability" or artifact in skip:
+                continue
+            n, best_place, best_need = on.get(artifact, (0, place, need))
+            on[artifact] = (n + 1, *min((best_place, best_need), (place, need)))
+        brief = self._brief(list(on))
+        ordered = sorted(
+            (-n, place, brief[i][2] is None, -(brief[i][2] or 0), i, n, place, need)
+            for i, (n, place, need) in on.items() if i in brief and (not type_ or brief[i][0] == type_)
+        )[:limit]
+        rows = self._rows_by_id([o[4] for o in ordered])
+        needs = sorted({o[7] for o in ordered})
+        names = dict(self.reader.table(Table.CAPABILITIES, needs, by="id").select("id", "name").iter_rows()) \
+            if needs else {}
         return [
             Alternative(**self._summary_fields(rows[i]), co_matched=0, with_id=key,
                         reason=f"#{place} on the {names.get(need) or need} board, a capability both have"
                                + (f" (and on {n - 1} more of the boards of its capabilities)" if n > 1 else ""))
-            for i, n, place, need in best.select("id", "boards", "place", "need").iter_rows() if i in rows
+            for *_, i, n, place, need in ordered if i in rows
         ]
 
     def compare(self, a: str, b: str, alternatives: int = 5) -> Comparison:

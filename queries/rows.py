@@ -57,6 +57,8 @@ class RowIndex:
         self.docs = docs.rechunk()  # a gather from one chunk per column is the cheap kind
         ids = docs.get_column("id").to_list()
         self._at = dict(zip(ids, range(len(ids)), strict=True))
+        self._brief = list(zip(self.docs.get_column("type").to_list(), self.docs.get_column("times_matched").to_list(),
+                               self.docs.get_column("rank").to_list(), strict=True))
 
     @classmethod
     def build(cls, reader: Reader) -> RowIndex:
@@ -66,6 +68,12 @@ class RowIndex:
         """The rows of the ids it holds, each once, in id order."""
         at = self._at
         return np.unique(np.fromiter((at[i] for i in ids if i in at), dtype=np.int64))
+
+    def brief(self, ids: Sequence[str]) -> dict[str, tuple[str | None, int, int | None]]:
+        """Type, times matched and rank of each of ``ids`` it holds (what orderings need, without
+        a polars step: a list of partners is short)."""
+        at, brief = self._at, self._brief
+        return {i: brief[at[i]] for i in ids if i in at}
 
     def rows(self, ids: Sequence[str], columns: Sequence[str] | None = None) -> pl.DataFrame:
         frame = self.docs if columns is None else self.docs.select(columns)

@@ -185,12 +185,9 @@ class QueryEngine:
             price=price, logs=evidence.get("sources", {}).get("logs") if evidence else None,
             as_of=evidence.get("as_of"),
             capabilities=boards.capability_views(self, has_cap),
-            derived_from=sorted(derived.filter(pl.col("src") == key).get_column("dst").to_list()),
-            derived_works=sorted(derived.filter(pl.col("dst") == key).get_column("src").to_list()),
-            integrates_with=sorted(
-                set(links.filter(pl.col("src") == key).get_column("dst").to_list())
-                | set(links.filter(pl.col("dst") == key).get_column("src").to_list())
-            ),
+            derived_from=sorted(dst for src, dst in derived.iter_rows() if src == key),
+            derived_works=sorted(src for src, dst in derived.iter_rows() if dst == key),
+            integrates_with=sorted({dst if src == key else src for src, dst in links.iter_rows()}),
         )
 
     def _names(self, ids: Sequence[str]) -> dict[str, str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from graph.tables import Table
@@ -64,10 +63,10 @@ class RowIndex:
     def build(cls, reader: Reader) -> RowIndex:
         return cls(read_rows(reader))
 
-    def positions(self, ids: Sequence[str]) -> np.ndarray:
+    def positions(self, ids: Sequence[str]) -> pl.Series:
         """The rows of the ids it holds, each once, in id order."""
         at = self._at
-        return np.unique(np.fromiter((at[i] for i in ids if i in at), dtype=np.int64))
+        return pl.Series(sorted({at[i] for i in ids if i in at}), dtype=pl.UInt32)
 
     def brief(self, ids: Sequence[str]) -> dict[str, tuple[str | None, int, int | None]]:
         """Type, times matched and rank of each of ``ids`` it holds (what orderings need, without

@@ -174,10 +174,6 @@ def movers(changed: pl.DataFrame, limit: int,
     return Movers(risers=rows(up), fallers=rows(down))
 
 
-def _count(frame: pl.DataFrame) -> int:
-    return int(frame.get_column("count").sum()) if frame.height else 0
-
-
 def _times(n: int) -> str:
     return {0: "never", 1: "once", 2: "twice"}.get(n, f"{n} times")
 
@@ -187,11 +183,12 @@ def head_to_head(reader: Reader, a: ArtifactDetail, b: ArtifactDetail, co: pl.Da
     prefers ``a`` (the difference of the two ratings; their covariance is left out, which the
     interval's width, from each rating's widened sd, more than makes up for). ``co`` holds ``a``'s
     co-match edges."""
-    shown = _count(co.filter(((pl.col("a") == a.id) & (pl.col("b") == b.id))
-                             | ((pl.col("a") == b.id) & (pl.col("b") == a.id))))
+    pair = {a.id, b.id}
+    shown = sum(n for x, y, n in co.select("a", "b", "count").iter_rows() if {x, y} == pair)
     prefs = reader.table(Table.PREFERRED_OVER, [a.id], columns=["winner", "loser", "count"])
-    a_over_b = _count(prefs.filter((pl.col("winner") == a.id) & (pl.col("loser") == b.id)))
-    b_over_a = _count(prefs.filter((pl.col("winner") == b.id) & (pl.col("loser") == a.id)))
+    between = prefs.filter(pl.col("winner").is_in(list(pair)) & pl.col("loser").is_in(list(pair)))
+    a_over_b = sum(n for w, lost, n in between.iter_rows() if (w, lost) == (a.id, b.id))
+    b_over_a = sum(n for w, lost, n in between.iter_rows() if (w, lost) == (b.id, a.id))
     qa, qb = a.quality, b.quality
     probability = interval = None
     if (qa.rating is not None and qb.rating is not None and qa.comparisons > 0 and qb.comparisons > 0

@@ -19,7 +19,10 @@ Build the store (about 10 minutes on a busy 2-core machine)::
     mkdir DIR/cat DIR/logs && mv DIR/gen/catalog.jsonl DIR/cat && mv DIR/gen/searches-* DIR/logs
     matchgraph nightly --catalog DIR/cat --logs DIR/logs --home DIR/home
 
-Run: ``python -m bench.bench_pages --home DIR/home [--ids 20] [--rounds 5]``.
+Run: ``POLARS_MAX_THREADS=1 python -m bench.bench_pages --home DIR/home [--ids 20] [--rounds 5]``
+(one polars thread per answer, as ``matchgraph serve`` runs them). After the table it prints the
+steps of a cold compare, each timed on its own in one pinned version: the two sides, their
+alternatives, the head-to-head, the capability comparison, the verdict and the JSON.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import polars as pl
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.application import MatchGraph
 from bench.common import machine
 from graph.settings import Settings
 from graph.store import open_store
@@ -69,6 +73,7 @@ def main() -> None:
     kinds = ("bare http", "bare reads", "profile page", "compare page", "compare api", "alternatives api",
              "search api")
     timings: dict[str, list[float]] = {k: [] for k in kinds}
+    pairs_seen: list[tuple[str, str]] = []
     with TestClient(create_app(settings)) as client:
         client.get("/health")
         client.get(f"/a/{ids[0]}")  # imports, templates and the first snapshot load are not what is measured
@@ -78,6 +83,7 @@ def main() -> None:
                 one = rng.choice(ids)
                 kind = ranked.filter(pl.col("id") == one).get_column("type")[0]
                 other = rng.choice([x for x in rng.sample(by_type[kind], min(50, len(by_type[kind]))) if x != one])
+                pairs_seen.append((one, other))
                 work: dict[str, Callable[[], object]] = {
                     "bare http": partial(client.get, "/health"),
                     "bare reads": partial(_bare_reads, store, one),
@@ -96,10 +102,50 @@ def main() -> None:
                     status = getattr(answer, "status_code", 200)
                     if status != 200:
                         raise SystemExit(f"{name} answered {status}")
+    _report(timings)
+    _report(compare_steps(MatchGraph(settings, store, row_index=True), pairs_seen))
     store.close()
-    print(f"{'':14} {'n':>5} {'min ms':>9} {'p50 ms':>9}")
+
+
+def _report(timings: dict[str, list[float]]) -> None:
+    print(f"{'':24} {'n':>5} {'min ms':>9} {'p50 ms':>9}")
     for name, values in timings.items():
-        print(f"{name:14} {len(values):5d} {min(values) * 1e3:9.2f} {statistics.median(values) * 1e3:9.2f}")
+        print(f"{name:24} {len(values):5d} {min(values) * 1e3:9.2f} {statistics.median(values) * 1e3:9.2f}")
+
+
+def compare_steps(mg: MatchGraph, pairs: list[tuple[str, str]]) -> dict[str, list[float]]:
+    """The steps of ``QueryEngine.compare`` timed one by one, each pair in a fresh engine (so no
+    step finds another's reads), in the order compare takes them."""
+    from queries import boards
+    from queries import verdict as rules
+    from queries.trust import head_to_head
+
+    mg.read(lambda q: q.compare(*pairs[0]))  # the version's row index is built once, not measured
+    steps: dict[str, list[float]] = {k: [] for k in ("show both", "alternatives of both", "head to head",
+                                                     "capability comparison", "verdict", "JSON", "whole compare")}
+    for a, b in pairs:
+        with mg.query() as q:
+            t0 = time.perf_counter()
+            left, right = q.show(a), q.show(b)
+            t1 = time.perf_counter()
+            for side in (left, right):
+                q.alternatives(side.id, limit=5, exclude=(left.id, right.id))
+            t2 = time.perf_counter()
+            head_to_head(q.reader, left, right, q.around(left.id, Table.CO_MATCHED)[Table.CO_MATCHED])
+            t3 = time.perf_counter()
+            boards.compare_capabilities(q, left, right)
+            t4 = time.perf_counter()
+            rules.verdict(left, right), rules.headline(left, right), rules.leads(left, right)
+            t5 = time.perf_counter()
+        with mg.query() as q:
+            t6 = time.perf_counter()
+            whole = q.compare(a, b)
+            t7 = time.perf_counter()
+            whole.model_dump_json()
+            t8 = time.perf_counter()
+        for name, took in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t8 - t7, t7 - t6), strict=True):
+            steps[name].append(took)
+    return steps
 
 
 def _bare_reads(store: GraphStore, artifact: str) -> int:

@@ -159,7 +159,8 @@ def random_pairs(home: Path, folder: Path, n: int = 2_000, seed: int = 12) -> Pa
 
 def at_size(home: Path, env: dict[str, str], seconds: int, rounds: int) -> None:
     """50 concurrent cold compares on the store at ``home``, beside the bare endpoint."""
-    env = {**env, "MATCHGRAPH_HOME": str(home), "MATCHGRAPH_CACHE_ENTRIES": "0", "MATCHGRAPH_VERSION_CHECK_S": "0"}
+    env = {**env, "MATCHGRAPH_HOME": str(home), "MATCHGRAPH_CACHE_ENTRIES": "0", "MATCHGRAPH_VERSION_CHECK_S": "0",
+           "POLARS_MAX_THREADS": str(Settings().server_polars_threads)}  # as `matchgraph serve` sets it
     env.pop("NEO4J_URI", None)
     with tempfile.TemporaryDirectory() as tmp:
         script = random_pairs(home, Path(tmp))

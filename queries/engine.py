@@ -275,8 +275,8 @@ class QueryEngine:
         """Artifacts people met in the same searches, most strongly co-matched first.
 
         Strength is the co-match count over the smaller of the two artifacts' match counts, ties
-        broken by count, rank and id. Where the match graph knows too few, artifacts of the same
-        type that share capabilities fill the list, by shared capabilities, rank and id.
+        broken by count, rank and id. Where the match graph knows too few, the best artifacts of
+        the same type on the boards of its capabilities fill the list (see ``_capability_peers``).
         """
         self.check_page(limit, offset)
         want = offset + limit + 1

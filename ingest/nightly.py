@@ -14,6 +14,7 @@ the store's writer lock for the whole run.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +49,8 @@ class RunReport:
     rejects: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     """Files not taken in, each as ``path: reason`` (also in the rejects file, line 0)."""
+    steps: dict[str, float] = field(default_factory=dict)
+    """Seconds each step took: finding the files, the catalog, the logs, the rescore."""
 
     @property
     def duration_s(self) -> float:
@@ -59,6 +62,8 @@ class RunReport:
                 f"{len(self.changed)} changed; read {self.read}, ingested {self.ingested}, "
                 f"rejected {self.rejected}; {'rescored' if self.rescored else 'scores unchanged'}; "
                 f"{self.duration_s:.1f} s")
+        if self.steps:
+            text += " (" + ", ".join(f"{name} {took:.1f} s" for name, took in self.steps.items()) + ")"
         if self.failed:
             text += f"; {len(self.failed)} file(s) failed: {'; '.join(self.failed[:3])}"
         if self.rejects:
@@ -115,6 +120,14 @@ def run_nightly(store: GraphStore, settings: Settings, catalogs: Path | None, lo
     """
     started = datetime.now(UTC)
     report = RunReport(run=started.strftime("%Y%m%dT%H%M%S%fZ"), started_at=started)
+    clock = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        report.steps[name] = now - clock
+        clock = now
+
     for folder in (catalogs, logs):
         if folder is not None and not folder.is_dir():
             raise InvalidInput(f"{folder} is not a folder")
@@ -137,6 +150,7 @@ def run_nightly(store: GraphStore, settings: Settings, catalogs: Path | None, lo
                 continue
             batches[kind].append(path)
     on_file = progress(len(batches["catalog"]) + len(batches["logs"])) if progress else None
+    step("finding files")
     for kind, ingest in (("catalog", ingest_catalogs), ("logs", ingest_logs)):
         if not batches[kind]:
             continue
@@ -146,6 +160,8 @@ def run_nightly(store: GraphStore, settings: Settings, catalogs: Path | None, lo
             say(f"{kind}: {e}")
             report.rejected += 1
             continue
+        finally:
+            step(kind)
         _add(report, part)
         say(part.summary())
     _one_rejects_file(report, settings)
@@ -155,6 +171,7 @@ def run_nightly(store: GraphStore, settings: Settings, catalogs: Path | None, lo
     if report.ingested or stale:
         say(rescore())
         report.rescored = True
+        step("rescore")
     report.ended_at = datetime.now(UTC)
     store.apply(GraphDelta().set(Table.RUNS, report.row()))
     return report

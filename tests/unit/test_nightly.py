@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -56,21 +57,28 @@ def nightly(home: Path, catalogs: Path, logs: Path) -> tuple[EmbeddedStore, list
     settings = Settings(MATCHGRAPH_HOME=home, NEO4J_URI=None)  # type: ignore[call-arg]
     store = EmbeddedStore(home)
     said: list[str] = []
-    MatchGraph(settings, store).nightly(catalogs, logs, say=said.append)  # what the CLI uses
+    report = MatchGraph(settings, store).nightly(catalogs, logs, say=said.append)  # what the CLI uses
+    said.append(report.summary())
     return store, said
 
 
 def test_runs_take_in_only_what_is_new_and_record_themselves(tmp_path: Path) -> None:
     catalogs, logs = data(tmp_path, searches=3_000, per_file=1_000)
-    store, _ = nightly(tmp_path / "home", catalogs, logs)
+    store, said = nightly(tmp_path / "home", catalogs, logs)
     first = graph_of(store)
+    # the run says how long each step took, in the order they ran
+    steps = re.search(r"\((finding files [\d.]+ s), (catalog [\d.]+ s), (logs [\d.]+ s), (rescore [\d.]+ s)\)$",
+                      said[-1])
+    assert steps is not None, said[-1]
     runs = store.table(Table.RUNS)
     assert runs.height == 1
     row = runs.row(0, named=True)
     assert (row["files"], row["ingested"], row["rejected"], row["rescored"]) == (4, 3_300, 0, True)
     assert store.table(Table.SCORES).height == 300
 
-    store, _ = nightly(tmp_path / "home", catalogs, logs)  # nothing new
+    store, said = nightly(tmp_path / "home", catalogs, logs)  # nothing new
+    assert re.search(r"scores unchanged; [\d.]+ s \(finding files [\d.]+ s, catalog [\d.]+ s, logs [\d.]+ s\)$",
+                     said[-1]), said[-1]  # no rescore step: nothing was new
     assert_same_graph(graph_of(store), first)
     last = store.table(Table.RUNS).sort("started_at").row(-1, named=True)
     assert (last["files"], last["skipped"], last["ingested"], last["rescored"]) == (0, 4, 0, False)

@@ -133,8 +133,19 @@ class QueryEngine:
     def _not_found(self, artifact_id: str) -> NotFound:
         return NotFound(f"no artifact with id {artifact_id!r}", suggestions=self.suggest(artifact_id))
 
-    def _row(self, artifact_id: str) -> dict[str, Any]:
-        rows = self._rows([canonical_id(artifact_id)])
+    def _row(self, artifact_id: str, *also: Table) -> dict[str, Any]:
+        """The artifact's row. Without a row index, the tables ``also`` names (which the caller
+        reads next through :meth:`around`) come in the same round trip."""
+        key = canonical_id(artifact_id)
+        if self.row_index:
+            rows = self._rows([key])
+        else:
+            tables = list(dict.fromkeys((*ROW_TABLES, *also)))
+            frames = self.reader.tables(tables, [key])
+            rows = joined_rows(frames)
+            if rows.height:
+                for table in {Table.HAS_CAPABILITY, *also}:
+                    self._around_memo.setdefault((table, key), frames[table])
         if rows.height == 0:
             raise self._not_found(artifact_id)
         return rows.row(0, named=True)
@@ -156,7 +167,7 @@ class QueryEngine:
 
     # -- show ------------------------------------------------------------------------------------
     def show(self, artifact_id: str) -> ArtifactDetail:
-        row = self._row(artifact_id)
+        row = self._row(artifact_id, Table.DERIVED_FROM, Table.INTEGRATES_WITH)
         key = row["id"]
         frames = self.around(key, Table.HAS_CAPABILITY, Table.DERIVED_FROM, Table.INTEGRATES_WITH)
         has_cap = frames[Table.HAS_CAPABILITY]
@@ -280,7 +291,7 @@ class QueryEngine:
         """
         self.check_page(limit, offset)
         want = offset + limit + 1
-        row = self._row(artifact_id)
+        row = self._row(artifact_id, Table.CO_MATCHED)
         key = row["id"]
         skip = {key, *exclude}
         co = self.around(key, Table.CO_MATCHED)[Table.CO_MATCHED]

@@ -256,20 +256,21 @@ def _uncertainty(frame: pl.DataFrame, config: ScoringConfig) -> pl.DataFrame:
     point = 100.0 / (1.0 + np.exp(-theta))
     base = composite[drawn_ids]
     rng = np.random.default_rng([config.seed, 14])
-    samples = np.empty((n, draws), dtype=np.float32)
-    places = np.empty((n, draws), dtype=np.int32)
+    # one row per draw while drawing (contiguous writes), one row per artifact for the percentiles
+    samples = np.empty((draws, n), dtype=np.float32)
+    places = np.empty((draws, n), dtype=np.int32)
     offset = np.repeat(start, sizes)
     value = composite.copy()
+    type_key = group * 1000.0
     for j in range(draws):
         z = rng.standard_normal(n)[drawn_ids]  # one number per artifact and draw, as the seed has always given
         value[drawn_ids] = base + slope * (100.0 / (1.0 + np.exp(-(theta + np.where(z < 0, down, up) * z))) - point)
-        samples[:, j] = value
+        samples[j] = value
         # one stable sort of (type, value descending): composites lie in 0..100, so a type moves the
         # key by 1,000 (the same order as lexsort, twice as fast)
-        order = np.argsort(group * 1000.0 - value, kind="stable")
-        place = np.empty(n, dtype=np.int32)
-        place[order] = np.arange(n, dtype=np.int32) - offset[order] + 1
-        places[:, j] = place
+        order = np.argsort(type_key - value, kind="stable")
+        places[j, order] = np.arange(n, dtype=np.int32) - offset[order] + 1
+    samples, places = np.ascontiguousarray(samples.T), np.ascontiguousarray(places.T)
     low, high = np.percentile(samples, [2.5, 97.5], axis=1)
     # the place range: the 2.5% percentile rounded down and the 97.5% rounded up (numpy's "lower"
     # and "higher"), both from one partial sort of each artifact's places

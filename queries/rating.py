@@ -140,6 +140,7 @@ class _Point:
     cells: _Cells
     q: np.ndarray | None = None  # sigmoid(-z) per row
     g_cell: np.ndarray | None = None  # d nll / d L per cell
+    gauss_newton: _Curvature | None = None  # the sds and the interval ends at the optimum share it
 
 
 @dataclass
@@ -298,6 +299,8 @@ class _Problem:
 
     def curvature(self, point: _Point, newton: bool) -> _Curvature:
         """The Hessian (``newton``) or the Gauss-Newton matrix at ``point``, prior included."""
+        if not newton and point.gauss_newton is not None:
+            return point.gauss_newton
         q, g_cell = self._rows(point)
         m, k, c = self.m, self.k, point.cells
         h_row = self.n * q * (1.0 - q)
@@ -327,7 +330,10 @@ class _Problem:
         between_pos = -np.bincount(self.pos_pair, h_row * e_w * e_l, k * k).reshape(k, k)
         own_pos = np.diag(np.bincount(self.cell_pos, own_gg, k)) + self.inv_var_pos * np.eye(k)
         pos = (between_pos + between_pos.T + own_pos)[1:, 1:]
-        return _Curvature(diag, off, np.ascontiguousarray(cross), pos)
+        curvature = _Curvature(diag, off, np.ascontiguousarray(cross), pos)
+        if not newton:
+            point.gauss_newton = curvature
+        return curvature
 
     def score_draws(self, point: _Point, draws: int, rng: np.random.Generator,
                     inflate: np.ndarray | None = None) -> np.ndarray:

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from ingest.pipeline import FileReport, IngestReport
     from queries.models import ArtifactSummary
 
+# One BLAS thread unless told otherwise (read once, when numpy first loads, which is after this):
+# the rating fit's products are 100k x 9 blocks, where OpenBLAS's threads cost more than they save
+# (several times slower on two threads than on one here, far worse on a busy machine).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 INGEST, SCORE, READ, SERVE, OPERATE = "1 · Ingest", "2 · Score", "3 · Read", "4 · Serve", "5 · Operate"
 app = typer.Typer(help="matchgraph: a match-graph database and query engine.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)

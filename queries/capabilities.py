@@ -53,7 +53,7 @@ from scipy.sparse.csgraph import connected_components
 from graph.schema import slugify
 from graph.tables import BOARD_KINDS, LOOKUPS, Table, check_read, conform
 from queries.embedding import TextEncoder, encoder
-from queries.rating import Z95, RatingResult, fit_ratings
+from queries.rating import Z95, CodedPreferences, RatingResult, fit_ratings
 from queries.text import STOPWORDS, normalize_expr, normalize_text, stem_expr
 
 if TYPE_CHECKING:
@@ -102,7 +102,10 @@ def features(texts: pl.Series) -> pl.DataFrame:
     words = (normalize_text(texts).str.split(" ").to_frame("word").with_row_index("row")
              .explode("word").filter(pl.col("word").str.len_bytes() > 0)
              .with_columns(stem_expr(pl.col("word")).alias("word")))
-    pairs = words.with_columns(pl.col("word").shift(-1).over("row").alias("next")).filter(pl.col("next").is_not_null())
+    # a text's words are consecutive rows: the next row's word when it is the same text's (a window
+    # per text would do the same at fifty times the cost)
+    following = pl.when(pl.col("row").shift(-1) == pl.col("row")).then(pl.col("word").shift(-1))
+    pairs = words.with_columns(following.alias("next")).filter(pl.col("next").is_not_null())
     single = words.filter(~pl.col("word").is_in(list(STOPWORDS))).select("row", pl.col("word").alias("feature"))
     double = pairs.select("row", pl.format("{}_{}", "word", "next").alias("feature"))
     return pl.concat([single, double]).unique()
@@ -408,27 +411,18 @@ def fit_boards(reader: Reader, grouping: Grouping, seeks: pl.DataFrame, overall:
     needed = pl.concat([seeks.get_column("intent"), wanted]).unique().sort().to_list()
     # intent_preferences is held one row per cell already
     cells = reader.table(Table.INTENT_PREFERENCES, needed, by="intent")
-    by_capability = cells.join(seeks.select("intent", pl.col("capability").alias("need")), on="intent").with_columns(
-        pl.lit("capability").alias("kind"))
-    by_intent = cells.filter(pl.col("intent").is_in(wanted.implode())).with_columns(
-        pl.col("intent").alias("need"), pl.lit("intent").alias("kind"))
-    rows = pl.concat([by_capability, by_intent], how="diagonal_relaxed")
-    rows = rows.select(
-        pl.format("{}" + SEP + "{}" + SEP + "{}", "kind", "need", "winner").alias("winner"),
-        pl.format("{}" + SEP + "{}" + SEP + "{}", "kind", "need", "loser").alias("loser"),
-        "winner_pos", "loser_pos", "count",
-    ).group_by("winner", "loser", "winner_pos", "loser_pos").agg(pl.col("count").sum())
     prior = dict(zip(overall.ids, overall.theta.tolist(), strict=True))
     board_options = _BoardOptions(config.board_prior_sd, getattr(options, "position_prior_sd", 3.0),
                                   getattr(options, "interval_draws", 100),
                                   getattr(options, "draw_intervals_max_artifacts", 5_000), getattr(options, "seed", 0))
-    items = pl.concat([rows.get_column("winner"), rows.get_column("loser")]).unique().sort()
-    parts = items.str.split_exact(SEP, 2).struct.rename_fields(["kind", "need", "artifact"]).struct.unnest()
     fitted = pl.DataFrame(schema={"kind": pl.String, "need": pl.String, "artifact": pl.String, "rating": pl.Float64,
                                   "lo": pl.Float64, "hi": pl.Float64, "comparisons": pl.Int64})
-    if items.len():
-        means = np.array([prior.get(a, 0.0) for a in parts.get_column("artifact").to_list()])
-        result = fit_ratings(rows, board_options, prior_mean=means, ids=items.to_list(),
+    prefs = _board_preferences(cells, seeks, wanted)
+    if prefs.ids:
+        items = pl.Series(prefs.ids, dtype=pl.String)
+        parts = items.str.split_exact(SEP, 2).struct.rename_fields(["kind", "need", "artifact"]).struct.unnest()
+        means = parts.select(pl.col("artifact").replace_strict(prior, default=0.0, return_dtype=pl.Float64))
+        result = fit_ratings(prefs, board_options, prior_mean=means.to_series().to_numpy(),
                              start_position_effects=overall.position_effects)
         order = pl.DataFrame({"item": result.ids, "rating": result.theta, "lo": result.lo, "hi": result.hi,
                               "comparisons": result.comparisons})
@@ -448,14 +442,56 @@ def fit_boards(reader: Reader, grouping: Grouping, seeks: pl.DataFrame, overall:
     capability_rows = fitted.filter(pl.col("kind") == "capability").join(members, on=["kind", "need", "artifact"])
     board = pl.concat([capability_rows, evidence_free.select(fitted.columns),
                        fitted.filter(pl.col("kind") == "intent")])
-    board = (board.with_columns(pl.col("artifact").replace_strict(prior, default=0.0, return_dtype=pl.Float64)
-                                .alias("overall"))
+    # only rows rated at least a board's n-th best can make it (ties included), so the sort that
+    # places them sees a few thousand rows, not every member of every capability
+    best = pl.col("rating").top_k(config.board_size).min().over("kind", "need")
+    board = (board.filter(pl.col("rating") >= best)
+             .with_columns(pl.col("artifact").replace_strict(prior, default=0.0, return_dtype=pl.Float64)
+                           .alias("overall"))
              .sort(["kind", "need", "rating", "comparisons", "artifact"], descending=[False, False, True, True, False])
              .with_columns(pl.int_range(1, pl.len() + 1).over("kind", "need").cast(pl.Int64).alias("place"))
              .filter(pl.col("place") <= config.board_size)
              .with_columns([pl.col(c).round(6) for c in ("rating", "lo", "hi", "overall")]))
     assert set(board.get_column("kind").unique().to_list()) <= set(BOARD_KINDS)
     return conform(Table.BOARDS, board)
+
+
+def _board_preferences(cells: pl.DataFrame, seeks: pl.DataFrame, wanted: pl.Series) -> CodedPreferences:
+    """The boards' preference counts, one row per (need, winner, loser, positions), as codes.
+
+    An item is a (kind, need, artifact) triple, its id ``kind SEP need SEP artifact``. Each intent's
+    cells go to every need it feeds (the capabilities it seeks, and its own board when it has one);
+    the work runs on integer codes of needs and artifacts and only the distinct items (thousands,
+    not the million rows) are ever spelled out as text. Codes follow the sorted item ids, as
+    :func:`fit_ratings` would number them."""
+    links = pl.concat([
+        seeks.select("intent", pl.lit("capability").alias("kind"), pl.col("capability").alias("need")),
+        wanted.rename("intent").to_frame().select("intent", pl.lit("intent").alias("kind"),
+                                                  pl.col("intent").alias("need")),
+    ])
+    needs = links.select("kind", "need").unique().sort("kind", "need").with_row_index("nc").with_columns(
+        pl.col("nc").cast(pl.Int64))
+    links = links.join(needs, on=["kind", "need"]).select("intent", "nc")
+    artifacts = pl.concat([cells.get_column("winner"), cells.get_column("loser")]).unique().sort()
+    code = pl.Enum(artifacts)
+    width = max(artifacts.len(), 1)
+    rows = (cells.join(links, on="intent")
+            .select((pl.col("nc") * width + pl.col("winner").cast(code).to_physical().cast(pl.Int64)).alias("w"),
+                    (pl.col("nc") * width + pl.col("loser").cast(code).to_physical().cast(pl.Int64)).alias("l"),
+                    "winner_pos", "loser_pos", "count")
+            .group_by("w", "l", "winner_pos", "loser_pos").agg(pl.col("count").sum()))
+    w, lo_ = rows.get_column("w").to_numpy(), rows.get_column("l").to_numpy()
+    keys = np.unique(np.concatenate([w, lo_]))
+    spelled = (pl.DataFrame({"nc": keys // width, "artifact": artifacts.gather(keys % width)})
+               .join(needs, on="nc", how="left", maintain_order="left")
+               .select(pl.concat_str(["kind", "need", "artifact"], separator=SEP).alias("item")))
+    item = spelled.get_column("item")
+    by_text = item.arg_sort().to_numpy()
+    rank = np.empty(keys.size, dtype=np.int64)
+    rank[by_text] = np.arange(keys.size)
+    return CodedPreferences(item.gather(by_text).to_list(), rank[np.searchsorted(keys, w)],
+                            rank[np.searchsorted(keys, lo_)], rows.get_column("winner_pos").to_numpy(),
+                            rows.get_column("loser_pos").to_numpy(), rows.get_column("count").to_numpy())
 
 
 # -- the run's step ------------------------------------------------------------------------------------

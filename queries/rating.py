@@ -140,6 +140,7 @@ class _Point:
     cells: _Cells
     q: np.ndarray | None = None  # sigmoid(-z) per row
     g_cell: np.ndarray | None = None  # d nll / d L per cell
+    gauss_newton: _Curvature | None = None  # the sds and the interval ends at the optimum share it
 
 
 @dataclass
@@ -298,6 +299,8 @@ class _Problem:
 
     def curvature(self, point: _Point, newton: bool) -> _Curvature:
         """The Hessian (``newton``) or the Gauss-Newton matrix at ``point``, prior included."""
+        if not newton and point.gauss_newton is not None:
+            return point.gauss_newton
         q, g_cell = self._rows(point)
         m, k, c = self.m, self.k, point.cells
         h_row = self.n * q * (1.0 - q)
@@ -327,7 +330,10 @@ class _Problem:
         between_pos = -np.bincount(self.pos_pair, h_row * e_w * e_l, k * k).reshape(k, k)
         own_pos = np.diag(np.bincount(self.cell_pos, own_gg, k)) + self.inv_var_pos * np.eye(k)
         pos = (between_pos + between_pos.T + own_pos)[1:, 1:]
-        return _Curvature(diag, off, np.ascontiguousarray(cross), pos)
+        curvature = _Curvature(diag, off, np.ascontiguousarray(cross), pos)
+        if not newton:
+            point.gauss_newton = curvature
+        return curvature
 
     def score_draws(self, point: _Point, draws: int, rng: np.random.Generator,
                     inflate: np.ndarray | None = None) -> np.ndarray:
@@ -545,36 +551,44 @@ def _interval_ends(problem: _Problem, point: _Point, sd: np.ndarray, steps: int 
 
 
 # -- inputs ------------------------------------------------------------------------------------------------
-def _as_mapping(values: Start | PriorMean, what: str) -> Mapping[str, float]:
+def _keyed(values: Start | PriorMean, given_ids: Sequence[str] | None, what: str) -> tuple[list[str], np.ndarray]:
+    """The ids a start or prior mean names and its value for each (a later repeat of an id wins)."""
     if isinstance(values, RatingResult):
-        return dict(zip(values.ids, values.theta.tolist(), strict=True))
+        return values.ids, values.theta
     if isinstance(values, pl.DataFrame):
         column = next((c for c in ("theta", "quality_rating") if c in values.columns), None)
         if "id" not in values.columns or column is None:
             raise ValueError(f"{what} frame needs an 'id' column and a 'theta' (or 'quality_rating') column, "
                              f"got {values.columns}")
-        clean = values.select("id", column).drop_nulls()
-        return dict(zip(clean.get_column("id").to_list(), clean.get_column(column).to_list(), strict=True))
-    if isinstance(values, np.ndarray):
-        raise TypeError(f"{what} as an array needs ids")
-    return values
-
-
-def _aligned(values: Start | PriorMean | None, ids: list[str], given_ids: Sequence[str] | None, fill: float,
-             what: str) -> np.ndarray:
-    """Per-artifact values in the fit's id order; artifacts not named get ``fill``."""
-    if values is None:
-        return np.full(len(ids), fill)
+        clean = values.select(pl.col("id").cast(pl.String), pl.col(column).cast(pl.Float64)).drop_nulls()
+        return clean.get_column("id").to_list(), clean.get_column(column).to_numpy()
     if isinstance(values, np.ndarray):
         if given_ids is None or len(given_ids) != values.size:
             raise ValueError(f"{what} as an array must come with ids of the same length")
         if len(set(given_ids)) != len(given_ids):
             raise ValueError(f"{what}: ids must be distinct")
-        values = dict(zip(given_ids, values.astype(np.float64).tolist(), strict=True))
-    mapping = _as_mapping(values, what)
-    if not all(np.isfinite(v) for v in mapping.values()):
+        return list(given_ids), values.astype(np.float64)
+    return list(values.keys()), np.array(list(values.values()), dtype=np.float64)
+
+
+def _aligned(values: Start | PriorMean | None, ids: list[str], given_ids: Sequence[str] | None, fill: float,
+             what: str) -> np.ndarray:
+    """Per-artifact values in the fit's id order; artifacts not named get ``fill``.
+
+    Matched by one join rather than a Python dict: at 100k artifacts the per-id lookups cost more
+    than the fit's preparation itself."""
+    if values is None:
+        return np.full(len(ids), fill)
+    keys, numbers = _keyed(values, given_ids, what)
+    if not np.all(np.isfinite(numbers)):
         raise ValueError(f"{what} must be finite")
-    return np.array([mapping.get(i, fill) for i in ids], dtype=np.float64)
+    if keys == ids:  # a result of the same fit (the second fit of fit_quality starts from the first)
+        return np.array(numbers, dtype=np.float64)
+    named = pl.DataFrame({"id": pl.Series(keys, dtype=pl.String), "value": numbers}).unique(
+        "id", keep="last", maintain_order=True)
+    aligned = pl.DataFrame({"id": pl.Series(ids, dtype=pl.String)}).join(named, on="id", how="left",
+                                                                          maintain_order="left")
+    return np.array(aligned.get_column("value").fill_null(fill).to_numpy(), dtype=np.float64)
 
 
 def _design_effects(given: DesignEffect | None, ids: list[str], problem: _Problem,
@@ -635,7 +649,62 @@ def _start_gamma(start: Start | None, position_effects: np.ndarray | None) -> np
     return np.asarray(np.clip(log_e - np.log(-np.expm1(log_e)), -30.0, 30.0))
 
 
-def fit_ratings(prefs: pl.DataFrame, config: RatingOptions, *, start: Start | None = None,
+@dataclass(frozen=True)
+class CodedPreferences:
+    """Preference counts with the artifacts as codes into ``ids`` (distinct, sorted): what
+    :func:`fit_ratings` makes of a frame, for a caller that holds codes already (the boards, whose
+    items are built from codes). Every id is rated, with rows or without."""
+
+    ids: list[str]
+    winner: np.ndarray
+    loser: np.ndarray
+    winner_pos: np.ndarray
+    loser_pos: np.ndarray
+    count: np.ndarray
+
+
+@dataclass
+class _Rows:
+    """The rows of a fit: codes into ``ids``, positions from 0, counts, in one canonical order."""
+
+    ids: list[str]
+    w: np.ndarray
+    l: np.ndarray  # noqa: E741 (the loser, beside ``w``)
+    pw: np.ndarray
+    pl: np.ndarray
+    n: np.ndarray
+
+
+def _rows(prefs: pl.DataFrame | CodedPreferences, ids: Sequence[str] | None) -> _Rows:
+    k = TOP_POSITIONS
+    if isinstance(prefs, CodedPreferences):
+        all_ids = list(prefs.ids)
+        keep = prefs.count > 0
+        w, lo_ = prefs.winner[keep].astype(np.int64), prefs.loser[keep].astype(np.int64)
+        pw = np.clip(prefs.winner_pos[keep], 1, k).astype(np.int64) - 1
+        pl_ = np.clip(prefs.loser_pos[keep], 1, k).astype(np.int64) - 1
+        n = prefs.count[keep].astype(np.float64)
+    else:
+        prefs = prefs.filter(pl.col("count") > 0)
+        names = pl.concat([prefs.get_column("winner"), prefs.get_column("loser"),
+                           pl.Series(list(ids or ()), dtype=pl.String)])
+        id_series = names.unique().sort()
+        all_ids = id_series.to_list()
+        code = pl.Enum(id_series)
+        coded = prefs.select(
+            pl.col("winner").cast(code).to_physical().cast(pl.Int64).alias("w"),
+            pl.col("loser").cast(code).to_physical().cast(pl.Int64).alias("l"),
+            (pl.col("winner_pos").clip(1, k) - 1).cast(pl.Int64).alias("pw"),
+            (pl.col("loser_pos").clip(1, k) - 1).cast(pl.Int64).alias("pl"),
+            pl.col("count").cast(pl.Float64),
+        )
+        w, lo_, pw, pl_, n = (coded.get_column(c).to_numpy() for c in ("w", "l", "pw", "pl", "count"))
+    # one order for any order of the same rows, so sums (and so the fit) come out bit for bit the same
+    order = np.argsort(((w * len(all_ids) + lo_) * k + pw) * k + pl_, kind="stable")
+    return _Rows(all_ids, w[order], lo_[order], pw[order], pl_[order], n[order])
+
+
+def fit_ratings(prefs: pl.DataFrame | CodedPreferences, config: RatingOptions, *, start: Start | None = None,
                 start_position_effects: np.ndarray | None = None, prior_mean: PriorMean | None = None,
                 ids: Sequence[str] | None = None, design_effect: DesignEffect | None = None) -> RatingResult:
     """Fit ratings, position effects and 95% intervals to position-resolved preference counts.
@@ -653,32 +722,29 @@ def fit_ratings(prefs: pl.DataFrame, config: RatingOptions, *, start: Start | No
     sandwich (see :func:`_sandwich_sd`). Without it the rows are taken as independent.
     """
     began = time.perf_counter()
-    k = TOP_POSITIONS
-    trace = _FitTrace()
-    prefs = prefs.filter(pl.col("count") > 0)
-    names = pl.concat([prefs.get_column("winner"), prefs.get_column("loser"),
-                       pl.Series(list(ids or ()), dtype=pl.String)])
-    id_series = names.unique().sort()
-    all_ids = id_series.to_list()
-    if not all_ids:
+    rows = _rows(prefs, ids)
+    if not rows.ids:
         empty = np.zeros(0)
-        return RatingResult([], empty, empty, empty, np.zeros(0, dtype=np.int64), np.zeros(k), empty,
+        return RatingResult([], empty, empty, empty, np.zeros(0, dtype=np.int64), np.zeros(TOP_POSITIONS), empty,
                             {"steps": 0, "objective_evaluations": 0, "converged": 1})
-    code = pl.Enum(id_series)
-    coded = prefs.select(
-        pl.col("winner").cast(code).to_physical().cast(pl.Int64).alias("w"),
-        pl.col("loser").cast(code).to_physical().cast(pl.Int64).alias("l"),
-        (pl.col("winner_pos").clip(1, k) - 1).cast(pl.Int64).alias("pw"),
-        (pl.col("loser_pos").clip(1, k) - 1).cast(pl.Int64).alias("pl"),
-        pl.col("count").cast(pl.Float64),
-    )
-    w, lo_, pw, pl_, n = (coded.get_column(c).to_numpy() for c in ("w", "l", "pw", "pl", "count"))
-    # one order for any order of the same rows, so sums (and so the fit) come out bit for bit the same
-    order = np.argsort(((w * len(all_ids) + lo_) * k + pw) * k + pl_, kind="stable")
-    w, lo_, pw, pl_, n = w[order], lo_[order], pw[order], pl_[order], n[order]
+    given = prefs.ids if isinstance(prefs, CodedPreferences) else ids
+    mean = _aligned(prior_mean, rows.ids, given, 0.0, "prior_mean")
+    return _fit(rows, None, mean, config, start, start_position_effects, design_effect, began)[0]
+
+
+def _fit(rows: _Rows, problem: _Problem | None, mean: np.ndarray, config: RatingOptions, start: Start | None,
+         start_position_effects: np.ndarray | None, design_effect: DesignEffect | None, began: float, *,
+         ends: bool = True) -> tuple[RatingResult, _Problem]:
+    """The fit on coded rows; ``problem`` is the same rows already prepared (its prior mean is
+    replaced by ``mean``). Without ``ends`` the interval is the symmetric ``1.96 sd`` (a fit whose
+    ratings and sds are all that is used)."""
+    all_ids, w, lo_, n = rows.ids, rows.w, rows.l, rows.n
     m = len(all_ids)
-    mean = _aligned(prior_mean, all_ids, ids, 0.0, "prior_mean")
-    problem = _Problem(w, lo_, pw, pl_, n, m, mean, config.prior_sd, config.position_prior_sd)
+    trace = _FitTrace()
+    if problem is None:
+        problem = _Problem(w, lo_, rows.pw, rows.pl, n, m, mean, config.prior_sd, config.position_prior_sd)
+    else:
+        problem.prior_mean = mean
     x0 = np.concatenate([_aligned(start, all_ids, None, np.nan, "start"), _start_gamma(start, start_position_effects)])
     x0[:m] = np.where(np.isnan(x0[:m]), mean, x0[:m])
     prepared = time.perf_counter()
@@ -690,7 +756,7 @@ def fit_ratings(prefs: pl.DataFrame, config: RatingOptions, *, start: Start | No
     comparisons = (np.bincount(w, n, m) + np.bincount(lo_, n, m)).astype(np.int64)
     draws = config.interval_draws if m <= config.draw_intervals_max_artifacts else 0
     sd, method = _posterior_sd(problem, point, draws, config.seed, trace)
-    down, up = _interval_ends(problem, point, sd)
+    down, up = _interval_ends(problem, point, sd) if ends else (Z95 * sd, Z95 * sd)
     deff = _design_effects(design_effect, all_ids, problem, point)
     if deff is not None:
         widened = _sandwich_sd(problem, point, sd, deff, draws, config.seed, trace)
@@ -706,8 +772,7 @@ def fit_ratings(prefs: pl.DataFrame, config: RatingOptions, *, start: Start | No
         "start": "cold" if start is None else "warm", "interval_method": method, "interval_draws": draws,
         "artifacts": m, "rows": int(n.size),
     }
-    return RatingResult(all_ids, theta, theta - down, theta + up, comparisons, log_examination, sd,
-                        report)
+    return RatingResult(all_ids, theta, theta - down, theta + up, comparisons, log_examination, sd, report), problem
 
 
 def fit_quality(prefs: pl.DataFrame, config: RatingOptions, *, start: Start | None = None,
@@ -719,20 +784,22 @@ def fit_quality(prefs: pl.DataFrame, config: RatingOptions, *, start: Start | No
     would move every rating toward 0 and the thinly compared ones most. A first fit (no interval
     draws) gives the ratings' precision-weighted mean, the population's level; the second fit
     centres every prior there, starts from the first, and widens the intervals by the design
-    effect (see :func:`fit_ratings`).
+    effect (see :func:`fit_ratings`). Both fits share the coded rows and their sparse pattern, and
+    the first computes no interval ends (only its ratings and sds are used).
     """
-    quick = replace_draws(config, 0)
-    first = fit_ratings(prefs, quick, start=start, ids=ids)
-    if not first.ids:
-        return first
+    began = time.perf_counter()
+    rows = _rows(prefs, ids)
+    if not rows.ids:
+        return fit_ratings(prefs, config, ids=ids)
+    m = len(rows.ids)
+    first, problem = _fit(rows, None, np.zeros(m), replace_draws(config, 0), start, None, None, began, ends=False)
     weight = 1.0 / np.maximum(first.sd, 1e-9) ** 2
     rated = first.comparisons > 0
     level = float(np.sum(weight[rated] * first.theta[rated]) / np.sum(weight[rated])) if rated.any() else 0.0
-    result = fit_ratings(prefs, config, start=first, prior_mean=dict.fromkeys(first.ids, level), ids=ids,
-                         design_effect=design_effect)
+    second = time.perf_counter()
+    result, _ = _fit(rows, problem, np.full(m, level), config, first, None, design_effect, second)
     result.report["prior_mean"] = level
-    result.report["first_fit_s"] = float(first.report["prepare_s"]) + float(first.report["fit_s"]) + float(
-        first.report["intervals_s"])
+    result.report["first_fit_s"] = second - began
     return result
 
 

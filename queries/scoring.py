@@ -250,30 +250,39 @@ def _uncertainty(frame: pl.DataFrame, config: ScoringConfig) -> pl.DataFrame:
     # a unit change of the choice quality moves the composite by choice_weight * w_quality / counted
     slope = np.where(moves, ranked.get_column("choice_weight").fill_null(0.0).to_numpy()
                      * ranked.get_column("w_quality").to_numpy() / ranked.get_column("_counted").to_numpy(), 0.0)
+    # only the artifacts whose quality moves are drawn through the blend; the rest keep their composite
+    drawn_ids = np.flatnonzero(slope != 0.0)
+    theta, down, up, slope = theta[drawn_ids], down[drawn_ids], up[drawn_ids], slope[drawn_ids]
     point = 100.0 / (1.0 + np.exp(-theta))
+    base = composite[drawn_ids]
     rng = np.random.default_rng([config.seed, 14])
-    samples = np.empty((n, draws), dtype=np.float32)
-    places = np.empty((n, draws), dtype=np.int32)
+    # one row per draw while drawing (contiguous writes), one row per artifact for the percentiles
+    samples = np.empty((draws, n), dtype=np.float32)
+    places = np.empty((draws, n), dtype=np.int32)
     offset = np.repeat(start, sizes)
+    value = composite.copy()
+    type_key = group * 1000.0
     for j in range(draws):
-        z = rng.standard_normal(n)
-        drawn = theta + np.where(z < 0, down, up) * z
-        value = composite + slope * (100.0 / (1.0 + np.exp(-drawn)) - point)
-        samples[:, j] = value
+        z = rng.standard_normal(n)[drawn_ids]  # one number per artifact and draw, as the seed has always given
+        value[drawn_ids] = base + slope * (100.0 / (1.0 + np.exp(-(theta + np.where(z < 0, down, up) * z))) - point)
+        samples[j] = value
         # one stable sort of (type, value descending): composites lie in 0..100, so a type moves the
         # key by 1,000 (the same order as lexsort, twice as fast)
-        order = np.argsort(group * 1000.0 - value, kind="stable")
-        place = np.empty(n, dtype=np.int32)
-        place[order] = np.arange(n, dtype=np.int32) - offset[order] + 1
-        places[:, j] = place
+        order = np.argsort(type_key - value, kind="stable")
+        places[j, order] = np.arange(n, dtype=np.int32) - offset[order] + 1
+    samples, places = np.ascontiguousarray(samples.T), np.ascontiguousarray(places.T)
     low, high = np.percentile(samples, [2.5, 97.5], axis=1)
+    # the place range: the 2.5% percentile rounded down and the 97.5% rounded up (numpy's "lower"
+    # and "higher"), both from one partial sort of each artifact's places
+    lowest, highest = int(np.floor(0.025 * (draws - 1))), int(np.ceil(0.975 * (draws - 1)))
+    places.partition([lowest, highest], axis=1)
     out = pl.DataFrame({
         "id": ranked.get_column("id"),
         "composite_lo": np.round(np.minimum(low, composite), 4),
         "composite_hi": np.round(np.maximum(high, composite), 4),
         "position": (np.arange(n) - offset + 1).astype(np.float64),
-        "rank_lo": np.percentile(places, 2.5, axis=1, method="lower").astype(np.float64),
-        "rank_hi": np.percentile(places, 97.5, axis=1, method="higher").astype(np.float64),
+        "rank_lo": places[:, lowest].astype(np.float64),
+        "rank_hi": places[:, highest].astype(np.float64),
         "type_ranked": sizes[group].astype(np.float64),
     })
     out = out.with_columns(pl.min_horizontal("rank_lo", "position").alias("rank_lo"),

@@ -233,7 +233,10 @@ def match_graph(inputs: Inputs) -> pl.DataFrame:
                      alpha=inputs.config.damping)
     if n:
         scaled = ranks * n
-        isolated = np.setdiff1d(np.arange(n), np.concatenate([src[keep], dst[keep]]))
+        linked = np.zeros(n, dtype=bool)  # a mask, not a set difference: that sorts the two million ends
+        linked[src[keep]] = True
+        linked[dst[keep]] = True
+        isolated = np.flatnonzero(~linked)
         base = float(scaled[isolated].min()) if isolated.size else float(scaled.min())
     else:
         base = 1.0

@@ -12,8 +12,9 @@ interleaved rounds, runs each side in a fresh process:
 * ``score``: ``matchgraph score`` on the result (reported apart: the bare side does not score).
 
 It prints min and median seconds, rows/s, peak RSS (``/usr/bin/time``) and the ratio of medians, and
-the time per search across sizes (a flat line means linear time). Both sides must report the same
-number of co-match pairs and preference cells, or the run stops.
+the time per search across sizes (a flat line means linear time), in wall seconds and in CPU seconds
+(user + system, which other work on a shared machine disturbs far less than the wall clock). Both
+sides must report the same number of co-match pairs and preference cells, or the run stops.
 
 The machine is shared, so every command is watched: when its resident memory (with its children's)
 passes ``--max-rss-gib`` it is killed and the run stops, instead of taking the machine into the OOM
@@ -54,11 +55,11 @@ def _tree_rss_kib(pid: int) -> int:
     return total
 
 
-def _timed(argv: list[str], env: dict[str, str], max_rss_mib: float) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS MiB and stdout of one command in a fresh process, killed (and the run
-    stopped) if it holds more than ``max_rss_mib``."""
+def _timed(argv: list[str], env: dict[str, str], max_rss_mib: float) -> tuple[float, float, float, str]:
+    """Wall seconds, CPU seconds, peak RSS MiB and stdout of one command in a fresh process, killed
+    (and the run stopped) if it holds more than ``max_rss_mib``."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen(["/usr/bin/time", "-f", "TIME %e %M", *argv], cwd=ROOT, env=env, stdout=out,
+        proc = subprocess.Popen(["/usr/bin/time", "-f", "TIME %e %U %S %M", *argv], cwd=ROOT, env=env, stdout=out,
                                 stderr=err, text=True, start_new_session=True)
         while proc.poll() is None:
             if _tree_rss_kib(proc.pid) / 1024 > max_rss_mib:
@@ -71,8 +72,8 @@ def _timed(argv: list[str], env: dict[str, str], max_rss_mib: float) -> tuple[fl
         stdout, stderr = out.read(), err.read()
     if proc.returncode:
         raise SystemExit(f"{' '.join(argv[:4])}... failed ({proc.returncode}): {stderr[-2000:]}")
-    seconds, kib = re.findall(r"TIME ([\d.]+) (\d+)", stderr)[-1]
-    return float(seconds), int(kib) / 1024, stdout
+    seconds, user, system, kib = re.findall(r"TIME ([\d.]+) ([\d.]+) ([\d.]+) (\d+)", stderr)[-1]
+    return float(seconds), float(user) + float(system), int(kib) / 1024, stdout
 
 
 def _generated(folder: Path, artifacts: int, size: int, per_file: int) -> list[Path]:
@@ -106,20 +107,23 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help="keep generated files here and reuse them")
     parser.add_argument("--max-rss-gib", type=float, default=14.0,
                         help="kill any side (and stop) when it holds more than this")
+    parser.add_argument("--no-score", dest="score", action="store_false", help="leave out the score step")
     args = parser.parse_args()
     limit = args.max_rss_gib * 1024
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "MATCHGRAPH_"))}
     print(f"machine: {machine()}; {args.rounds} interleaved rounds per size; {args.artifacts:,} artifacts; "
           f"bare: {args.bare}")
-    per_search: dict[str, dict[int, float]] = {"bare": {}, "ingest": {}}
+    per_search: dict[str, dict[int, float]] = {"bare": {}, "ingest": {}, "bare cpu": {}, "ingest cpu": {}}
+    sides = ("bare", "ingest", "score") if args.score else ("bare", "ingest")
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         root = Path(tmp)
         for size in (int(x) for x in args.searches.split(",")):
             data = (args.data or root) / f"data-{size}-{args.artifacts}-{args.per_file}"
             files = _generated(data, args.artifacts, size, args.per_file)
             catalog, logs = files[0], [str(p) for p in files[1:]]
-            times: dict[str, list[float]] = {"bare": [], "ingest": [], "score": []}
-            rss: dict[str, list[float]] = {"bare": [], "ingest": [], "score": []}
+            times: dict[str, list[float]] = {side: [] for side in sides}
+            cpu: dict[str, list[float]] = {side: [] for side in sides}
+            rss: dict[str, list[float]] = {side: [] for side in sides}
             for n in range(args.rounds):
                 home = root / f"home-{size}-{n}"
                 subprocess.run([sys.executable, "-m", "api.cli", "ingest", "catalog", str(catalog), "--home",
@@ -131,8 +135,11 @@ def main() -> None:
                     ("ingest", [sys.executable, "-m", "api.cli", "ingest", "logs", *logs, "--home", str(home)]),
                     ("score", [sys.executable, "-m", "api.cli", "score", "--home", str(home)]),
                 ):
-                    seconds, mib, stdout = _timed(argv, env, limit)
+                    if side not in sides:
+                        continue
+                    seconds, cpu_seconds, mib, stdout = _timed(argv, env, limit)
                     times[side].append(seconds)
+                    cpu[side].append(cpu_seconds)
                     rss[side].append(mib)
                     if side == "bare":
                         bare_counts = dict(re.findall(r"(\w+)=(\d+)", stdout))
@@ -146,19 +153,22 @@ def main() -> None:
                           f"{counts['preference_cells']:,} preference cells on both sides")
                 shutil.rmtree(home, ignore_errors=True)
                 shutil.rmtree(out, ignore_errors=True)
-            for side in ("bare", "ingest", "score"):
-                med = statistics.median(times[side])
+            print(f"  load average {os.getloadavg()[1]:.1f} over the last 5 minutes")
+            for side in sides:
+                med, cpu_med = statistics.median(times[side]), statistics.median(cpu[side])
                 print(f"  {side:<7} min {min(times[side]):7.2f} s  median {med:7.2f} s  "
-                      f"{size / med:>10,.0f} searches/s  peak RSS {max(rss[side]):7.0f} MiB")
+                      f"{size / med:>10,.0f} searches/s  peak RSS {max(rss[side]):7.0f} MiB  "
+                      f"CPU min {min(cpu[side]):7.2f} s  median {cpu_med:7.2f} s")
                 if side in per_search:
                     per_search[side][size] = med / size * 1e6
+                    per_search[f"{side} cpu"][size] = cpu_med / size * 1e6
             ratio = statistics.median(times["ingest"]) / statistics.median(times["bare"])
             print(f"  ingest / bare (medians): {ratio:.2f}x")
             if args.data is None:
                 shutil.rmtree(data, ignore_errors=True)
     print("microseconds per search (median), by size: a flat line is linear time")
     for side, by_size in per_search.items():
-        print(f"  {side:<7} " + "  ".join(f"{size:>10,}: {us:6.1f}" for size, us in by_size.items()))
+        print(f"  {side:<10} " + "  ".join(f"{size:>10,}: {us:6.1f}" for size, us in by_size.items()))
 
 
 if __name__ == "__main__":

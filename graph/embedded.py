@@ -211,6 +211,7 @@ class Snapshot:
         self._coded: dict[Table, pl.DataFrame] = {}
         self._dicts: dict[str, _Dictionary] = {}
         self._indexes: dict[tuple[Table, str], _Index] = {}
+        self._one_chunk: set[Table] = set()
         self._lock = threading.RLock()
 
     @property
@@ -236,11 +237,19 @@ class Snapshot:
                 frame = _empty_coded(table)
                 path = self.folder / f"{table.value}.parquet" if self.folder else None
                 if path is not None and path.exists():
-                    # one chunk per column: a gather of a few rows from a list column spread over
-                    # chunks costs milliseconds, from one chunk microseconds
-                    frame = _evolved(pl.read_parquet(path), frame).rechunk()
+                    frame = _evolved(pl.read_parquet(path), frame)
                 self._coded[table] = frame
             return frame
+
+    def _gatherable(self, table: Table) -> pl.DataFrame:
+        """The table in one chunk per column, for lookups: a gather of a few rows from a list
+        column spread over chunks costs milliseconds, from one chunk microseconds. (Done on the
+        first lookup, not on load: a scoring run reads whole tables and needs no copy.)"""
+        with self._lock:
+            if table not in self._one_chunk:
+                self._coded[table] = self.coded(table).rechunk()
+                self._one_chunk.add(table)
+            return self._coded[table]
 
     def _index(self, table: Table, column: str) -> _Index:
         with self._lock:
@@ -253,7 +262,7 @@ class Snapshot:
     def table(self, table: Table, ids: Sequence[str] | None = None, *, by: str | None = None,
               columns: Sequence[str] | None = None) -> pl.DataFrame:
         check_read(table, ids, by, columns)
-        frame = self.coded(table)
+        frame = self.coded(table) if ids is None else self._gatherable(table)
         if columns is not None:
             frame = with_columns_of(table, frame, columns)
         if ids is not None:

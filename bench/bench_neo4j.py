@@ -232,7 +232,7 @@ def bench_import(server: LocalServer, folder: Path, rounds: int) -> None:
         files = write_import_files(snapshot, files_dir)
     print(f"import: {sum(files.rows.values()):,} rows in {len(files.nodes) + len(files.relationships)} CSV files "
           f"({sum(p.stat().st_size for p in files_dir.glob('*.csv')) / 2**20:,.0f} MiB)")
-    from graph import server as launcher
+    from ops import neo4j_local as launcher
 
     command = files.command(launcher._java(), launcher.ensure_jars() / "lib")
 

@@ -1,12 +1,14 @@
 """The bare baseline of the Neo4j write benchmark: the same rows, written with plain ``UNWIND`` + ``CREATE``.
 
 It is the floor a write path of these rows can hope for over Bolt: every row becomes a ``CREATE`` in
-``UNWIND`` batches of 10,000, relationships find their endpoints with one index seek each, and
-nothing is looked up, merged or added to. A node it has already created (a later file naming an
-intent or artifact again) is not created twice (the loader remembers the ids it wrote, client
-side, for free); a relationship row is always created, so a later file's row becomes a parallel
-relationship where matchgraph adds to the existing one. One transaction per write, as the store
-makes, so commits cost the same.
+``UNWIND`` batches of 10,000 (a ``totals`` row, which is properties of its artifact, a ``SET``),
+relationships find their endpoints with one index seek each, and nothing is looked up, merged or
+added to. Every table of the delta is written (an earlier version left out ``intent_preferences``
+and ``totals``, over half the rows of a log file, so it was no floor for the same rows). A node it
+has already created (a later file naming an intent or artifact again) is not created twice (the
+loader remembers the ids it wrote, client side, for free); a relationship row is always created,
+so a later file's row becomes a parallel relationship where matchgraph adds to the existing one.
+One transaction per write, as the store makes, so commits cost the same.
 
 Used by ``bench/bench_neo4j.py``; also runnable alone on a folder of per-table Parquet files:
 ``python -m bench.neo4j_bare_load FOLDER`` (the database is not cleared first).
@@ -38,8 +40,18 @@ NODES: dict[Table, tuple[str, str]] = {
 
 OTHER_NODES: dict[Table, str] = {
     Table.DAILY: "UNWIND $rows AS row CREATE (d:DailyDemand) SET d = row",
+    Table.INTENT_PREFERENCES: "UNWIND $rows AS row CREATE (p:IntentPreference) SET p = row",
     Table.LEDGER: "UNWIND $rows AS row CREATE (f:IngestedFile) SET f = row",
 }
+"""Tables of nodes without an ``id``: each row one node, created with no index on its label (the
+floor keeps no key; matchgraph keeps the ones its reads and merges need)."""
+
+PROPERTIES: dict[Table, str] = {
+    Table.TOTALS: """UNWIND $rows AS row MATCH (a:Artifact {id: row.artifact})
+SET a.times_matched = row.matched, a.clicks = row.clicks, a.comparison_pairs = row.pairs,
+    a.comparison_pairs_sq = row.pairs_sq""",
+}
+"""Tables that are properties of a node the write has made: one seek and a plain ``SET`` per row."""
 
 PROVIDED_BY = """UNWIND $rows AS row
 MATCH (a:Artifact {id: row.id}) MATCH (p:Provider {id: row.provider}) CREATE (a)-[:PROVIDED_BY]->(p)"""
@@ -65,7 +77,8 @@ CREATE (w)-[:PREFERRED_OVER {count: row.count, winner_pos: row.winner_pos, loser
                              counts: row.counts}]->(l)""",
 }
 ENDPOINTS: dict[Table, tuple[str, ...]] = {
-    Table.HAS_CAPABILITY: ("artifact",), Table.DERIVED_FROM: ("src", "dst"), Table.INTEGRATES_WITH: ("src", "dst"),
+    Table.TOTALS: ("artifact",), Table.HAS_CAPABILITY: ("artifact",),
+    Table.DERIVED_FROM: ("src", "dst"), Table.INTEGRATES_WITH: ("src", "dst"),
     Table.MATCHED: ("artifact",), Table.CO_MATCHED: ("a", "b"), Table.PREFERRED_OVER: ("winner", "loser"),
 }
 """Artifact columns of each relationship table: an artifact named only there is created first."""
@@ -118,7 +131,7 @@ class BareLoader:
         if Table.PROVIDERS in tables and "provider" in artifacts.columns:
             provided = artifacts.filter(pl.col("provider").is_not_null()).select("id", "provider")
             statements += [(PROVIDED_BY, _rows(provided.slice(i, BATCH))) for i in range(0, provided.height, BATCH)]
-        for table, query in (*OTHER_NODES.items(), *RELATIONSHIPS.items()):
+        for table, query in (*OTHER_NODES.items(), *PROPERTIES.items(), *RELATIONSHIPS.items()):
             frame = tables.get(table)
             if frame is None:
                 continue

@@ -351,6 +351,28 @@ DELETE r
 """
 """Counts add up; a match whose counts were all taken back goes."""
 
+LOCK_MATCHED_KEYS: Final = """
+UNWIND $ids AS id
+MATCH (i:Intent {id: id})
+SET i.id = i.id
+WITH i
+MATCH (i)-[:MATCHED]->(a:Artifact)
+RETURN collect([i.id, a.id])
+"""
+"""The stored matches of the intents ``$ids``, each intent's write lock taken first (a ``SET`` that
+changes nothing): no other writer can then add a match of these intents until this transaction
+ends (``MERGE`` and ``CREATE`` of a relationship lock both its ends), so the rows not found here
+can be created without a second look-up."""
+
+CREATE_MATCHED: Final = """
+UNWIND $rows AS row
+MATCH (i:Intent {id: row.intent})
+MATCH (a:Artifact {id: row.artifact})
+CREATE (i)-[:MATCHED {count: row.count, clicks: row.clicks, position_sum: row.position_sum}]->(a)
+"""
+"""Matches ``LOCK_MATCHED_KEYS`` found unstored, created as a bulk load creates them; the others go
+through ``ADD_MATCHED``."""
+
 LOCK_ARTIFACTS: Final = """
 UNWIND $ids AS id
 MATCH (a:Artifact {id: id})
@@ -403,6 +425,21 @@ DELETE r
 """
 """``ADD_CO_MATCHED`` for batches that take counts back: a co-match at zero goes."""
 
+READ_CO_MATCHED_KEYS: Final = """
+UNWIND $ids AS id
+MATCH (a:Artifact {id: id})-[:CO_MATCHED]->(b:Artifact)
+RETURN collect([a.id, b.id])
+"""
+"""The stored co-matches from the artifacts ``$ids``, read after ``LOCK_ARTIFACTS`` locked both ends
+of every row: the rows not found here are created by ``CREATE_CO_MATCHED``, the others added to."""
+
+CREATE_CO_MATCHED: Final = _LOCATED_NODES + """
+WITH nodes[row[0]] AS a, nodes[row[1]] AS b, row[2] AS count
+WHERE a IS NOT NULL AND b IS NOT NULL
+CREATE (a)-[:CO_MATCHED {count: count}]->(b)
+"""
+"""New co-matches, created as a bulk load creates them (no look-up of the pair)."""
+
 _PREFERENCE_CELLS = _LOCATED_NODES + """
 WITH nodes[row[0]] AS w, nodes[row[1]] AS l, row[2] AS nwp, row[3] AS nlp, row[4] AS nc
 WHERE w IS NOT NULL AND l IS NOT NULL
@@ -445,6 +482,24 @@ FOREACH (_ IN CASE WHEN r IS NOT NULL AND size(kept) > 0 THEN [1] ELSE [] END |
 """``ADD_PREFERRED_OVER`` for batches that take counts back: cells at zero are dropped, and a pair
 whose cells all come to zero loses its relationship (so a contribution can be subtracted exactly)."""
 
+READ_PREFERRED_OVER_KEYS: Final = """
+UNWIND $ids AS id
+MATCH (w:Artifact {id: id})-[:PREFERRED_OVER]->(l:Artifact)
+RETURN collect([w.id, l.id])
+"""
+"""The stored preferences of the winners ``$ids`` (both ends of every row locked first): the rows
+not found here are created by ``CREATE_PREFERRED_OVER``, their cells written as they are, where a
+stored pair's cells are merged with the row's by ``ADD_PREFERRED_OVER``."""
+
+CREATE_PREFERRED_OVER: Final = _LOCATED_NODES + """
+WITH nodes[row[0]] AS w, nodes[row[1]] AS l, row[2] AS wps, row[3] AS lps, row[4] AS counts
+WHERE w IS NOT NULL AND l IS NOT NULL
+CREATE (w)-[:PREFERRED_OVER {count: reduce(t = 0, c IN counts | t + c), winner_pos: wps, loser_pos: lps,
+                             counts: counts}]->(l)
+"""
+"""New preferences: the row's cells are already one per pair of positions, in position order
+(``graph.tables.preference_pairs``), so they are stored as they come."""
+
 ADD_INTENT_PREFERENCES: Final = """
 UNWIND $rows AS row
 MERGE (p:IntentPreference {intent: row.intent, winner: row.winner, loser: row.loser,
@@ -457,6 +512,23 @@ DELETE p
 """Per-intent preference cells as evidence nodes (a relationship has two ends; a cell names the
 intent, the winner and the loser). ``MERGE`` on the node key takes its lock, so two writers add up
 without losing either; a cell taken back to zero goes."""
+
+READ_INTENT_PREFERENCE_KEYS: Final = """
+UNWIND $ids AS id
+MATCH (p:IntentPreference {intent: id})
+RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos])
+"""
+"""The stored cells of the intents ``$ids`` (through ``intent_preference_intent``): the rows of a
+write whose cell is not among them are created, the others added by ``ADD_INTENT_PREFERENCES``."""
+
+CREATE_INTENT_PREFERENCES: Final = """
+UNWIND $rows AS row
+CREATE (p:IntentPreference {intent: row.intent, winner: row.winner, loser: row.loser,
+                            winner_pos: row.winner_pos, loser_pos: row.loser_pos, count: row.count})
+"""
+"""Cells the same transaction found unstored (``READ_INTENT_PREFERENCE_KEYS``): no look-up, no
+merge, as a bulk load writes them. A cell another writer created since that read fails the
+``intent_preference_cell`` constraint and the whole transaction is run again (``Neo4jStore``)."""
 
 TOTALS_PROPERTIES: Final = {"matched": "times_matched", "clicks": "clicks", "pairs": "comparison_pairs",
                              "pairs_sq": "comparison_pairs_sq"}

@@ -24,6 +24,15 @@ Size of a write
     counted twice or lost. A delta without a ledger row (scores, tests) stays one transaction.
     Rows travel as ``UNWIND`` batches of ``neo4j_batch_size``, which bounds each message.
 
+New keys and stored keys
+    The additive tables (matches, co-matches, preferences, intent preference cells) do not
+    ``MERGE`` row by row: the transaction first reads which of its keys are stored (one read per
+    batch of intents or winners, :class:`Known`), creates the new ones with plain ``CREATE`` as a
+    bulk load does (all of them on a fresh database, most of them on a growing one) and adds the
+    others with the ``MERGE`` statement, which also settles a pair deleted meanwhile. Relationships
+    are read after their ends are locked, so no other writer can add one in between; a cell node
+    another writer created in between fails its uniqueness constraint, and the write runs again.
+
 The writer lease
     ``run_lock`` hands out a lease on a ``(:RunLock)`` node that expires after ``ttl_s`` unless its
     holder renews it: a heartbeat thread does so every ``ttl_s / 3`` while the run lasts. Every
@@ -55,7 +64,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, DriverError, Neo4jError
+from neo4j.exceptions import AuthError, ConstraintError, DriverError, Neo4jError
 
 from graph import cypher
 from graph.errors import MatchGraphError, StoreLocked, StoreUnavailable
@@ -107,6 +116,11 @@ _LOCATED: dict[Table, tuple[str, ...]] = {
 """Relationship tables whose endpoints are locked and located once per transaction, and the
 columns their rows carry (endpoints first, sent as positions in the batch's ``$nodes``)."""
 
+_CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
+_RACES = 3
+"""How many times a write runs when another writer keeps creating a node key it found unstored
+(``CREATE_INTENT_PREFERENCES``): each attempt reads the stored keys again."""
+
 _PART_GROUPS: dict[Table, tuple[str, str]] = {
     Table.ARTIFACTS: ("id", "artifact"),
     Table.HAS_CAPABILITY: ("artifact", "artifact"),
@@ -145,6 +159,25 @@ def bolt_answers(uri: str, user: str, password: str, timeout_s: float = 2.0) -> 
 
 
 @dataclass(frozen=True)
+class Known:
+    """How an additive statement's rows split, inside its transaction, into keys already stored and
+    new ones: the new rows are created in bulk (no look-up, no merge: on a fresh or growing graph,
+    most rows), the stored ones added to by the statement's own query.
+
+    ``read`` takes ``$ids``, the distinct values of column ``by``, and returns the stored keys
+    (``keys``, in order) as one collected list. Rows are new when their key is not among them and
+    has no null (a null key keeps the statement's own behaviour); ``kept`` (None: all) picks the new
+    rows worth creating (the query would drop the others at once).
+    """
+
+    read: str
+    by: str
+    keys: tuple[str, ...]
+    create: str
+    kept: pl.Expr | None = None
+
+
+@dataclass(frozen=True)
 class Statement:
     """One write step of a delta: a query and the parameter batches it runs with.
 
@@ -165,6 +198,9 @@ class Statement:
     """``id`` -> ``eid`` for every endpoint, once the transaction has locked them."""
     params: dict[str, Any] | None = None
     """Parameters of a statement that runs once (no ``frame``, no ``ids``)."""
+    known: Known | None = None
+    """Rows to split between ``known.create`` and ``query`` once the transaction has read which
+    keys are stored (:meth:`split`)."""
 
     def resolved(self, tx: ManagedTransaction, located: pl.DataFrame | None) -> Statement:
         """This statement as it runs in ``tx``: with the endpoints the transaction has located,
@@ -176,6 +212,25 @@ class Statement:
         if not self.endpoints or self.frame is None or self.frame.height == 0:
             return self
         return replace(self, located=located)
+
+    def split(self, tx: ManagedTransaction, size: int) -> list[Statement]:
+        """The statement as the two that run in ``tx``: ``known.create`` for the rows whose key is
+        not stored, then ``query`` for the others (each keeps the rows' order)."""
+        known, frame = self.known, self.frame
+        if known is None or frame is None or frame.height == 0:
+            return [replace(self, known=None)]
+        ids = frame.get_column(known.by).drop_nulls().unique().sort().to_list()
+        stored: list[Any] = []
+        for start in range(0, len(ids), size):
+            stored.extend(_collected(tx, known.read, {"ids": ids[start:start + size]}))
+        keys = list(known.keys)
+        found = pl.DataFrame(stored, schema={k: frame.schema[k] for k in keys}, orient="row", strict=False)
+        marked = frame.join(found.unique().with_columns(pl.lit(True).alias("_stored")), on=keys, how="left",
+                            maintain_order="left")
+        new = pl.col("_stored").is_null() & pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
+        fresh = marked.filter(new if known.kept is None else new & known.kept).drop("_stored")
+        return [replace(self, query=known.create, frame=fresh, known=None),
+                replace(self, frame=marked.filter(~new).drop("_stored"), known=None)]
 
     def batches(self, size: int) -> Iterable[dict[str, Any]]:
         if self.ids is not None:
@@ -253,6 +308,19 @@ def _takes_back(table: Table, frame: pl.DataFrame) -> bool:
     return any(bool((frame.get_column(column) < 0).any()) for column in ADDITIVE[table])
 
 
+_KNOWN_CELLS = Known(cypher.READ_INTENT_PREFERENCE_KEYS, "intent", KEYS[Table.INTENT_PREFERENCES],
+                     cypher.CREATE_INTENT_PREFERENCES, kept=pl.col("count") != 0)
+"""Intent preference cells: a new cell at zero is dropped at once by ``ADD_INTENT_PREFERENCES``."""
+_KNOWN_RELATIONSHIPS: dict[Table, Known] = {
+    Table.MATCHED: Known(cypher.LOCK_MATCHED_KEYS, "intent", KEYS[Table.MATCHED], cypher.CREATE_MATCHED),
+    Table.CO_MATCHED: Known(cypher.READ_CO_MATCHED_KEYS, "a", KEYS[Table.CO_MATCHED], cypher.CREATE_CO_MATCHED),
+    Table.PREFERRED_OVER: Known(cypher.READ_PREFERRED_OVER_KEYS, "winner", KEYS[Table.PREFERRED_OVER],
+                                cypher.CREATE_PREFERRED_OVER),
+}
+"""The additive relationships: each read finds the stored pairs of rows whose ends no other writer
+can touch until the transaction ends (the intents locked by the read itself, the artifacts of
+co-matches and preferences by ``LOCK_ARTIFACTS``), so new pairs are created without ``MERGE``."""
+
 _APPEND_WRITES: tuple[tuple[Table, str, Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None], ...] = (
     (Table.RANK_HISTORY, cypher.APPEND_RANK_HISTORY, None),
     (Table.LEDGER, cypher.APPEND_LEDGER, None),
@@ -317,10 +385,12 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
         daily = _combined(Table.DAILY, t[Table.DAILY])
         steps.append(Statement(cypher.ADD_DAILY_OR_DROP if _takes_back(Table.DAILY, daily) else cypher.ADD_DAILY,
                                frame=daily))
-    for table, query in ((Table.INTENT_PREFERENCES, cypher.ADD_INTENT_PREFERENCES),
-                         (Table.TOTALS, cypher.ADD_TOTALS)):
-        if table in t:
-            steps.append(Statement(query, frame=_combined(table, t[table]).sort(list(KEYS[table]))))
+    if Table.INTENT_PREFERENCES in t:
+        cells = _combined(Table.INTENT_PREFERENCES, t[Table.INTENT_PREFERENCES])
+        steps.append(Statement(cypher.ADD_INTENT_PREFERENCES, frame=cells.sort(list(KEYS[Table.INTENT_PREFERENCES])),
+                               known=_KNOWN_CELLS))
+    if Table.TOTALS in t:
+        steps.append(Statement(cypher.ADD_TOTALS, frame=_combined(Table.TOTALS, t[Table.TOTALS]).sort("artifact")))
     for table, query, prepare in _APPEND_WRITES:
         if table in t:
             keys = list(KEYS[table])
@@ -364,10 +434,14 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
         if dropping is not None and _takes_back(table, frame):
             query = dropping
         frame = frame.sort(list(endpoints))
+        known = _KNOWN_RELATIONSHIPS.get(table)
+        if known is not None and query == dropping:  # a new row that comes to zero is not created
+            known = replace(known, kept=pl.any_horizontal(pl.col(ADDITIVE[table]) != 0)
+                            if table is not Table.PREFERRED_OVER else pl.col("counts").list.len() > 0)
         if table in _LOCATED:
-            steps.append(Statement(query, frame=frame.select(_LOCATED[table]), endpoints=endpoints))
+            steps.append(Statement(query, frame=frame.select(_LOCATED[table]), endpoints=endpoints, known=known))
         else:
-            steps.append(Statement(query, frame=frame))
+            steps.append(Statement(query, frame=frame, known=known))
     if Table.INTENTS in t and _takes_back(Table.INTENTS, t[Table.INTENTS]):
         steps.append(Statement(cypher.DROP_EMPTY_INTENTS, ids=intents))
     for table, query in ((Table.LEDGER, cypher.REMOVE_LEDGER_ENTRIES), (Table.ARTIFACTS, cypher.REMOVE_STUB_ARTIFACTS),
@@ -638,9 +712,10 @@ class Neo4jStore:
             for planned in statements:
                 if planned.endpoints and located is None:
                     located = _lock_artifacts(tx, lock_ids, size)
-                statement = planned.resolved(tx, located)
-                for params in _prefetched(statement.batches(size)):
-                    tx.run(statement.query, params).consume()
+                for part in planned.split(tx, size) if planned.known else [planned]:
+                    statement = part.resolved(tx, located)
+                    for params in _prefetched(statement.batches(size)):
+                        tx.run(statement.query, params).consume()
             for lease in leases:
                 self._fence(tx, lease)
             tx.run(cypher.BUMP_VERSION, {"token": secrets.token_hex(8)}).consume()
@@ -652,7 +727,15 @@ class Neo4jStore:
         server errors become ``StoreUnavailable``."""
         try:
             with self._session() as session:
-                session.execute_write(work)
+                for attempt in range(1, _RACES + 1):
+                    try:
+                        session.execute_write(work)
+                        return
+                    except ConstraintError as e:
+                        if e.code != _CONSTRAINT_FAILED or attempt == _RACES:
+                            raise
+                        log.info("a key this write created was created by another writer meanwhile; "
+                                 "writing again (attempt %d of %d)", attempt + 1, _RACES)
         except (DriverError, Neo4jError) as e:
             raise self._wrap("write", e) from e
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pytest
-from neo4j.exceptions import ServiceUnavailable
+from neo4j.exceptions import Neo4jError, ServiceUnavailable
 
 from graph import cypher, neo4j_store
 from graph.errors import StoreLocked, StoreUnavailable
@@ -158,13 +158,13 @@ def _batches(driver: FakeDriver, query: str) -> list[list[dict[str, Any]]]:
     return [p["rows"] for _, q, p in driver.calls if q == query]
 
 
-def _co_batches(driver: FakeDriver) -> list[list[dict[str, Any]]]:
+def _co_batches(driver: FakeDriver, query: str = cypher.CREATE_CO_MATCHED) -> list[list[dict[str, Any]]]:
     """The co-match batches with each endpoint position replaced by its batch's element id."""
     return [[{"a": p["nodes"][a], "b": p["nodes"][b], "count": count} for a, b, count in p["rows"]]
-            for _, q, p in driver.calls if q == cypher.ADD_CO_MATCHED]
+            for _, q, p in driver.calls if q == query]
 
 
-def _preference_batches(driver: FakeDriver, query: str = cypher.ADD_PREFERRED_OVER) -> list[list[dict[str, Any]]]:
+def _preference_batches(driver: FakeDriver, query: str = cypher.CREATE_PREFERRED_OVER) -> list[list[dict[str, Any]]]:
     """The preference batches, endpoint positions replaced by element ids (the fake answers each id
     with itself) and each row's total added back, as rows of the table."""
     return [[{"winner": p["nodes"][w], "loser": p["nodes"][lo], "count": sum(counts), "winner_pos": wp,
@@ -206,7 +206,7 @@ def test_nodes_go_before_relationships(store: Neo4jStore, driver: FakeDriver) ->
     store.apply(delta)
     order = [q for _, q, _ in driver.calls]
     node_writes = {cypher.UPSERT_ARTIFACTS, cypher.ENSURE_ARTIFACTS, cypher.ADD_INTENTS, cypher.UPSERT_PROVIDERS}
-    relationship_writes = {cypher.ADD_CO_MATCHED, cypher.ADD_MATCHED, cypher.SYNC_PROVIDED_BY_FOR_ARTIFACTS,
+    relationship_writes = {cypher.CREATE_CO_MATCHED, cypher.CREATE_MATCHED, cypher.SYNC_PROVIDED_BY_FOR_ARTIFACTS,
                            cypher.SYNC_PROVIDED_BY_FOR_PROVIDERS}
     assert node_writes <= set(order)
     assert relationship_writes <= set(order)
@@ -485,14 +485,14 @@ def test_co_match_endpoints_are_locked_once_and_sent_as_positions(tmp_path: Path
     everyone = sorted(["w", "x", "y", EVIL])
     assert locks == [everyone]
     element = {i: f"4:db:{n}" for n, i in enumerate(everyone)}
-    [batch] = [p for _, q, p in driver.calls if q == cypher.ADD_CO_MATCHED]
+    [batch] = [p for _, q, p in driver.calls if q == cypher.CREATE_CO_MATCHED]
     assert batch["nodes"] == [element[i] for i in everyone]  # each endpoint once, in id order
     assert batch["rows"] == [(everyone.index("x"), everyone.index("w"), 4),  # sorted by ids: "x" < EVIL
                              (everyone.index("x"), everyone.index("y"), 2),
                              (everyone.index(EVIL), everyone.index("y"), 1)]
     order = [q for _, q, _ in driver.calls]
     assert order.index(cypher.ENSURE_ARTIFACTS) < order.index(cypher.LOCK_ARTIFACTS) < order.index(
-        cypher.ADD_CO_MATCHED)
+        cypher.CREATE_CO_MATCHED)
 
 
 def test_a_batch_built_ahead_fails_the_transaction(store: Neo4jStore, driver: FakeDriver,
@@ -506,7 +506,7 @@ def test_a_batch_built_ahead_fails_the_transaction(store: Neo4jStore, driver: Fa
         store.apply(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))
     queries = [q for _, q, _ in driver.calls]
     assert cypher.LOCK_ARTIFACTS in queries
-    assert cypher.ADD_CO_MATCHED not in queries
+    assert cypher.CREATE_CO_MATCHED not in queries
     assert cypher.BUMP_VERSION not in queries
     with pytest.raises(ValueError, match="resolve the statement"):  # never sent unlocated
         list(plan_delta(GraphDelta().set(Table.CO_MATCHED, _co_matched(3)))[-1].batches(100))
@@ -559,18 +559,18 @@ def test_a_big_file_is_written_in_key_disjoint_parts_each_with_its_ledger_row(tm
         [[f"{'f' * 64}:{n}/{parts}"] for n in range(parts - 1)] + [["f" * 64]])
     assert [r[0]["kind"] for r in ledgers] == ["logs-part"] * (parts - 1) + ["logs"]
     # every key goes out once, in one transaction, and an intent goes with its matches
-    seen_matches = [(r["intent"], r["artifact"]) for tx in transactions for q, p in tx if q == cypher.ADD_MATCHED
+    seen_matches = [(r["intent"], r["artifact"]) for tx in transactions for q, p in tx if q == cypher.CREATE_MATCHED
                     for r in p["rows"]]
     assert sorted(seen_matches) == sorted(delta.get(Table.MATCHED).select("intent", "artifact").rows())
-    seen_co = [(p["nodes"][a], p["nodes"][b]) for tx in transactions for q, p in tx if q == cypher.ADD_CO_MATCHED
+    seen_co = [(p["nodes"][a], p["nodes"][b]) for tx in transactions for q, p in tx if q == cypher.CREATE_CO_MATCHED
                for a, b, _ in p["rows"]]
     assert sorted(seen_co) == sorted(delta.get(Table.CO_MATCHED).select("a", "b").rows())
     seen_prefs = [(p["nodes"][w], p["nodes"][lo]) for tx in transactions for q, p in tx
-                  if q == cypher.ADD_PREFERRED_OVER for w, lo, *_ in p["rows"]]
+                  if q == cypher.CREATE_PREFERRED_OVER for w, lo, *_ in p["rows"]]
     assert sorted(seen_prefs) == sorted(delta.get(Table.PREFERRED_OVER).select("winner", "loser").rows())
     for tx in transactions:
         searched = {r["id"] for q, p in tx if q == cypher.ADD_INTENTS for r in p["rows"]}
-        matched = {r["intent"] for q, p in tx if q == cypher.ADD_MATCHED for r in p["rows"]}
+        matched = {r["intent"] for q, p in tx if q == cypher.CREATE_MATCHED for r in p["rows"]}
         assert matched == searched
         assert all(q != cypher.ENSURE_INTENTS for q, _ in tx)
         assert sum(len(p["rows"]) for q, p in tx if "rows" in p and q != cypher.APPEND_LEDGER) <= 1000
@@ -613,7 +613,16 @@ def test_the_same_rows_in_any_order_split_the_same_way() -> None:
     assert all(Table.LEDGER not in p.tables for p in whole)
 
 
-def test_rows_that_take_counts_back_use_the_dropping_statements(store: Neo4jStore, driver: FakeDriver) -> None:
+def test_rows_that_take_counts_back_use_the_dropping_statements(tmp_path: Path) -> None:
+    def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if query == cypher.LOCK_MATCHED_KEYS:  # q's match is stored, r's is new
+            return [([["q", "a"]],)]
+        if query == cypher.READ_PREFERRED_OVER_KEYS:
+            return [([["a", "b"]],)]
+        return _empty_answer(query, params)
+
+    driver = FakeDriver(respond)
+    store = Neo4jStore(driver, _settings(tmp_path))
     matched = pl.DataFrame({"intent": ["q", "r"], "artifact": ["a", "b"], "count": [-1, 2], "clicks": [0, 0],
                             "position_sum": [-1, 2]})
     prefs = preference_pairs(pl.DataFrame({"winner": ["a"], "loser": ["b"], "winner_pos": [1], "loser_pos": [2],
@@ -623,10 +632,57 @@ def test_rows_that_take_counts_back_use_the_dropping_statements(store: Neo4jStor
                 .set(Table.INTENTS, pl.DataFrame({"id": ["q", "r"], "searches": [-1, 1]})))
     order = [q for _, q, _ in driver.calls]
     assert {cypher.ADD_MATCHED_OR_DROP, cypher.ADD_PREFERRED_OVER_OR_DROP, cypher.DROP_EMPTY_INTENTS} <= set(order)
-    assert cypher.ADD_CO_MATCHED in order  # its rows only add
+    assert cypher.CREATE_CO_MATCHED in order  # its rows only add, and none is stored
     assert not {cypher.ADD_MATCHED, cypher.ADD_PREFERRED_OVER, cypher.ADD_CO_MATCHED_OR_DROP} & set(order)
     assert _preference_batches(driver, cypher.ADD_PREFERRED_OVER_OR_DROP) == [[
         {"winner": "a", "loser": "b", "count": -1, "winner_pos": [1], "loser_pos": [2], "counts": [-1]}]]
+    assert _batches(driver, cypher.ADD_MATCHED_OR_DROP) == [[matched.row(0, named=True)]]
+    assert _batches(driver, cypher.CREATE_MATCHED) == [[matched.row(1, named=True)]]
+
+
+def test_rows_of_stored_keys_are_added_and_new_ones_created(tmp_path: Path) -> None:
+    """Inside the write, one read per batch of distinct intents finds the stored keys: their rows go
+    through the adding ``MERGE``, the others are created in bulk, as ``MERGE`` would create them."""
+    def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if query == cypher.READ_INTENT_PREFERENCE_KEYS:
+            return [([["q", "a", "b", 1, 2]] if "q" in params["ids"] else [],)]
+        if query == cypher.LOCK_MATCHED_KEYS:
+            return [([["r", "a"]] if "r" in params["ids"] else [],)]
+        return _empty_answer(query, params)
+
+    driver = FakeDriver(respond)
+    store = Neo4jStore(driver, _settings(tmp_path))
+    cells = pl.DataFrame({"intent": ["q", "q", "r", "s"], "winner": ["a", "a", "a", "b"], "loser": ["b", "b", "b", "a"],
+                          "winner_pos": [1, 2, 1, 1], "loser_pos": [2, 1, 2, 2], "count": [3, 1, 2, -1]})
+    matched = pl.DataFrame({"intent": ["q", "r", "r"], "artifact": ["a", "a", "b"], "count": [1, 2, 3],
+                            "clicks": [0, 1, 0], "position_sum": [1, 2, 3]})
+    store.apply(GraphDelta().set(Table.INTENT_PREFERENCES, cells).set(Table.MATCHED, matched))
+    assert [p["ids"] for _, q, p in driver.calls if q == cypher.READ_INTENT_PREFERENCE_KEYS] == [["q", "r", "s"]]
+    assert _batches(driver, cypher.ADD_INTENT_PREFERENCES) == [[cells.row(0, named=True)]]
+    assert _batches(driver, cypher.CREATE_INTENT_PREFERENCES) == [cells.slice(1).to_dicts()]
+    order = [q for _, q, _ in driver.calls]
+    assert order.index(cypher.LOCK_MATCHED_KEYS) < order.index(cypher.CREATE_MATCHED) < order.index(
+        cypher.ADD_MATCHED)
+    assert _batches(driver, cypher.CREATE_MATCHED) == [[matched.row(0, named=True), matched.row(2, named=True)]]
+    assert _batches(driver, cypher.ADD_MATCHED) == [[matched.row(1, named=True)]]
+
+
+def test_a_key_created_meanwhile_by_another_writer_runs_the_write_again(tmp_path: Path) -> None:
+    raced: list[str] = []
+
+    def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        if query == cypher.CREATE_INTENT_PREFERENCES and len(raced) < 2:
+            raced.append(query)
+            raise Neo4jError._hydrate_neo4j(code="Neo.ClientError.Schema.ConstraintValidationFailed",
+                                            message="already exists")
+        return _empty_answer(query, params)
+
+    driver = FakeDriver(respond)
+    cells = pl.DataFrame({"intent": ["q"], "winner": ["a"], "loser": ["b"], "winner_pos": [1], "loser_pos": [2],
+                          "count": [1]})
+    Neo4jStore(driver, _settings(tmp_path)).apply(GraphDelta().set(Table.INTENT_PREFERENCES, cells))
+    assert driver.transactions == ["write"] * 3
+    assert len(_batches(driver, cypher.CREATE_INTENT_PREFERENCES)) == 3  # the third attempt got through
 
 
 # -- the writer lease -----------------------------------------------------------------------------
@@ -673,7 +729,7 @@ def test_every_write_under_a_lease_is_fenced_by_its_token(tmp_path: Path) -> Non
         assert check["token"] == 42
         assert check["owner"] == server.holder
         order = [q for _, q, _ in driver.calls]
-        assert order.index(cypher.ADD_CO_MATCHED) < order.index(cypher.CHECK_RUN_LOCK) < order.index(
+        assert order.index(cypher.CREATE_CO_MATCHED) < order.index(cypher.CHECK_RUN_LOCK) < order.index(
             cypher.BUMP_VERSION)  # checked last, just before the commit
 
         server.holder = "elsewhere:1:abcd"  # another run took the lease over

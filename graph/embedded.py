@@ -269,7 +269,12 @@ class Snapshot:
             wanted = [str(v) for v in ids]
             lookup = list(ARTIFACT_ENDPOINTS[table]) if by is None else [by]
             parts = [self._index(table, column).rows(self._probe(table, column, wanted)) for column in lookup]
-            frame = frame[pl.Series(_union(parts, frame.height), dtype=pl.UInt32)]
+            rows = _union(parts, frame.height)
+            if rows.size == 0 or int(rows[-1]) - int(rows[0]) + 1 == rows.size:
+                # none, or one run (a table sorted by the column): a slice, which costs no gather
+                frame = frame.slice(int(rows[0]) if rows.size else 0, rows.size)
+            else:
+                frame = frame[pl.Series(rows, dtype=pl.UInt32)]
         return self.decoded(table, frame)
 
     def _probe(self, table: Table, column: str, values: list[str]) -> np.ndarray:

@@ -16,7 +16,7 @@ import polars as pl
 
 from graph.errors import InvalidInput, NotFound, NotScored
 from graph.schema import SIGNALS, ArtifactType, normalize_intent, type_label
-from graph.tables import Table
+from graph.tables import Table, tuples
 from queries import boards, walk
 from queries import verdict as rules
 from queries.models import (
@@ -138,14 +138,14 @@ class QueryEngine:
         reads next through :meth:`around`) come in the same round trip."""
         key = canonical_id(artifact_id)
         if self.row_index:
-            rows = self._rows([key])
-        else:
-            tables = list(dict.fromkeys((*ROW_TABLES, *also)))
-            frames = self.reader.tables(tables, [key])
-            rows = joined_rows(frames)
-            if rows.height:
-                for table in {Table.HAS_CAPABILITY, *also}:
-                    self._around_memo.setdefault((table, key), frames[table])
+            found = self._rows_by_id([key])
+            if key not in found:
+                raise self._not_found(artifact_id)
+            return found[key]
+        frames = self.reader.tables(list(dict.fromkeys((*ROW_TABLES, *also))), [key])
+        rows = joined_rows(frames)
+        for table in {Table.HAS_CAPABILITY, *also}:
+            self._around_memo.setdefault((table, key), frames[table])
         if rows.height == 0:
             raise self._not_found(artifact_id)
         return rows.row(0, named=True)
@@ -295,7 +295,7 @@ class QueryEngine:
         key = row["id"]
         skip = {key, *exclude}
         co = self.around(key, Table.CO_MATCHED)[Table.CO_MATCHED]
-        partners = [(b if a == key else a, n) for a, b, n in co.select("a", "b", "count").iter_rows()]
+        partners = [(b if a == key else a, n) for a, b, n in tuples(co, "a", "b", "count")]
         partners = [(i, n) for i, n in partners if i not in skip]
         # order every partner by what the ordering needs (its match total and rank), then build
         # the full rows of the few that make the page: a hub has thousands of partners. (Python,
@@ -332,6 +332,8 @@ class QueryEngine:
         return {i: (t, m, r) for i, t, m, r in rows.iter_rows()}
 
     def _rows_by_id(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        if self.row_index:
+            return self.indexes.rows(self.reader).dicts(ids)
         return {r["id"]: r for r in self._rows(ids).iter_rows(named=True)} if ids else {}
 
     def _capability_peers(self, key: str, type_: str | None, capabilities: Sequence[str], limit: int,
@@ -344,7 +346,7 @@ class QueryEngine:
             return []
         boards = self.reader.table(Table.BOARDS, list(capabilities), by="need")
         on: dict[str, tuple[int, int, str]] = {}  # artifact -> boards it is on, its best place, that board
-        for kind, need, artifact, place in boards.select("kind", "need", "artifact", "place").iter_rows():
+        for kind, need, artifact, place in tuples(boards, "kind", "need", "artifact", "place"):
             if kind != "capability" or artifact in skip:
                 continue
             n, best_place, best_need = on.get(artifact, (0, place, need))
@@ -356,7 +358,7 @@ class QueryEngine:
         )[:limit]
         rows = self._rows_by_id([o[4] for o in ordered])
         needs = sorted({o[7] for o in ordered})
-        names = dict(self.reader.table(Table.CAPABILITIES, needs, by="id").select("id", "name").iter_rows()) \
+        names = dict(tuples(self.reader.table(Table.CAPABILITIES, needs, by="id"), "id", "name")) \
             if needs else {}
         return [
             Alternative(**self._summary_fields(rows[i]), co_matched=0, with_id=key,

@@ -9,7 +9,7 @@ tests compare answers made both ways on both stores).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -73,6 +73,11 @@ class RowIndex:
         a polars step: a list of partners is short)."""
         at, brief = self._at, self._brief
         return {i: brief[at[i]] for i in ids if i in at}
+
+    def dicts(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The row of each of ``ids`` it holds, as a dict (one row at a time: no gather)."""
+        at, docs = self._at, self.docs
+        return {i: docs.row(at[i], named=True) for i in dict.fromkeys(ids) if i in at}
 
     def rows(self, ids: Sequence[str], columns: Sequence[str] | None = None) -> pl.DataFrame:
         frame = self.docs if columns is None else self.docs.select(columns)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from graph.schema import is_synthetic_source, type_plural
-from graph.tables import Table
+from graph.tables import Table, tuples
 from queries.models import (
     ArtifactSummary,
     BenchmarkResult,
@@ -184,7 +184,7 @@ def head_to_head(reader: Reader, a: ArtifactDetail, b: ArtifactDetail, co: pl.Da
     interval's width, from each rating's widened sd, more than makes up for). ``co`` holds ``a``'s
     co-match edges."""
     pair = {a.id, b.id}
-    shown = sum(n for x, y, n in co.select("a", "b", "count").iter_rows() if {x, y} == pair)
+    shown = sum(n for x, y, n in tuples(co, "a", "b", "count") if {x, y} == pair)
     prefs = reader.table(Table.PREFERRED_OVER, [a.id], columns=["winner", "loser", "count"])
     between = prefs.filter(pl.col("winner").is_in(list(pair)) & pl.col("loser").is_in(list(pair)))
     a_over_b = sum(n for w, lost, n in between.iter_rows() if (w, lost) == (a.id, b.id))

@@ -113,13 +113,6 @@ class QueryEngine:
         pool = prefix if len(prefix) >= n else ids.to_list()
         return difflib.get_close_matches(key, pool, n=n, cutoff=0.5)
 
-    def _rows(self, ids: Sequence[str], columns: Sequence[str] | None = None) -> pl.DataFrame:
-        """The rows of ``ids`` (those that exist), all columns or ``columns``."""
-        if self.row_index:
-            return self.indexes.rows(self.reader).rows(ids, columns)
-        rows = joined_rows(self.reader.tables(ROW_TABLES, ids))
-        return rows if columns is None else rows.select(columns)
-
     def around(self, key: str, *tables: Table) -> dict[Table, pl.DataFrame]:
         """The rows of ``tables`` that touch artifact ``key``, each read once per question (a
         compare asks for a side's co-matches and capabilities more than once), the missing ones in
@@ -162,8 +155,7 @@ class QueryEngine:
         }
 
     def summaries(self, ids: Sequence[str]) -> dict[str, ArtifactSummary]:
-        rows = self._rows(ids)
-        return {r["id"]: ArtifactSummary(**self._summary_fields(r)) for r in rows.iter_rows(named=True)}
+        return {i: ArtifactSummary(**self._summary_fields(r)) for i, r in self._rows_by_id(ids).items()}
 
     # -- show ------------------------------------------------------------------------------------
     def show(self, artifact_id: str) -> ArtifactDetail:
@@ -328,13 +320,16 @@ class QueryEngine:
         """Type, times matched and rank of each of ``ids`` that exists: what orderings need."""
         if self.row_index:
             return self.indexes.rows(self.reader).brief(ids)
-        rows = self._rows(ids, columns=["id", "type", "times_matched", "rank"])
-        return {i: (t, m, r) for i, t, m, r in rows.iter_rows()}
+        rows = joined_rows(self.reader.tables(ROW_TABLES, ids))
+        return dict(zip(rows.get_column("id").to_list(), tuples(rows, "type", "times_matched", "rank"), strict=True))
 
     def _rows_by_id(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The row of each of ``ids`` that exists, as a dict."""
         if self.row_index:
             return self.indexes.rows(self.reader).dicts(ids)
-        return {r["id"]: r for r in self._rows(ids).iter_rows(named=True)} if ids else {}
+        if not ids:
+            return {}
+        return {r["id"]: r for r in joined_rows(self.reader.tables(ROW_TABLES, ids)).iter_rows(named=True)}
 
     def _capability_peers(self, key: str, type_: str | None, capabilities: Sequence[str], limit: int,
                           skip: set[str]) -> list[Alternative]:

@@ -2,8 +2,8 @@
 
 Every answer about artifacts starts from rows like these. :func:`joined_rows` makes them from the
 store's tables; a :class:`RowIndex` holds every artifact's row of one graph version, sorted by id,
-with the position of each id, so a long-lived server answers "the rows of these ids" by a gather
-instead of four indexed reads and four joins per question. The two give the same rows (the contract
+with the position of each id, so a long-lived server answers "the rows of these ids" by reading
+those rows instead of four indexed reads and four joins per question. The two give the same rows (the contract
 tests compare answers made both ways on both stores).
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from graph.tables import Table
+from graph.tables import Table, tuples
 from queries.subscores import NAMES, OPEN_SCORE_COLUMNS
 
 if TYPE_CHECKING:
@@ -53,20 +53,14 @@ class RowIndex:
     """Every artifact's row of one graph version (``docs``, sorted by id) and where each id is."""
 
     def __init__(self, docs: pl.DataFrame) -> None:
-        self.docs = docs.rechunk()  # a gather from one chunk per column is the cheap kind
-        ids = docs.get_column("id").to_list()
+        self.docs = docs.rechunk()  # a row read from one chunk per column is the cheap kind
+        ids = self.docs.get_column("id").to_list()
         self._at = dict(zip(ids, range(len(ids)), strict=True))
-        self._brief = list(zip(self.docs.get_column("type").to_list(), self.docs.get_column("times_matched").to_list(),
-                               self.docs.get_column("rank").to_list(), strict=True))
+        self._brief = list(tuples(self.docs, "type", "times_matched", "rank"))
 
     @classmethod
     def build(cls, reader: Reader) -> RowIndex:
         return cls(read_rows(reader))
-
-    def positions(self, ids: Sequence[str]) -> pl.Series:
-        """The rows of the ids it holds, each once, in id order."""
-        at = self._at
-        return pl.Series(sorted({at[i] for i in ids if i in at}), dtype=pl.UInt32)
 
     def brief(self, ids: Sequence[str]) -> dict[str, tuple[str | None, int, int | None]]:
         """Type, times matched and rank of each of ``ids`` it holds (what orderings need, without
@@ -79,6 +73,3 @@ class RowIndex:
         at, docs = self._at, self.docs
         return {i: docs.row(at[i], named=True) for i in dict.fromkeys(ids) if i in at}
 
-    def rows(self, ids: Sequence[str], columns: Sequence[str] | None = None) -> pl.DataFrame:
-        frame = self.docs if columns is None else self.docs.select(columns)
-        return frame[self.positions(ids)]

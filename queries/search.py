@@ -507,12 +507,16 @@ class IndexCache:
 
     def rows(self, reader: Reader) -> RowIndex:
         """Every artifact's row of the reader's version (the search index's, when it is built)."""
+        return self._once(self._rows, "rows", reader, self._rows_of)
+
+    def _rows_of(self, reader: Reader) -> RowIndex:
         with self._lock:
             search = self._indexes.get(reader.version)
-            if search is not None and reader.version not in self._rows:
-                rows = self._rows[reader.version] = RowIndex(search.docs)
-                search.docs = rows.docs  # the same rows: keep one copy
-        return self._once(self._rows, "rows", reader, RowIndex.build)
+        if search is None:
+            return RowIndex.build(reader)
+        rows = RowIndex(search.docs)
+        search.docs = rows.docs  # the same rows: keep one copy
+        return rows
 
     def _once(self, held: OrderedDict[str, T], kind: str, reader: Reader, make: Callable[[Reader], T]) -> T:
         version = reader.version

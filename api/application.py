@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, TypeVar
 from graph.settings import Settings
 from graph.store import GraphStore, open_store
 from graph.tables import Table
-from queries.search import IndexCache
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     from queries.engine import QueryEngine
     from queries.models import Comparison
     from queries.scoring import ScoreReport, ScoringConfig
+    from queries.search import IndexCache
 
 T = TypeVar("T")
 WRITER_LOCK = "writer"
@@ -47,7 +47,18 @@ class MatchGraph:
         self._store = store
         self._owned = store is None
         self._open_lock = threading.Lock()
-        self.indexes = IndexCache(folder=self.settings.home / "cache")
+        self._indexes: IndexCache | None = None
+
+    @property
+    def indexes(self) -> IndexCache:
+        """The per-version search and row indexes, made once, on the first read (a command that
+        only writes never loads the search libraries)."""
+        with self._open_lock:
+            if self._indexes is None:
+                from queries.search import IndexCache
+
+                self._indexes = IndexCache(folder=self.settings.home / "cache")
+            return self._indexes
 
     @classmethod
     def at(cls, home: Path | None = None, **overrides: object) -> MatchGraph:

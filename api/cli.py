@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 # the rating fit's products are 100k x 9 blocks, where OpenBLAS's threads cost more than they save
 # (several times slower on two threads than on one here, far worse on a busy machine).
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+BATCH_MALLOC_CONF = "dirty_decay_ms:10000,muzzy_decay_ms:10000"
 
 INGEST, SCORE, READ, SERVE, OPERATE = "1 · Ingest", "2 · Score", "3 · Read", "4 · Serve", "5 · Operate"
 app = typer.Typer(help="matchgraph: a match-graph database and query engine.", no_args_is_help=True,
@@ -67,8 +68,15 @@ def say(line: str) -> None:
 
 
 @contextmanager
-def _app(home: Path | None, *, reading: bool = False) -> Iterator[MatchGraph]:
-    """The application over ``home``. A read command never creates a store: it says where none is."""
+def _app(home: Path | None, *, reading: bool = False, batch: bool = False) -> Iterator[MatchGraph]:
+    """The application over ``home``. A read command never creates a store: it says where none is.
+    A ``batch`` command (ingest, forget, score, nightly) keeps freed memory for reuse longer."""
+    if batch and "polars" not in sys.modules:
+        # polars' allocator (jemalloc) hands freed pages back to the system after 10 s, not after
+        # polars' default 0.5-1 s, so a run's next large frame reuses them rather than faulting in
+        # fresh ones
+        # (a rescore at 100k artifacts: 0.85M -> 0.54M page faults, about 0.5 s less system time)
+        os.environ.setdefault("_RJEM_MALLOC_CONF", BATCH_MALLOC_CONF)
     from api.application import MatchGraph
 
     mg = MatchGraph.at(home)
@@ -110,7 +118,7 @@ def _file_progress(label: str) -> Iterator[Callable[[int], Callable[[FileReport]
 def _ingest(kind: str, paths: list[Path], fmt: str | None, home: Path | None, as_json: bool) -> None:
     from api.results import IngestResult
 
-    with _app(home) as mg, _file_progress(f"ingesting {len(paths)} file(s)") as progress:
+    with _app(home, batch=True) as mg, _file_progress(f"ingesting {len(paths)} file(s)") as progress:
         run = mg.ingest_catalogs if kind == "catalog" else mg.ingest_logs
         report: IngestReport = run(paths, fmt, progress(len(paths)))
     if as_json:
@@ -163,7 +171,7 @@ def forget_cmd(
     """Take back one ingested log file: subtract exactly what it added (it must still be readable)."""
     from api.results import ForgetResult
 
-    with _app(home, reading=True) as mg:
+    with _app(home, reading=True, batch=True) as mg:
         report, scored = mg.forget(file, rescore=rescore)
     if as_json:
         _json(ForgetResult.of(report, scored))
@@ -187,7 +195,7 @@ def score_cmd(
         day = date.fromisoformat(as_of) if as_of else None
     except ValueError as e:
         raise InvalidInput(f"--as-of must be YYYY-MM-DD, got {as_of!r}") from e
-    with _app(home, reading=True) as mg:
+    with _app(home, reading=True, batch=True) as mg:
         report = mg.score(day)
     if as_json:
         _json(ScoreResult.of(report))
@@ -526,7 +534,7 @@ def nightly_cmd(
 
     if catalog is None and logs is None:
         raise InvalidInput("give --catalog DIR, --logs DIR or both")
-    with _app(home) as mg, _file_progress("nightly") as progress:
+    with _app(home, batch=True) as mg, _file_progress("nightly") as progress:
         report = mg.nightly(catalog, logs, say=say, progress=progress)
     if as_json:
         _json(RunView(**report.row().row(0, named=True)))

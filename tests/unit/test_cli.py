@@ -199,3 +199,23 @@ def test_before_anything_is_ranked_the_cli_says_why(tmp_path: Path) -> None:
     shown = run(home, "show", "gpt-4o")
     assert "rank not ranked (15% of the weight has evidence)" in shown.stdout
     assert "adoption - | quality - |" in shown.stdout
+
+
+def test_batch_commands_keep_freed_memory_and_skip_the_search_libraries(
+        demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    """``score`` (like ingest and nightly) sets polars' allocator to keep freed pages before polars
+    loads, never overrides an operator's own setting, and a write never loads BM25."""
+    home, _ = demo
+    probe = ("import os, sys\nfrom pathlib import Path\nfrom api import cli\n"
+             "with cli._app(Path(sys.argv[1]), reading=True, batch=True) as mg:\n"
+             "    report = mg.score()\n"
+             "print(os.environ.get('_RJEM_MALLOC_CONF'), 'bm25s' in sys.modules, report.artifacts)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "_RJEM"))}
+    for given, expected in ((None, "dirty_decay_ms:10000,muzzy_decay_ms:10000"), ("narenas:1", "narenas:1")):
+        if given:
+            env["_RJEM_MALLOC_CONF"] = given
+        out = subprocess.run([sys.executable, "-c", probe, str(home)], capture_output=True, text=True, env=env,
+                             cwd=ROOT, timeout=300, check=True).stdout.split()
+        # polars puts its own defaults first; the last setting of a key wins
+        assert out[0].endswith("," + expected) and out[1] == "False"
+        assert int(out[2]) > 200  # the samples' artifacts were scored

@@ -79,10 +79,12 @@ INDEXES: Final = (
     # table(daily / rank_history, ids=...) filter on the artifact id alone
     "CREATE INDEX daily_demand_artifact IF NOT EXISTS FOR (n:DailyDemand) ON (n.artifact)",
     "CREATE INDEX rank_history_id IF NOT EXISTS FOR (n:RankHistory) ON (n.id)",
-    # intent preferences are read by either artifact and by intent
+    # intent preferences are read by either artifact
     "CREATE INDEX intent_preference_winner IF NOT EXISTS FOR (n:IntentPreference) ON (n.winner)",
     "CREATE INDEX intent_preference_loser IF NOT EXISTS FOR (n:IntentPreference) ON (n.loser)",
-    "CREATE INDEX intent_preference_intent IF NOT EXISTS FOR (n:IntentPreference) ON (n.intent)",
+    # cells are read by intent through the cell key constraint's index (its first property is the
+    # intent, see CELL_OF_INTENT), so a separate intent index would only cost every write and import
+    "DROP INDEX intent_preference_intent IF EXISTS",
     # an earlier schema kept a full-text index that nothing reads any more: it only slowed writes
     "DROP INDEX matchgraph_text IF EXISTS",
 )
@@ -513,12 +515,18 @@ DELETE p
 intent, the winner and the loser). ``MERGE`` on the node key takes its lock, so two writers add up
 without losing either; a cell taken back to zero goes."""
 
-READ_INTENT_PREFERENCE_KEYS: Final = """
+CELL_OF_INTENT: Final = ("p.winner IS NOT NULL AND p.loser IS NOT NULL AND p.winner_pos IS NOT NULL "
+                         "AND p.loser_pos IS NOT NULL")
+"""With an equality on ``p.intent``: every key property named, so the planner seeks the cell key
+constraint's index by its first property (a prefix seek; Community's uniqueness constraint does
+not promise the properties exist, so without these it scans the label)."""
+
+READ_INTENT_PREFERENCE_KEYS: Final = f"""
 UNWIND $ids AS id
-MATCH (p:IntentPreference {intent: id})
+MATCH (p:IntentPreference) WHERE p.intent = id AND {CELL_OF_INTENT}
 RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos])
 """
-"""The stored cells of the intents ``$ids`` (through ``intent_preference_intent``): the rows of a
+"""The stored cells of the intents ``$ids`` (a prefix seek of ``intent_preference_cell``): the rows of a
 write whose cell is not among them are created, the others added by ``ADD_INTENT_PREFERENCES``."""
 
 CREATE_INTENT_PREFERENCES: Final = """
@@ -766,8 +774,8 @@ READ_INTENT_PREFERENCES_BY_ID: Final = """
 MATCH (p:IntentPreference) WHERE p.winner IN $ids OR p.loser IN $ids
 RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos, p.count])
 """
-READ_INTENT_PREFERENCES_BY_INTENT: Final = """
-MATCH (p:IntentPreference) WHERE p.intent IN $ids
+READ_INTENT_PREFERENCES_BY_INTENT: Final = f"""
+MATCH (p:IntentPreference) WHERE p.intent IN $ids AND {CELL_OF_INTENT}
 RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos, p.count])
 """
 READ_TOTALS_BY_ID: Final = """

@@ -409,3 +409,34 @@ def test_import_builds_the_graph_apply_builds(own: Server, sample_home: Path, tm
                             "--home", str(own.home)], cwd=ROOT, capture_output=True, text=True, check=False)
     assert again.returncode != 0
     assert "is not empty" in again.stdout + again.stderr
+
+
+def _operators(plan: Any) -> list[str]:
+    found = [f"{plan['operatorType'].split('@')[0]} {plan.get('args', {}).get('Details', '')}"]
+    for child in plan.get("children", []):
+        found += _operators(child)
+    return found
+
+
+@pytest.mark.integration
+def test_cells_are_read_by_intent_through_the_cell_key_alone(tmp_path: Path) -> None:
+    """Intent preference cells keep no index of their own on the intent: every read of them by intent
+    (the write path's stored-key check, the lookup by intent and the paged whole read) is a prefix
+    seek of the cell key constraint, never a scan of the label."""
+    from graph import cypher
+
+    store = connect_neo4j(tmp_path)
+    assert isinstance(store, Neo4jStore)
+    try:
+        for query in (cypher.READ_INTENT_PREFERENCE_KEYS, cypher.READ_INTENT_PREFERENCES_BY_INTENT):
+            summary = store.driver.execute_query("EXPLAIN " + query, ids=["x", "y"], database_=store.database).summary
+            operators = _operators(summary.plan)
+            assert any(op.startswith("NodeUniqueIndexSeek UNIQUE p:IntentPreference(intent, winner, loser, winner_pos, "
+                                     "loser_pos) WHERE intent ") for op in operators), operators
+            assert not any("Scan" in op for op in operators), operators
+        names = {r["name"] for r in store.driver.execute_query("SHOW INDEXES YIELD name",
+                                                                database_=store.database).records}
+        assert "intent_preference_cell" in names
+        assert "intent_preference_intent" not in names
+    finally:
+        store.close()

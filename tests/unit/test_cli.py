@@ -217,5 +217,6 @@ def test_batch_commands_keep_freed_memory_and_skip_the_search_libraries(
         out = subprocess.run([sys.executable, "-c", probe, str(home)], capture_output=True, text=True, env=env,
                              cwd=ROOT, timeout=300, check=True).stdout.split()
         # polars puts its own defaults first; the last setting of a key wins
-        assert out[0].endswith("," + expected) and out[1] == "False"
+        assert out[0].endswith("," + expected)
+        assert out[1] == "False"
         assert int(out[2]) > 200  # the samples' artifacts were scored

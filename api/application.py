@@ -52,13 +52,15 @@ class MatchGraph:
     @property
     def indexes(self) -> IndexCache:
         """The per-version search and row indexes, made once, on the first read (a command that
-        only writes never loads the search libraries)."""
-        with self._open_lock:
-            if self._indexes is None:
-                from queries.search import IndexCache
+        only writes never loads the search libraries). Checked once more under the lock, as
+        :attr:`store` is, so a read that finds it made takes no lock."""
+        if self._indexes is None:
+            with self._open_lock:
+                if self._indexes is None:
+                    from queries.search import IndexCache
 
-                self._indexes = IndexCache(folder=self.settings.home / "cache")
-            return self._indexes
+                    self._indexes = IndexCache(folder=self.settings.home / "cache")
+        return self._indexes
 
     @classmethod
     def at(cls, home: Path | None = None, **overrides: object) -> MatchGraph:

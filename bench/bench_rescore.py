@@ -26,6 +26,8 @@ from pathlib import Path
 from bench.common import machine
 
 HERE = Path(__file__).resolve().parents[1]
+PROCESS = ("wall_s", "user_s", "sys_s", "rss_mib", "faults")
+"""What each run's resource usage gives; the rest of a run's figures are its steps."""
 
 
 def run(checkout: Path, home: Path) -> dict[str, float]:
@@ -50,10 +52,8 @@ def run(checkout: Path, home: Path) -> dict[str, float]:
 
 
 def _summary(label: str, runs: list[dict[str, float]]) -> None:
-    keys = ["wall_s", "user_s", "sys_s", "rss_mib", "faults"] + [
-        k for k in runs[0] if k not in ("wall_s", "user_s", "sys_s", "faults", "rss_mib")]
     print(f"{label}: {len(runs)} run(s), min / median")
-    for key in keys:
+    for key in [*PROCESS, *(k for k in runs[0] if k not in PROCESS)]:
         values = [r[key] for r in runs if key in r]
         if not values:
             continue

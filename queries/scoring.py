@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import time
 import tomllib
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -218,12 +220,13 @@ def _composite(frame: pl.DataFrame, config: ScoringConfig, as_of: date, logs: st
                                               pl.lit(None, pl.Float64).alias("rank_delta")))
 
 
-def _uncertainty(frame: pl.DataFrame, config: ScoringConfig) -> pl.DataFrame:
+def _uncertainty(frame: pl.DataFrame, config: ScoringConfig, workers: int | None = None) -> pl.DataFrame:
     """Each ranked artifact's composite interval and its place (and place range) within its type.
 
     Only quality carries sampling uncertainty here (the other sub-scores count what the graph
     holds); its rating is drawn from a normal on each side of the estimate, scaled to the
     interval's two half-widths, and passed through the same blend and weighted mean as the score.
+    ``workers`` (default: the polars thread budget) only changes how fast: the draws are the same.
     """
     draws = max(config.rank_draws, 1)
     ranked = frame.filter(pl.col("_ranked")).select(
@@ -260,16 +263,34 @@ def _uncertainty(frame: pl.DataFrame, config: ScoringConfig) -> pl.DataFrame:
     samples = np.empty((draws, n), dtype=np.float32)
     places = np.empty((draws, n), dtype=np.int32)
     offset = np.repeat(start, sizes)
-    value = composite.copy()
     type_key = group * 1000.0
-    for j in range(draws):
-        z = rng.standard_normal(n)[drawn_ids]  # one number per artifact and draw, as the seed has always given
+    counting = np.arange(n, dtype=np.int32)
+
+    def place(j: int, z: np.ndarray) -> None:
+        value = composite.copy()
         value[drawn_ids] = base + slope * (100.0 / (1.0 + np.exp(-(theta + np.where(z < 0, down, up) * z))) - point)
         samples[j] = value
         # one stable sort of (type, value descending): composites lie in 0..100, so a type moves the
         # key by 1,000 (the same order as lexsort, twice as fast)
         order = np.argsort(type_key - value, kind="stable")
-        places[j, order] = np.arange(n, dtype=np.int32) - offset[order] + 1
+        places[j, order] = counting - offset[order] + 1
+
+    # the draws come from the one generator in order (one number per artifact and draw, as the seed
+    # has always given); each draw's sort runs on the polars thread budget, since numpy releases the
+    # GIL while it sorts and scatters (the same arrays as one thread, in about 60% of the time on 2 cores)
+    workers = min(pl.thread_pool_size() if workers is None else workers, draws)
+    if workers <= 1:
+        for j in range(draws):
+            place(j, rng.standard_normal(n)[drawn_ids])
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="matchgraph-draws") as pool:
+            pending: deque[Future[None]] = deque()
+            for j in range(draws):
+                pending.append(pool.submit(place, j, rng.standard_normal(n)[drawn_ids]))
+                if len(pending) > 2 * workers:  # a few draws ahead, not all of them in memory
+                    pending.popleft().result()
+            for future in pending:
+                future.result()
     samples, places = np.ascontiguousarray(samples.T), np.ascontiguousarray(places.T)
     low, high = np.percentile(samples, [2.5, 97.5], axis=1)
     # the place range: the 2.5% percentile rounded down and the 97.5% rounded up (numpy's "lower"

@@ -340,3 +340,69 @@ def test_log_provenance_comes_from_the_file_names(embedded: EmbeddedStore) -> No
     embedded.apply(GraphDelta().set(Table.LEDGER, ledger("/x/2026-01-02.jsonl")))
     with embedded.reader() as r:
         assert log_sources(r) == "mixed"
+
+
+def test_rank_ranges_are_the_same_drawn_on_several_threads_and_match_a_plain_reference() -> None:
+    """The composite's draws and each draw's place within its type: the threaded loop gives the
+    arrays one thread gives, and both equal a draw-by-draw reference written with lexsort."""
+    from queries.scoring import _uncertainty
+    from queries.subscores import REGISTRY
+
+    rng = np.random.default_rng(5)
+    n = 400
+    names = [s.name for s in REGISTRY]
+    compared = rng.random(n) < 0.7
+    theta = rng.normal(0.0, 1.0, n)
+    frame = pl.DataFrame({
+        "id": [f"a{i:03d}" for i in range(n)],
+        "type": rng.choice(["model", "repo", "agent"], n).tolist(),
+        # rounded to two places so that many composites tie, drawn and fixed ones alike
+        "composite": np.round(rng.uniform(20.0, 80.0, n), 2),
+        "comparisons": np.where(compared, rng.integers(1, 50, n), 0),
+        "quality": np.where(compared, 50.0, np.nan),
+        "quality_rating": theta,
+        "quality_lo": theta - rng.uniform(0.1, 1.0, n),
+        "quality_hi": theta + rng.uniform(0.1, 1.0, n),
+        "choice_weight": rng.uniform(0.2, 1.0, n),
+        "_ranked": rng.random(n) < 0.95,
+        **{f"w_{name}": np.full(n, 1.0) for name in names},
+        **{name: np.full(n, 50.0) for name in names},
+    }).with_columns(pl.col("quality").fill_nan(None))
+    config = ScoringConfig(rank_draws=40, seed=11)
+    one, three = _uncertainty(frame, config, workers=1), _uncertainty(frame, config, workers=3)
+    assert one.equals(three)
+
+    # the reference: the same draws, ranked per draw with lexsort, percentiles row by row
+    ranked = frame.filter(pl.col("_ranked")).sort("type", "composite", "id", descending=[False, True, False])
+    m = ranked.height
+    types = ranked.get_column("type").to_numpy()
+    composite = ranked.get_column("composite").to_numpy()
+    theta_r = ranked.get_column("quality_rating").to_numpy()
+    down = (theta_r - ranked.get_column("quality_lo").to_numpy()) / 1.959963984540054
+    up = (ranked.get_column("quality_hi").to_numpy() - theta_r) / 1.959963984540054
+    moves = (ranked.get_column("comparisons").to_numpy() > 0) & ranked.get_column("quality").is_not_null().to_numpy()
+    slope = np.where(moves, ranked.get_column("choice_weight").to_numpy() / len(names), 0.0)
+    drawn = np.flatnonzero(slope != 0.0)
+    draws_rng = np.random.default_rng([11, 14])
+    samples, places = np.empty((40, m)), np.empty((40, m))
+    for j in range(40):
+        z = draws_rng.standard_normal(m)[drawn]
+        value = composite.copy()
+        shifted = theta_r[drawn] + np.where(z < 0, down[drawn], up[drawn]) * z
+        value[drawn] += slope[drawn] * (100.0 / (1.0 + np.exp(-shifted)) - 100.0 / (1.0 + np.exp(-theta_r[drawn])))
+        samples[j] = value.astype(np.float32)
+        order = np.lexsort((np.arange(m), -value, types))
+        for place, row in enumerate(order):
+            places[j, row] = place - np.searchsorted(types[order], types[row]) + 1
+    got = one.filter(pl.col("_ranked")).sort("type", "composite", "id", descending=[False, True, False])
+    low, high = np.percentile(samples.astype(np.float32), [2.5, 97.5], axis=0)
+    assert np.allclose(got.get_column("composite_lo").to_numpy(), np.round(np.minimum(low, composite), 4), atol=1e-4)
+    assert np.allclose(got.get_column("composite_hi").to_numpy(), np.round(np.maximum(high, composite), 4), atol=1e-4)
+    position = got.get_column("position").to_numpy()
+    reference_lo = np.minimum(np.sort(places, axis=0)[int(np.floor(0.025 * 39))], position)
+    reference_hi = np.maximum(np.sort(places, axis=0)[int(np.ceil(0.975 * 39))], position)
+    assert np.array_equal(got.get_column("rank_lo").to_numpy(), reference_lo)
+    assert np.array_equal(got.get_column("rank_hi").to_numpy(), reference_hi)
+    # the fixed artifacts move only as drawn ones pass them, and some ranges are wider than one place
+    assert (got.get_column("rank_hi") - got.get_column("rank_lo")).max() > 2
+    assert got.get_column("type_ranked").to_list() == [float((types == t).sum()) for t in types]

@@ -94,7 +94,8 @@ def cost(args: argparse.Namespace) -> None:
         graph = result.capabilities
         assert graph is not None
         print(f"  rescore {total[-1]:.1f} s: capability steps {mine:.1f} s "
-              f"({', '.join(f'{s} {result.steps.get(s, 0.0):.1f} s' for s in capability_steps)}), "
+              f"({', '.join(f'{s} {result.steps.get(s, 0.0):.1f} s' for s in capability_steps)}; "
+              f"linking on the worker {result.steps.get('seeks.worker_s', 0.0):.1f} s, beside the ratings), "
               f"rest {rest[-1]:.1f} s;"
               f" {result.scores.height} artifacts, {graph.grouping.statements.height} statements, "
               f"{graph.grouping.capabilities.height} capabilities, {graph.seeks.height} links, "

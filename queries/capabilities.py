@@ -43,7 +43,7 @@ Boards (best for a need)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import polars as pl
@@ -313,9 +313,15 @@ def capability_texts(grouping: Grouping) -> pl.DataFrame:
                                         separator=" ", ignore_nulls=True).alias("text")).sort("id"))
 
 
-def link_intents(reader: Reader, grouping: Grouping, config: CapabilityConfig,
+LINK_COLUMNS: Final = ("intent", "artifact", "clicks")
+"""What :func:`link_intents` reads of the ``matched`` table."""
+
+
+def link_intents(matched: pl.DataFrame, grouping: Grouping, config: CapabilityConfig,
                  model: TextEncoder | None = None) -> pl.DataFrame:
-    """The ``seeks`` table (see the module notes).
+    """The ``seeks`` table (see the module notes), from the ``matched`` table's
+    :data:`LINK_COLUMNS` and the run's grouping: no store is read, so a scoring run computes it on
+    a worker thread while it fits the ratings.
 
     Only pairs whose similarity can reach ``min_similarity`` are candidates: the pairs that share a
     word feature (found by joining the two sides' features, as grouping does) and each intent's
@@ -325,7 +331,6 @@ def link_intents(reader: Reader, grouping: Grouping, config: CapabilityConfig,
     """
     model = model or encoder()
     caps = grouping.capabilities.select("id", "name").sort("id")
-    matched = reader.table(Table.MATCHED, columns=["intent", "artifact", "clicks"])
     if caps.height == 0 or matched.height == 0:
         return conform(Table.SEEKS, pl.DataFrame())
     k = config.prior_clicks
@@ -513,8 +518,10 @@ def regroup(reader: Reader, config: CapabilityConfig) -> CapabilityGraph:
                                                       Table.CAPABILITIES: grouping.capabilities}))
 
 
-def link_and_rank(graph: CapabilityGraph, overall: RatingResult, options: object, config: CapabilityConfig) -> None:
-    """Steps two and three, once the overall ratings exist."""
-    graph.seeks = link_intents(graph.view, graph.grouping, config)
+def link_and_rank(graph: CapabilityGraph, overall: RatingResult, options: object, config: CapabilityConfig,
+                  seeks: pl.DataFrame | None = None) -> None:
+    """Steps two and three, once the overall ratings exist (``seeks``: step two already done)."""
+    graph.seeks = seeks if seeks is not None else link_intents(
+        graph.view.table(Table.MATCHED, columns=list(LINK_COLUMNS)), graph.grouping, config)
     graph.boards = fit_boards(graph.view, graph.grouping, graph.seeks, overall, options, config)
 

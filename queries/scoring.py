@@ -40,7 +40,7 @@ import polars as pl
 
 from graph.schema import SIGNALS
 from graph.tables import GraphDelta, Table, conform, preference_cells
-from queries.capabilities import CapabilityConfig, CapabilityGraph, link_and_rank, regroup
+from queries.capabilities import LINK_COLUMNS, CapabilityConfig, CapabilityGraph, link_and_rank, link_intents, regroup
 from queries.rating import fit_quality
 from queries.stats import artifact_stats
 from queries.subscores import (
@@ -55,7 +55,7 @@ from queries.subscores import (
 from queries.trust import log_sources
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from graph.store import GraphStore, Reader
@@ -149,10 +149,15 @@ def compute(source: GraphStore | Reader, config: ScoringConfig) -> Scored:
         steps[name] = round(now - clock, 4)
         clock = now
 
-    with _reading(source) as base:
+    with _reading(source) as base, ThreadPoolExecutor(1, thread_name_prefix="matchgraph-seeks") as worker:
         # the capability graph first: capability reach and everything after see the new grouping
         graph = regroup(base, config.capabilities)
         reader = graph.view
+        # the intents' links need only the matched table and the new grouping (no store read, so
+        # no store transaction is shared): a worker computes them while this thread fits the
+        # ratings, and numpy, polars and the tokenizer release the GIL, so on two cores they overlap
+        linking = worker.submit(_timed, link_intents, reader.table(Table.MATCHED, columns=list(LINK_COLUMNS)),
+                                graph.grouping, config.capabilities)
         step("capabilities")
         as_of = _as_of(reader, config)
         artifacts = reader.table(Table.ARTIFACTS, columns=["id", "type", "released", "pricing", "price_input",
@@ -174,11 +179,18 @@ def compute(source: GraphStore | Reader, config: ScoringConfig) -> Scored:
             part = sub.compute(inputs)
             frame = frame.join(part, on="id", how="left")
             step(sub.name)
-        link_and_rank(graph, ratings, config, config.capabilities)
+        seeks, linked_s = linking.result()
+        link_and_rank(graph, ratings, config, config.capabilities, seeks=seeks)
         step("seeks_and_boards")
+        steps["seeks.worker_s"] = round(linked_s, 4)
     scores = _composite(frame, config, as_of, logs)
     step("composite")
     return Scored(scores, as_of, steps, graph)
+
+
+def _timed(function: Callable[..., pl.DataFrame], *args: object) -> tuple[pl.DataFrame, float]:
+    started = time.perf_counter()
+    return function(*args), time.perf_counter() - started
 
 
 def _composite(frame: pl.DataFrame, config: ScoringConfig, as_of: date, logs: str) -> pl.DataFrame:

@@ -51,3 +51,32 @@ def test_needs_on_the_samples(sample_home: Path) -> None:
     assert cmp.only_a == []
     assert len(cmp.only_b) == 12
     assert cmp.shared[0].b_chosen > cmp.shared[0].a_chosen > 0
+
+
+def test_a_scoring_run_links_intents_on_a_worker_as_the_sequential_steps_would(sample_home: Path) -> None:
+    """The run links intents on a worker thread while it fits the ratings: the seeks and boards it
+    returns are the ones the steps give one after another on the same snapshot."""
+    from graph.embedded import EmbeddedStore
+    from graph.tables import Table, preference_cells
+    from queries.capabilities import LINK_COLUMNS, link_and_rank, link_intents, regroup
+    from queries.rating import fit_quality
+    from queries.scoring import ScoringConfig, compute
+
+    config = ScoringConfig(interval_draws=0)
+    with EmbeddedStore(sample_home).reader() as view:
+        run = compute(view, config)
+        graph = regroup(view, config.capabilities)
+        alone = link_intents(graph.view.table(Table.MATCHED, columns=list(LINK_COLUMNS)), graph.grouping,
+                             config.capabilities)
+        previous = graph.view.table(Table.SCORES, columns=["id", "quality_rating"])
+        totals = graph.view.table(Table.TOTALS, columns=["artifact", "clicks", "pairs", "pairs_sq"])
+        ratings = fit_quality(preference_cells(graph.view.table(Table.PREFERRED_OVER)), config,
+                              start=previous if previous.height else None, design_effect=totals)
+        link_and_rank(graph, ratings, config, config.capabilities)
+    assert run.capabilities is not None
+    assert alone.height > 20
+    assert run.capabilities.seeks.equals(alone)
+    assert graph.seeks.equals(alone)
+    assert run.capabilities.boards.equals(graph.boards)
+    assert run.capabilities.boards.get_column("kind").unique().sort().to_list() == ["capability", "intent"]
+    assert run.steps["seeks.worker_s"] > 0.0

@@ -82,7 +82,7 @@ def cost(args: argparse.Namespace) -> None:
     store = EmbeddedStore(Path(args.home))
     print(machine())
     config = ScoringConfig()
-    capability_steps = ("capabilities", "seeks_and_boards")
+    capability_steps = ("capabilities", "seeks", "boards")
     added, rest, total = [], [], []
     for _ in range(args.rounds):
         started = time.perf_counter()
@@ -95,7 +95,8 @@ def cost(args: argparse.Namespace) -> None:
         assert graph is not None
         print(f"  rescore {total[-1]:.1f} s: capability steps {mine:.1f} s "
               f"({', '.join(f'{s} {result.steps.get(s, 0.0):.1f} s' for s in capability_steps)}; "
-              f"linking on the worker {result.steps.get('seeks.worker_s', 0.0):.1f} s, beside the ratings), "
+              f"on the worker: linking {result.steps.get('seeks.worker_s', 0.0):.1f} s beside the ratings, "
+              f"boards {result.steps.get('boards.worker_s', 0.0):.1f} s beside the sub-scores), "
               f"rest {rest[-1]:.1f} s;"
               f" {result.scores.height} artifacts, {graph.grouping.statements.height} statements, "
               f"{graph.grouping.capabilities.height} capabilities, {graph.seeks.height} links, "

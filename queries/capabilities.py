@@ -405,17 +405,32 @@ class _BoardOptions:
     seed: int
 
 
-def fit_boards(reader: Reader, grouping: Grouping, seeks: pl.DataFrame, overall: RatingResult,
-               options: object, config: CapabilityConfig) -> pl.DataFrame:
-    """The ``boards`` table (see the module notes). ``options`` is the run's rating options
-    (``prior_sd`` is replaced by ``board_prior_sd``)."""
+@dataclass(frozen=True)
+class BoardReads:
+    """What the boards read of the store: the intents with a board of their own, and the cells of
+    every intent some board uses."""
+
+    wanted: pl.Series
+    cells: pl.DataFrame
+
+
+def read_for_boards(reader: Reader, seeks: pl.DataFrame, config: CapabilityConfig) -> BoardReads:
     intents = reader.table(Table.INTENTS)
     wanted = (intents.filter(pl.col("searches") >= config.intent_board_min_searches)
               .sort(["searches", "id"], descending=[True, False]).head(config.intent_boards).get_column("id"))
     # only the preferences of intents some board uses: a lookup by intent, not the whole table
     needed = pl.concat([seeks.get_column("intent"), wanted]).unique().sort().to_list()
     # intent_preferences is held one row per cell already
-    cells = reader.table(Table.INTENT_PREFERENCES, needed, by="intent")
+    return BoardReads(wanted, reader.table(Table.INTENT_PREFERENCES, needed, by="intent"))
+
+
+def fit_boards(reads: BoardReads, grouping: Grouping, seeks: pl.DataFrame, overall: RatingResult,
+               options: object, config: CapabilityConfig) -> pl.DataFrame:
+    """The ``boards`` table (see the module notes), from what :func:`read_for_boards` read (no
+    store is read here, so a scoring run fits them on a worker thread while it computes the
+    sub-scores). ``options`` is the run's rating options (``prior_sd`` is replaced by
+    ``board_prior_sd``)."""
+    wanted, cells = reads.wanted, reads.cells
     prior = dict(zip(overall.ids, overall.theta.tolist(), strict=True))
     board_options = _BoardOptions(config.board_prior_sd, getattr(options, "position_prior_sd", 3.0),
                                   getattr(options, "interval_draws", 100),
@@ -520,8 +535,10 @@ def regroup(reader: Reader, config: CapabilityConfig) -> CapabilityGraph:
 
 def link_and_rank(graph: CapabilityGraph, overall: RatingResult, options: object, config: CapabilityConfig,
                   seeks: pl.DataFrame | None = None) -> None:
-    """Steps two and three, once the overall ratings exist (``seeks``: step two already done)."""
+    """Steps two and three one after the other, once the overall ratings exist (``seeks``: step two
+    already done). A scoring run overlaps them with its other steps instead (``queries.scoring``)."""
     graph.seeks = seeks if seeks is not None else link_intents(
         graph.view.table(Table.MATCHED, columns=list(LINK_COLUMNS)), graph.grouping, config)
-    graph.boards = fit_boards(graph.view, graph.grouping, graph.seeks, overall, options, config)
+    graph.boards = fit_boards(read_for_boards(graph.view, graph.seeks, config), graph.grouping, graph.seeks,
+                              overall, options, config)
 

@@ -40,7 +40,15 @@ import polars as pl
 
 from graph.schema import SIGNALS
 from graph.tables import GraphDelta, Table, conform, preference_cells
-from queries.capabilities import LINK_COLUMNS, CapabilityConfig, CapabilityGraph, link_and_rank, link_intents, regroup
+from queries.capabilities import (
+    LINK_COLUMNS,
+    CapabilityConfig,
+    CapabilityGraph,
+    fit_boards,
+    link_intents,
+    read_for_boards,
+    regroup,
+)
 from queries.rating import fit_quality
 from queries.stats import artifact_stats
 from queries.subscores import (
@@ -149,48 +157,54 @@ def compute(source: GraphStore | Reader, config: ScoringConfig) -> Scored:
         steps[name] = round(now - clock, 4)
         clock = now
 
-    with _reading(source) as base, ThreadPoolExecutor(1, thread_name_prefix="matchgraph-seeks") as worker:
-        # the capability graph first: capability reach and everything after see the new grouping
-        graph = regroup(base, config.capabilities)
-        reader = graph.view
-        # the intents' links need only the matched table and the new grouping (no store read, so
-        # no store transaction is shared): a worker computes them while this thread fits the
-        # ratings, and numpy, polars and the tokenizer release the GIL, so on two cores they overlap
-        linking = worker.submit(_timed, link_intents, reader.table(Table.MATCHED, columns=list(LINK_COLUMNS)),
-                                graph.grouping, config.capabilities)
-        step("capabilities")
-        as_of = _as_of(reader, config)
-        artifacts = reader.table(Table.ARTIFACTS, columns=["id", "type", "released", "pricing", "price_input",
-                                                            "price_output", *SIGNALS])
-        frame = artifacts.join(artifact_stats(reader), on="id", how="left").sort("id")
-        totals = reader.table(Table.TOTALS, columns=["artifact", "clicks", "pairs", "pairs_sq"])
-        logs = log_sources(reader)
-        step("aggregates")
-        previous = reader.table(Table.SCORES, columns=["id", "quality_rating"])
-        cells = preference_cells(reader.table(Table.PREFERRED_OVER))
-        ratings = fit_quality(cells, config, start=previous if previous.height else None, design_effect=totals)
-        step("ratings")
-        steps.update({f"ratings.{k}": float(v) for k, v in ratings.report.items()
-                      if k in RATING_DETAILS and isinstance(v, int | float)})
-        inputs = Inputs(reader=reader, frame=frame, as_of=as_of, config=config, ratings=ratings,
-                        constants=config.constants,
-                        has_logs=totals.height > 0 or reader.table(Table.DAILY, columns=["day"]).height > 0)
-        for sub in REGISTRY:
-            part = sub.compute(inputs)
-            frame = frame.join(part, on="id", how="left")
-            step(sub.name)
-        seeks, linked_s = linking.result()
-        link_and_rank(graph, ratings, config, config.capabilities, seeks=seeks)
-        step("seeks_and_boards")
-        steps["seeks.worker_s"] = round(linked_s, 4)
-    scores = _composite(frame, config, as_of, logs)
-    step("composite")
+    # one worker beside this thread: it links intents while this thread fits the ratings, then fits
+    # the boards while this one computes the sub-scores and the composite. It is given frames read
+    # here (never the store, so no store transaction is shared between threads); numpy, polars and
+    # the tokenizer release the GIL, so on two cores the two threads overlap.
+    with ThreadPoolExecutor(1, thread_name_prefix="matchgraph-capabilities") as worker:
+        with _reading(source) as base:
+            # the capability graph first: capability reach and everything after see the new grouping
+            graph = regroup(base, config.capabilities)
+            reader = graph.view
+            linking = worker.submit(_timed, link_intents,
+                                    reader.table(Table.MATCHED, columns=list(LINK_COLUMNS)), graph.grouping,
+                                    config.capabilities)
+            step("capabilities")
+            as_of = _as_of(reader, config)
+            artifacts = reader.table(Table.ARTIFACTS, columns=["id", "type", "released", "pricing", "price_input",
+                                                                "price_output", *SIGNALS])
+            frame = artifacts.join(artifact_stats(reader), on="id", how="left").sort("id")
+            totals = reader.table(Table.TOTALS, columns=["artifact", "clicks", "pairs", "pairs_sq"])
+            logs = log_sources(reader)
+            step("aggregates")
+            previous = reader.table(Table.SCORES, columns=["id", "quality_rating"])
+            cells = preference_cells(reader.table(Table.PREFERRED_OVER))
+            ratings = fit_quality(cells, config, start=previous if previous.height else None, design_effect=totals)
+            step("ratings")
+            steps.update({f"ratings.{k}": float(v) for k, v in ratings.report.items()
+                          if k in RATING_DETAILS and isinstance(v, int | float)})
+            graph.seeks, steps["seeks.worker_s"] = linking.result()
+            boarding = worker.submit(_timed, fit_boards, read_for_boards(reader, graph.seeks, config.capabilities),
+                                     graph.grouping, graph.seeks, ratings, config, config.capabilities)
+            step("seeks")
+            inputs = Inputs(reader=reader, frame=frame, as_of=as_of, config=config, ratings=ratings,
+                            constants=config.constants,
+                            has_logs=totals.height > 0 or reader.table(Table.DAILY, columns=["day"]).height > 0)
+            for sub in REGISTRY:
+                part = sub.compute(inputs)
+                frame = frame.join(part, on="id", how="left")
+                step(sub.name)
+        scores = _composite(frame, config, as_of, logs)
+        step("composite")
+        graph.boards, steps["boards.worker_s"] = boarding.result()
+        step("boards")
     return Scored(scores, as_of, steps, graph)
 
 
 def _timed(function: Callable[..., pl.DataFrame], *args: object) -> tuple[pl.DataFrame, float]:
+    """The function's result and its own time (on a worker, it overlaps the caller's steps)."""
     started = time.perf_counter()
-    return function(*args), time.perf_counter() - started
+    return function(*args), round(time.perf_counter() - started, 4)
 
 
 def _composite(frame: pl.DataFrame, config: ScoringConfig, as_of: date, logs: str) -> pl.DataFrame:

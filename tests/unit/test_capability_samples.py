@@ -54,8 +54,9 @@ def test_needs_on_the_samples(sample_home: Path) -> None:
 
 
 def test_a_scoring_run_links_intents_on_a_worker_as_the_sequential_steps_would(sample_home: Path) -> None:
-    """The run links intents on a worker thread while it fits the ratings: the seeks and boards it
-    returns are the ones the steps give one after another on the same snapshot."""
+    """The run links intents on a worker thread while it fits the ratings, and fits the boards there
+    while it computes the sub-scores: the seeks and boards it returns are the ones the steps give one
+    after another on the same snapshot."""
     from graph.embedded import EmbeddedStore
     from graph.tables import Table, preference_cells
     from queries.capabilities import LINK_COLUMNS, link_and_rank, link_intents, regroup
@@ -80,3 +81,4 @@ def test_a_scoring_run_links_intents_on_a_worker_as_the_sequential_steps_would(s
     assert run.capabilities.boards.equals(graph.boards)
     assert run.capabilities.boards.get_column("kind").unique().sort().to_list() == ["capability", "intent"]
     assert run.steps["seeks.worker_s"] > 0.0
+    assert run.steps["boards.worker_s"] > 0.0

@@ -179,3 +179,42 @@ def test_stop_stops_the_server(started: server.ServerInfo) -> None:
     assert server.status(started.home) is None
     assert not _port_taken(BOLT_PORT)
     assert server.stop(started.home) is False
+
+
+def test_a_clean_stop_records_the_class_archive_and_the_next_start_maps_it(
+        started: server.ServerInfo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs after the module's server stopped. A jar cache of its own (links to the real jars), so
+    the machine's archive, or the server that may be recording it, is not involved."""
+    real = server.ensure_jars()
+    cache = tmp_path / "jars"
+    cache.mkdir()
+    for name in ("lib", "plugins"):
+        (cache / name).symlink_to(real / name)
+    shutil.copy(real / ".complete", cache / ".complete")
+    monkeypatch.setenv(server.CACHE_ENV, str(cache))
+    monkeypatch.delenv(server.CLASS_ARCHIVE_ENV, raising=False)
+    home = tmp_path / "home"
+    folder = cache / "class-archive"
+
+    first = server.start(home, bolt_port=BOLT_PORT + 2, http_port=HTTP_PORT + 2, timeout_s=300)
+    claims = list(folder.glob("*.claim"))
+    assert [c.read_text().strip() for c in claims] == [str(first.pid)]
+    assert not list(folder.glob("*.jsa"))
+    assert server.stop(home) is True
+    archives = list(folder.glob("*.jsa"))
+    assert len(archives) == 1
+    assert archives[0].stat().st_size > 10 * 2**20  # thousands of classes, not an empty file
+    assert not list(folder.glob("*.claim"))
+    assert not list(folder.glob("*.part"))
+
+    second = server.start(home, bolt_port=BOLT_PORT + 2, http_port=HTTP_PORT + 2, timeout_s=300)
+    try:
+        maps = Path(f"/proc/{second.pid}/maps").read_text()
+        assert str(archives[0]) in maps  # the JVM mapped the archive, it did not just get the flag
+        with GraphDatabase.driver(second.bolt_uri, auth=(second.user, second.password)) as driver:
+            records, _, _ = driver.execute_query("RETURN apoc.coll.sum([1, 2]) AS total")
+        assert records[0]["total"] == 3.0
+        assert not list(folder.glob("*.claim"))  # a start that maps the archive records nothing
+    finally:
+        assert server.stop(home) is True
+    assert archives[0].exists()

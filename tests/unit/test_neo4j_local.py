@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -63,3 +66,108 @@ def test_urls_that_would_break_the_conf_or_the_command_are_refused(url: str) -> 
         BrowserTour(guide_url=url, style_url="http://127.0.0.1:8000/s.grass")
     with pytest.raises(InvalidInput, match="plain http"):
         BrowserTour(guide_url="http://127.0.0.1:8000/g.html", style_url=url)
+
+
+# -- the class-data archive ------------------------------------------------------------------------
+def _archive_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    cache = tmp_path / "jars"
+    cache.mkdir()
+    (cache / ".complete").write_text("pom-digest\n")
+    monkeypatch.setenv(neo4j_local.CACHE_ENV, str(cache))
+    monkeypatch.delenv(neo4j_local.CLASS_ARCHIVE_ENV, raising=False)
+    return cache
+
+
+def test_the_first_start_records_the_class_archive_and_a_clean_stop_keeps_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    cache = _archive_cache(tmp_path, monkeypatch)
+    archive = neo4j_local._class_archive(sys.executable, cache)
+    assert archive is not None
+    assert archive.final.parent == cache / "class-archive"
+    flags, recording = neo4j_local._archive_flags(archive)
+    assert recording
+    assert flags == [f"-XX:ArchiveClassesAtExit={archive.part}"]
+    assert archive.claim.exists()
+    # a second start while the first records: no archive flags, and it does not record
+    live = os.getpid()
+    archive.claim.write_text(f"{live}\n")
+    assert neo4j_local._archive_flags(archive) == ([], False)
+    # the recorder's JVM wrote the archive on its way out; a clean stop keeps it
+    archive.part.write_bytes(b"archive bytes")
+    neo4j_local._settle_archive(live, clean=True)
+    assert archive.final.read_bytes() == b"archive bytes"
+    assert not archive.part.exists()
+    assert not archive.claim.exists()
+    assert neo4j_local._archive_flags(archive) == ([f"-XX:SharedArchiveFile={archive.final}"], False)
+
+
+def test_a_killed_recorder_leaves_no_archive_and_the_next_start_records_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    cache = _archive_cache(tmp_path, monkeypatch)
+    archive = neo4j_local._class_archive(sys.executable, cache)
+    assert archive is not None
+    assert neo4j_local._archive_flags(archive)[1]
+    archive.claim.write_text(f"{os.getpid()}\n")
+    archive.part.write_bytes(b"half an archive")
+    neo4j_local._settle_archive(os.getpid(), clean=False)  # SIGKILL was needed
+    assert not archive.final.exists()
+    assert not archive.part.exists()
+    assert not archive.claim.exists()
+    # a recorder that died without any stop: its claim names a pid that is gone
+    assert neo4j_local._archive_flags(archive)[1]
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    archive.claim.write_text(gone.stdout)
+    archive.part.write_bytes(b"half an archive")
+    flags, recording = neo4j_local._archive_flags(archive)
+    assert recording
+    assert flags == [f"-XX:ArchiveClassesAtExit={archive.part}"]
+    assert not archive.part.exists()  # the dead recorder's part went
+    # another server's stop does not touch this recording
+    archive.claim.write_text("4194999\n")
+    neo4j_local._settle_archive(os.getpid(), clean=True)
+    assert archive.claim.exists()
+
+
+def test_the_archive_is_per_jdk_and_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    cache = _archive_cache(tmp_path, monkeypatch)
+    ours = neo4j_local._class_archive(sys.executable, cache)
+    other = neo4j_local._class_archive(shutil.which("sh") or "/bin/sh", cache)
+    assert ours is not None
+    assert other is not None
+    assert ours.final != other.final
+    (cache / ".complete").write_text("another pom\n")  # other jars: another archive
+    assert neo4j_local._class_archive(sys.executable, cache) != ours
+    monkeypatch.setenv(neo4j_local.CLASS_ARCHIVE_ENV, "off")
+    assert neo4j_local._class_archive(sys.executable, cache) is None
+    assert neo4j_local._archive_flags(None) == ([], False)
+
+
+def test_a_zombie_leader_whose_other_threads_still_run_has_not_exited() -> None:
+    """The JVM's main thread can end before its other threads (which still hold the ports): the
+    process is not gone until every thread is."""
+    import sys
+    import time
+
+    script = ("import ctypes, threading, time\n"
+              "threading.Thread(target=time.sleep, args=(2.0,)).start()\n"
+              "ctypes.CDLL(None).pthread_exit(None)\n")
+    child = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 10
+        while neo4j_local._cmdline(child.pid) is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert neo4j_local._cmdline(child.pid) is None  # the leader is a zombie already
+        assert neo4j_local._exited(child.pid) is False  # but the sleeping thread runs on
+        while not neo4j_local._exited(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert neo4j_local._exited(child.pid) is True
+    finally:
+        child.wait(timeout=10)
+    assert neo4j_local._exited(child.pid) is True  # reaped: no /proc entry at all

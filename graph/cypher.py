@@ -53,8 +53,9 @@ class StoreLabel(StrEnum):
 
 
 # -- migrations -----------------------------------------------------------------------------------
-# Schema statements cannot share a transaction with data writes; each runs on its own and is
-# idempotent (``IF NOT EXISTS``), so connecting twice or from two processes is harmless.
+# Schema statements cannot share a transaction with data writes. Every one is idempotent (``IF NOT
+# EXISTS``), so connecting twice or from two processes is harmless; the plain indexes are created
+# together in one transaction before the constraints (see ``Neo4jStore.migrate``).
 CONSTRAINTS: Final = (
     "CREATE CONSTRAINT artifact_id IF NOT EXISTS FOR (n:Artifact) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT provider_id IF NOT EXISTS FOR (n:Provider) REQUIRE n.id IS UNIQUE",

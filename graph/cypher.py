@@ -522,10 +522,12 @@ CELL_OF_INTENT: Final = ("p.winner IS NOT NULL AND p.loser IS NOT NULL AND p.win
 be sought by its first property (a prefix seek; Community's uniqueness constraint does not promise
 the properties exist, so without these the label is scanned)."""
 
-CELL_INDEX_HINT: Final = "USING INDEX p:IntentPreference(intent, winner, loser, winner_pos, loser_pos)"
-"""Pins that prefix seek. Without it a replan after the label grows can pick a scan of the whole
-``intent_preference_loser`` index filtered on the intent: seen in the write benchmark at 20k
-artifacts, one stored-key read took 270-356 s and 293M db hits instead of 0.02-0.5 s."""
+CELL_INDEX_HINT: Final = "USING INDEX SEEK p:IntentPreference(intent, winner, loser, winner_pos, loser_pos)"
+"""Pins that prefix seek. Without a hint, a plan made while the label was nearly empty can scan the
+``intent_preference_loser`` index; with a plain ``USING INDEX`` it can scan the cell key's own index
+(a scan per intent of ``$ids``, filtered on the intent). Both were seen in the write benchmark at 20k
+artifacts: one stored-key read of 2,486 intents took 97 s and 293M db hits instead of well under a
+second. ``USING INDEX SEEK`` leaves the planner only the seek."""
 
 READ_INTENT_PREFERENCE_KEYS: Final = f"""
 UNWIND $ids AS id

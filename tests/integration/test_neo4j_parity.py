@@ -440,3 +440,46 @@ def test_cells_are_read_by_intent_through_the_cell_key_alone(tmp_path: Path) -> 
         assert "intent_preference_intent" not in names
     finally:
         store.close()
+
+
+@pytest.mark.integration
+def test_reads_by_artifact_seek_their_index_even_when_one_artifact_holds_every_row(tmp_path: Path) -> None:
+    """The reads that go through a plain index (cells by either artifact, daily demand, rank history,
+    the provider sync) are seeks of that index, on a graph whose statistics make a seek look no
+    better than a scan: every row names the same artifact."""
+    from graph import cypher
+
+    store = connect_neo4j(tmp_path)
+    assert isinstance(store, Neo4jStore)
+    store.clear()
+    db = store.database
+    run = store.driver.execute_query
+    seek = "NodeIndexSeek RANGE INDEX "
+    try:
+        run("UNWIND range(1, 3000) AS i CREATE (:DailyDemand {artifact: 'x', matched: 1, clicks: 0, sessions: 1, "
+            "day: date('2026-01-01') + duration({days: i})})", database_=db)
+        run("UNWIND range(1, 3000) AS i CREATE (:IntentPreference {intent: 'i' + i, winner: 'x', loser: 'y', "
+            "winner_pos: 1, loser_pos: 2, count: 1})", database_=db)
+        run("UNWIND range(1, 3000) AS i CREATE (:RankHistory {run: 'r' + i, id: 'x', rank: 1.0})", database_=db)
+        run("UNWIND range(1, 3000) AS i CREATE (:Artifact {id: 'a' + i, provider: 'p'})", database_=db)
+        run("CALL db.prepareForReplanning()", database_=db)
+        expected = {
+            cypher.READ_INTENT_PREFERENCES_BY_ID: [seek + "p:IntentPreference(winner) WHERE winner IN $ids",
+                                                   seek + "p:IntentPreference(loser) WHERE loser IN $ids"],
+            cypher.READ_DAILY_BY_ID: [seek + "d:DailyDemand(artifact) WHERE artifact = id"],
+            cypher.READ_RANK_HISTORY_BY_ID: [seek + "h:RankHistory(id) WHERE id = id"],
+            cypher.SYNC_PROVIDED_BY_FOR_PROVIDERS: [seek + "a:Artifact(provider) WHERE provider = id"],
+        }
+        for query, seeks in expected.items():
+            operators = _operators(run("EXPLAIN " + query, ids=["x", "p"], database_=db).summary.plan)
+            for wanted in seeks:
+                assert any(op.startswith(wanted) for op in operators), (wanted, operators)
+            assert not any("Scan" in op for op in operators), operators
+        # and the reads answer: every row of the one artifact, none of another
+        assert len(store.table(Table.DAILY, ["x"])) == 3000
+        assert len(store.table(Table.INTENT_PREFERENCES, ["y"])) == 3000
+        assert store.table(Table.INTENT_PREFERENCES, ["z"]).height == 0
+        assert len(store.table(Table.RANK_HISTORY, ["x"])) == 3000
+    finally:
+        store.clear()
+        store.close()

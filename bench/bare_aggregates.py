@@ -12,7 +12,7 @@ aggregated alone and its tables are added to a running total (keys grouped, coun
 the next file is read, which is what a bare script does once the whole log no longer fits in
 memory (the one-shot script held 13.5 GiB at 1M searches). Every table comes out the same, except
 that distinct sessions per (artifact, day) are counted per file and summed, as matchgraph counts
-them per block.
+them.
 """
 
 from __future__ import annotations

@@ -6,8 +6,9 @@ For a frame of searches (``ingest.logs.SEARCH_SCHEMA``):
 * ``matched``: per (intent, artifact), searches listing it, clicks on it, sum of its positions;
 * ``daily``: per (artifact, day), searches listing it, clicks on it and the distinct sessions that
   listed it (a search without a session is a session of its own). Sessions are distinct within
-  one aggregated block (``ingest.pipeline.SESSION_BLOCK`` lines of one file) and add across
-  blocks, so a session whose searches fall in two blocks or files on the same day counts twice;
+  one aggregator (one input file: :meth:`Aggregator.absorb` settles each file's count) whatever
+  its blocks, and add across files, so only a session whose searches fall in two files on the
+  same day counts twice;
 * ``co_matched``: per unordered pair in the top ``TOP_K`` of one search, the searches listing both;
 * ``preferred_over``: per ordered pair (chosen, shown but not chosen), the number of searches where
   a person chose the first from the top ``TOP_K`` while the second was shown there too (the
@@ -101,8 +102,11 @@ class Dictionary:
         return pl.Series(self.ids, dtype=pl.String).gather(codes)
 
 
-def block_parts(searches: pl.DataFrame, artifacts: Dictionary, intents: Dictionary) -> dict[Table, pl.DataFrame]:
-    """The aggregates of one block of valid searches, keyed by codes."""
+def block_parts(searches: pl.DataFrame, artifacts: Dictionary,
+                intents: Dictionary) -> tuple[dict[Table, pl.DataFrame], pl.DataFrame]:
+    """The aggregates of one block of valid searches, keyed by codes, and the block's distinct
+    (artifact, day, session) triples (``SEEN_KEYS``; sessions as 64-bit hashes). The block's daily
+    rows carry no sessions: an aggregator counts them from the triples of all its blocks."""
     s = searches.with_row_index("sid").select(
         "sid",
         pl.coalesce(pl.col("session_id"), pl.lit("search:") + pl.col("search_id")).alias("session"),
@@ -134,11 +138,11 @@ def block_parts(searches: pl.DataFrame, artifacts: Dictionary, intents: Dictiona
     matched = match_counts.join(click_counts, on=["intent", "artifact"], how="full", coalesce=True).with_columns(
         pl.col("count").fill_null(0), pl.col("clicks").fill_null(0), pl.col("position_sum").fill_null(0))
     daily = (
-        shown.group_by("artifact", "day").agg(pl.len().cast(pl.Int64).alias("matched"),
-                                              pl.col("session").n_unique().cast(pl.Int64).alias("sessions"))
+        shown.group_by("artifact", "day").agg(pl.len().cast(pl.Int64).alias("matched"))
         .join(clicked.group_by("artifact", "day").agg(pl.len().cast(pl.Int64).alias("clicks")),
               on=["artifact", "day"], how="full", coalesce=True)
-        .with_columns(pl.col("matched").fill_null(0), pl.col("clicks").fill_null(0), pl.col("sessions").fill_null(0))
+        .with_columns(pl.col("matched").fill_null(0), pl.col("clicks").fill_null(0),
+                      pl.lit(0, dtype=pl.Int64).alias("sessions"))
     )
 
     co_matched, choices = _pairs(shown, s.height)
@@ -152,6 +156,7 @@ def block_parts(searches: pl.DataFrame, artifacts: Dictionary, intents: Dictiona
     per_artifact = matched.group_by("artifact").agg(pl.col("count").sum().alias("matched"), pl.col("clicks").sum())
     totals = per_artifact.join(load, on="artifact", how="full", coalesce=True).with_columns(
         pl.col("matched", "clicks", "pairs", "pairs_sq").fill_null(0))
+    seen = shown.select("artifact", "day", pl.col("session").hash().alias("session")).unique()
     return {
         Table.INTENTS: intents_part,
         Table.MATCHED: matched,
@@ -160,7 +165,7 @@ def block_parts(searches: pl.DataFrame, artifacts: Dictionary, intents: Dictiona
         Table.PREFERRED_OVER: prefs,
         Table.INTENT_PREFERENCES: intent_prefs,
         Table.TOTALS: totals,
-    }
+    }, seen
 
 
 _UPPER_I, _UPPER_J = np.triu_indices(TOP_K, 1)
@@ -210,17 +215,41 @@ class Aggregator:
     parts: dict[Table, list[pl.DataFrame]] = field(default_factory=lambda: {t: [] for t in PART_KEYS})
     _pending: dict[Table, int] = field(default_factory=lambda: dict.fromkeys(PART_KEYS, 0))
     _settled: dict[Table, int] = field(default_factory=lambda: dict.fromkeys(PART_KEYS, 0))
+    seen: list[pl.DataFrame] = field(default_factory=list)
+    """Distinct (artifact, day, session) triples of the blocks added since the sessions were last
+    settled (:meth:`settle_sessions`), compacted like the parts."""
+    _seen_settled: int = 0
 
     def add(self, searches: pl.DataFrame) -> None:
         if searches.height == 0:
             return
         self.searches += searches.height
-        for table, frame in block_parts(searches, self.artifacts, self.intents).items():
+        parts, seen = block_parts(searches, self.artifacts, self.intents)
+        for table, frame in parts.items():
             self.parts[table].append(frame.select(*PART_KEYS[table], *PART_MEASURES[table]))
             self._pending[table] += frame.height
             # combine only when the new parts outgrow what was combined last: geometric, so linear
             if self._pending[table] > max(COMPACT_ROWS, 2 * self._settled[table]):
                 self._compact(table)
+        self.seen.append(seen)
+        if sum(f.height for f in self.seen) - self._seen_settled > max(COMPACT_ROWS, 2 * self._seen_settled):
+            self.seen = [pl.concat(self.seen).unique()]
+            self._seen_settled = self.seen[0].height
+
+    def settle_sessions(self) -> None:
+        """Count the distinct sessions of everything added since the last call into the daily
+        table, once: a file's sessions are distinct over the whole file, whatever its blocks."""
+        if not self.seen:
+            return
+        sessions = (pl.concat(self.seen).unique().group_by("artifact", "day")
+                    .agg(pl.len().cast(pl.Int64).alias("sessions"))
+                    .with_columns(pl.lit(0, dtype=pl.Int64).alias("matched"),
+                                  pl.lit(0, dtype=pl.Int64).alias("clicks")))
+        self.seen, self._seen_settled = [], 0
+        self.parts[Table.DAILY].append(sessions.select(*PART_KEYS[Table.DAILY], *PART_MEASURES[Table.DAILY]))
+        self._pending[Table.DAILY] += sessions.height
+        if self._pending[Table.DAILY] > max(COMPACT_ROWS, 2 * self._settled[Table.DAILY]):
+            self._compact(Table.DAILY)
 
     def _compact(self, table: Table) -> None:
         combined = _combine(table, self.parts[table])
@@ -233,9 +262,11 @@ class Aggregator:
         return Aggregator(artifacts=self.artifacts, intents=self.intents)
 
     def absorb(self, other: Aggregator) -> None:
-        """Add everything ``other`` holds (another file's aggregate) to this one."""
+        """Add everything ``other`` holds (another file's aggregate) to this one; ``other``'s
+        sessions are settled first, so each file's distinct sessions add up."""
         if other.searches == 0:
             return
+        other.settle_sessions()
         self.searches += other.searches
         if other.artifacts is self.artifacts and other.intents is self.intents:  # a child: same codes
             for table, frames in other.parts.items():
@@ -265,6 +296,7 @@ class Aggregator:
         delta = GraphDelta()
         if self.searches == 0:
             return delta
+        self.settle_sessions()
         frames = {t: _combine(t, parts) if parts else None for t, parts in self.parts.items()}
         decoders = {ARTIFACT: self.artifacts.decode, INTENT: self.intents.decode}
         for table, frame in frames.items():

@@ -46,9 +46,9 @@ if TYPE_CHECKING:
     from graph.settings import Settings
     from graph.store import GraphStore
 
-SESSION_BLOCK = 20_000
-"""Lines read and aggregated at a time, the same on every store: distinct sessions are counted
-within such a block, so both stores (and any size of Neo4j write part) count them alike."""
+BLOCK_LINES = 20_000
+"""Lines read and aggregated at a time: a bound on memory, not on what is counted (a file's distinct
+sessions are counted over the whole file, ``ingest.aggregate.Aggregator.settle_sessions``)."""
 INGESTED, SKIPPED, NOTHING_VALID = "ingested", "skipped: already ingested", "nothing valid"
 FAILED = "failed"
 
@@ -275,7 +275,7 @@ def read_log_file(copy: Path, source: Path, rejects: Rejects, fmt: str | None,
     """
     local = Rejects()
     try:
-        yield from read_logs(copy, local, SeenIds(), fmt, SESSION_BLOCK, limits)
+        yield from read_logs(copy, local, SeenIds(), fmt, BLOCK_LINES, limits)
     finally:
         rejects.extend(local, source=str(source))
 

@@ -259,16 +259,53 @@ def test_aggregates_do_not_depend_on_how_blocks_are_combined(monkeypatch: pytest
     assert len(tables(once)[Table.CO_MATCHED]) > 100
 
 
+def test_distinct_sessions_are_counted_over_the_whole_file_whatever_the_block_size(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A session whose searches fall in two blocks of one file counts once per (artifact, day): the
+    stored sessions are the file's distinct sessions, computed here from the raw lines, with blocks
+    of 700 lines (which cut sessions) as with the whole file in one block."""
+    from ingest import aggregate, pipeline
+    from ingest.synth import write_synth
+
+    _, log = write_synth(tmp_path / "gen", n_artifacts=200, n_searches=6_000, seed=5, per_file=6_000)
+    raw = pl.read_ndjson(log)
+    expected = (
+        raw.select(pl.coalesce(pl.col("session_id"), pl.lit("search:") + pl.col("search_id")).alias("session"),
+                   pl.col("ts").str.to_datetime(time_zone="UTC").dt.date().alias("day"), pl.col("results"))
+        .explode("results").rename({"results": "artifact"})
+        .group_by("artifact", "day").agg(pl.col("session").n_unique().cast(pl.Int64).alias("sessions"))
+        .sort("artifact", "day")
+    )
+    monkeypatch.setattr(aggregate, "COMPACT_ROWS", 2_000)
+    stored = {}
+    for name, block in (("whole", 1_000_000), ("blocks", 700)):
+        monkeypatch.setattr(pipeline, "BLOCK_LINES", block)
+        home = tmp_path / name
+        store = EmbeddedStore(home)
+        report = ingest_logs(store, [log], Settings(MATCHGRAPH_HOME=home, NEO4J_URI=None))  # type: ignore[call-arg]
+        assert report.ingested == 6_000
+        stored[name] = store.table(Table.DAILY).select("artifact", "day", "sessions").sort("artifact", "day")
+    assert stored["whole"].equals(expected)
+    assert stored["blocks"].equals(expected)
+    # the synthetic sessions do span blocks: counted per block they would add up to more
+    per_block = (raw.with_row_index("line").with_columns((pl.col("line") // 700).alias("block"))
+                 .select("block", "session_id", pl.col("ts").str.to_datetime(time_zone="UTC").dt.date().alias("day"),
+                         "results").explode("results")
+                 .group_by("block", "results", "day").agg(pl.col("session_id").n_unique()))
+    assert per_block.get_column("session_id").sum() > expected.get_column("sessions").sum()
+
+
 def test_the_same_searches_in_files_of_any_size_store_the_same_aggregates(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """One synthetic log ingested whole, in equal files, and in uneven files across several writes,
     with blocks and compactions small enough to fall inside files: the stored aggregates agree, table
-    for table (distinct sessions per day excepted: they are counted per block, as documented)."""
+    for table (distinct sessions per day excepted: they are counted per file and a session cut by a
+    file boundary counts in both, as documented)."""
     from graph.tables import KEYS
     from ingest import aggregate, pipeline
     from ingest.synth import write_synth
 
-    monkeypatch.setattr(pipeline, "SESSION_BLOCK", 700)
+    monkeypatch.setattr(pipeline, "BLOCK_LINES", 700)
     monkeypatch.setattr(aggregate, "COMPACT_ROWS", 2_000)
     _, log = write_synth(tmp_path / "gen", n_artifacts=200, n_searches=6_000, seed=5, per_file=6_000)
     lines = log.read_text("utf-8").splitlines(keepends=True)

@@ -105,8 +105,9 @@ class Dictionary:
 def block_parts(searches: pl.DataFrame, artifacts: Dictionary,
                 intents: Dictionary) -> tuple[dict[Table, pl.DataFrame], pl.DataFrame]:
     """The aggregates of one block of valid searches, keyed by codes, and the block's distinct
-    (artifact, day, session) triples (``SEEN_KEYS``; sessions as 64-bit hashes). The block's daily
-    rows carry no sessions: an aggregator counts them from the triples of all its blocks."""
+    (artifact, day, session) triples, each session as its 64-bit polars hash (two sessions of one
+    artifact and day sharing a hash is a chance of about n^2 / 2^65). The block's daily rows carry
+    no sessions: an aggregator counts them from the triples of all its blocks."""
     s = searches.with_row_index("sid").select(
         "sid",
         pl.coalesce(pl.col("session_id"), pl.lit("search:") + pl.col("search_id")).alias("session"),

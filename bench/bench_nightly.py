@@ -1,8 +1,8 @@
 """Ingesting search logs on the embedded store, side by side with a bare polars script doing the same.
 
 Run: ``python -m bench.bench_nightly [--searches 100000,300000,1000000] [--artifacts 5000]
-[--rounds 3] [--per-file 250000] [--bare whole|per-file] [--data DIR] [--max-rss-gib 14]``. For
-each size it generates a deterministic synthetic catalog and log (``matchgraph synth``), then, in
+[--rounds 3] [--per-file 250000] [--bare whole|per-file] [--data DIR] [--max-rss-gib 14]
+[--no-bare] [--no-score]``. For each size it generates a deterministic synthetic catalog and log (``matchgraph synth``), then, in
 interleaved rounds, runs each side in a fresh process:
 
 * ``bare``: ``bench.bare_aggregates`` (polars reads the files and computes the same aggregates; with
@@ -108,13 +108,17 @@ def main() -> None:
     parser.add_argument("--max-rss-gib", type=float, default=14.0,
                         help="kill any side (and stop) when it holds more than this")
     parser.add_argument("--no-score", dest="score", action="store_false", help="leave out the score step")
+    parser.add_argument("--no-bare", dest="bare_side", action="store_false",
+                        help="leave out the bare script (the curve's wall time per search, when the bare side "
+                             "would take longer than the ingest being measured)")
     args = parser.parse_args()
     limit = args.max_rss_gib * 1024
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "MATCHGRAPH_"))}
     print(f"machine: {machine()}; {args.rounds} interleaved rounds per size; {args.artifacts:,} artifacts; "
           f"bare: {args.bare}")
     per_search: dict[str, dict[int, float]] = {"bare": {}, "ingest": {}, "bare cpu": {}, "ingest cpu": {}}
-    sides = ("bare", "ingest", "score") if args.score else ("bare", "ingest")
+    sides = tuple(side for side, wanted in (("bare", args.bare_side), ("ingest", True), ("score", args.score))
+                  if wanted)
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
         root = Path(tmp)
         for size in (int(x) for x in args.searches.split(",")):
@@ -143,7 +147,7 @@ def main() -> None:
                     rss[side].append(mib)
                     if side == "bare":
                         bare_counts = dict(re.findall(r"(\w+)=(\d+)", stdout))
-                if n == 0:
+                if n == 0 and "bare" in sides:
                     counts = _store_counts(home)
                     for key, value in counts.items():
                         if int(bare_counts[key]) != value:
@@ -162,12 +166,15 @@ def main() -> None:
                 if side in per_search:
                     per_search[side][size] = med / size * 1e6
                     per_search[f"{side} cpu"][size] = cpu_med / size * 1e6
-            ratio = statistics.median(times["ingest"]) / statistics.median(times["bare"])
-            print(f"  ingest / bare (medians): {ratio:.2f}x")
+            if "bare" in sides:
+                ratio = statistics.median(times["ingest"]) / statistics.median(times["bare"])
+                print(f"  ingest / bare (medians): {ratio:.2f}x")
             if args.data is None:
                 shutil.rmtree(data, ignore_errors=True)
     print("microseconds per search (median), by size: a flat line is linear time")
     for side, by_size in per_search.items():
+        if not by_size:
+            continue
         print(f"  {side:<10} " + "  ".join(f"{size:>10,}: {us:6.1f}" for size, us in by_size.items()))
 
 

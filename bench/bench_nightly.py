@@ -2,8 +2,8 @@
 
 Run: ``python -m bench.bench_nightly [--searches 100000,300000,1000000] [--artifacts 5000]
 [--rounds 3] [--per-file 250000] [--bare whole|per-file] [--data DIR] [--max-rss-gib 14]
-[--no-bare] [--no-score]``. For each size it generates a deterministic synthetic catalog and log (``matchgraph synth``), then, in
-interleaved rounds, runs each side in a fresh process:
+[--no-bare] [--no-score]``. For each size it generates a deterministic synthetic catalog and log
+(``matchgraph synth``), then, in interleaved rounds, runs each side in a fresh process:
 
 * ``bare``: ``bench.bare_aggregates`` (polars reads the files and computes the same aggregates; with
   ``--bare per-file`` it aggregates file by file into a running total, so it fits at 10M searches);

@@ -640,6 +640,10 @@ scoping syntax that changed in 5.23)."""
 # co-matches arrive in ~0.3 s instead of ~3 s. Big tables are read page by page (keyset pagination
 # over the anchor ids, all pages in one read transaction), which bounds the server's memory per
 # page. ``collect`` of row lists keeps nulls in place, where collecting columns would drop them.
+# Reads through a plain index (cells by artifact, daily demand, rank history; the provider sync
+# among the writes) say ``USING INDEX SEEK``: a plan is made from the statistics of its moment, and
+# the write benchmark caught the planner scanning a whole index once per id of a batch (see
+# ``CELL_INDEX_HINT``).
 _ARTIFACT_ROW = """[a.id, a.name, a.type, a.provider, a.pricing, a.url, a.description, a.license,
         toString(a.released), a.catalogued, a.downloads, a.stars, a.likes, a.dependents, a.forks,
         a.contributors, a.price_input, a.price_output]"""
@@ -785,9 +789,6 @@ USING INDEX SEEK p:IntentPreference(winner) USING INDEX SEEK p:IntentPreference(
 WHERE p.winner IN $ids OR p.loser IN $ids
 RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos, p.count])
 """
-"""Reads through a plain index say ``USING INDEX SEEK`` (here, the daily demand, the rank history
-and the provider sync): a plan is made from the statistics of its moment, and the write benchmark
-caught the planner scanning a whole index once per id of a batch (see ``CELL_INDEX_HINT``)."""
 READ_INTENT_PREFERENCES_BY_INTENT: Final = f"""
 MATCH (p:IntentPreference) {CELL_INDEX_HINT}
 WHERE p.intent IN $ids AND {CELL_OF_INTENT}

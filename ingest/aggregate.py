@@ -227,11 +227,7 @@ class Aggregator:
         self.searches += searches.height
         parts, seen = block_parts(searches, self.artifacts, self.intents)
         for table, frame in parts.items():
-            self.parts[table].append(frame.select(*PART_KEYS[table], *PART_MEASURES[table]))
-            self._pending[table] += frame.height
-            # combine only when the new parts outgrow what was combined last: geometric, so linear
-            if self._pending[table] > max(COMPACT_ROWS, 2 * self._settled[table]):
-                self._compact(table)
+            self._append(table, [frame.select(*PART_KEYS[table], *PART_MEASURES[table])])
         self.seen.append(seen)
         if sum(f.height for f in self.seen) - self._seen_settled > max(COMPACT_ROWS, 2 * self._seen_settled):
             self.seen = [pl.concat(self.seen).unique()]
@@ -247,10 +243,15 @@ class Aggregator:
                     .with_columns(pl.lit(0, dtype=pl.Int64).alias("matched"),
                                   pl.lit(0, dtype=pl.Int64).alias("clicks")))
         self.seen, self._seen_settled = [], 0
-        self.parts[Table.DAILY].append(sessions.select(*PART_KEYS[Table.DAILY], *PART_MEASURES[Table.DAILY]))
-        self._pending[Table.DAILY] += sessions.height
-        if self._pending[Table.DAILY] > max(COMPACT_ROWS, 2 * self._settled[Table.DAILY]):
-            self._compact(Table.DAILY)
+        self._append(Table.DAILY, [sessions.select(*PART_KEYS[Table.DAILY], *PART_MEASURES[Table.DAILY])])
+
+    def _append(self, table: Table, frames: list[pl.DataFrame]) -> None:
+        """Keep ``frames`` as parts of ``table``, combining the parts only when the new ones outgrow
+        what was combined last: geometric, so linear."""
+        self.parts[table].extend(frames)
+        self._pending[table] += sum(f.height for f in frames)
+        if self._pending[table] > max(COMPACT_ROWS, 2 * self._settled[table]):
+            self._compact(table)
 
     def _compact(self, table: Table) -> None:
         combined = _combine(table, self.parts[table])
@@ -271,26 +272,19 @@ class Aggregator:
         self.searches += other.searches
         if other.artifacts is self.artifacts and other.intents is self.intents:  # a child: same codes
             for table, frames in other.parts.items():
-                self.parts[table].extend(frames)
-                self._pending[table] += sum(f.height for f in frames)
-                if self._pending[table] > max(COMPACT_ROWS, 2 * self._settled[table]):
-                    self._compact(table)
+                self._append(table, frames)
             return
         recode = {
             ARTIFACT: self.artifacts.encode(pl.Series(other.artifacts.ids, dtype=pl.String)),
             INTENT: self.intents.encode(pl.Series(other.intents.ids, dtype=pl.String)),
         }
         for table, frames in other.parts.items():
-            for frame in frames:
-                recoded = frame.with_columns(recode[kind].gather(frame.get_column(column)).alias(column)
-                                             for column, kind in CODED[table].items())
-                if table is Table.CO_MATCHED:  # pairs are oriented by code: the codes changed
-                    recoded = recoded.select(pl.min_horizontal("a", "b").alias("a"), pl.max_horizontal("a", "b")
-                                             .alias("b"), "count")
-                self.parts[table].append(recoded)
-                self._pending[table] += frame.height
-            if self._pending[table] > max(COMPACT_ROWS, 2 * self._settled[table]):
-                self._compact(table)
+            recoded = [frame.with_columns(recode[kind].gather(frame.get_column(column)).alias(column)
+                                          for column, kind in CODED[table].items()) for frame in frames]
+            if table is Table.CO_MATCHED:  # pairs are oriented by code: the codes changed
+                recoded = [f.select(pl.min_horizontal("a", "b").alias("a"), pl.max_horizontal("a", "b").alias("b"),
+                                    "count") for f in recoded]
+            self._append(table, recoded)
 
     def delta(self) -> GraphDelta:
         """The aggregates as a delta: ids back to text, pairs oriented by id, preferences per pair."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 
 from graph.schema import SIGNALS
@@ -330,20 +331,125 @@ def merge_additive(table: Table, old: pl.DataFrame, new: pl.DataFrame) -> pl.Dat
 
     Rows whose measures all add up to zero disappear, so adding a contribution and then its
     negation (``negated``) leaves the table as it was.
+
+    Where ``old`` is already sorted by key (as a store keeps it) and its keys are integers (codes,
+    positions, days), the new rows are merged into it in one pass (:func:`_merged_into_sorted`), so
+    the cost of a write grows with the table, not with the table times its logarithm; other frames
+    are grouped and sorted whole.
     """
+    keys = list(KEYS[table])
+    measures = list(ADDITIVE[table])
     if table in CELL_TABLES:
         # only the pairs the new rows touch are taken apart into cells and summed; the rest stay
-        pair = list(KEYS[table])
-        touched = new.select(pair).unique()
-        merged = preference_pairs(pl.concat([preference_cells(old.join(touched, on=pair, how="semi")),
+        touched = new.select(keys).unique()
+        widths = _key_widths(keys, old, touched)
+        old_keys = _packed(old, keys, widths) if widths is not None else None
+        if widths is None or old_keys is None or not _increasing(old_keys):
+            merged = preference_pairs(pl.concat([preference_cells(old.join(touched, on=keys, how="semi")),
+                                                 preference_cells(new)]))
+            return pl.concat([old.join(touched, on=keys, how="anti"), merged]).sort(keys)
+        taken = np.zeros(old.height, dtype=bool)
+        taken[_positions(old_keys, _packed(touched, keys, widths))[0]] = True
+        merged = preference_pairs(pl.concat([preference_cells(old.filter(pl.Series(taken))),
                                              preference_cells(new)]))
-        return pl.concat([old.join(touched, on=pair, how="anti"), merged]).sort(pair)
-    keys = list(KEYS[table])
-    measures = ADDITIVE[table]
+        return _interleaved(old.filter(pl.Series(~taken)), old_keys[~taken], merged, _packed(merged, keys, widths))
+    widths = _key_widths(keys, old, new)
+    if widths is not None:
+        old_keys = _packed(old, keys, widths)
+        if _increasing(old_keys):
+            merged = _merged_into_sorted(old, old_keys, new, _packed(new, keys, widths), keys, measures)
+            return merged.select(list(SCHEMAS[table]))
     both = pl.concat([old, new], how="vertical")
     summed = both.group_by(keys, maintain_order=False).agg([pl.col(c).sum() for c in measures])
     nonzero = pl.any_horizontal([pl.col(c) != 0 for c in measures])
     return summed.filter(nonzero).sort(keys).select(list(SCHEMAS[table]))
+
+
+_PACK = "__key"
+"""The name of the packed key column while two sorted frames are interleaved."""
+
+
+def _key_widths(keys: list[str], *frames: pl.DataFrame) -> list[int] | None:
+    """The bits each of ``keys`` needs so that its values in all ``frames`` pack into one
+    ``uint64`` that sorts as the keys sort together; None where they cannot: a key that is not an
+    integer or a date, a null or negative value, more than 64 bits in all."""
+    widths = []
+    for key in keys:
+        dtype = frames[0].schema[key]
+        if not (dtype.is_integer() or dtype == pl.Date()):
+            return None
+        columns = [f.get_column(key).to_physical() for f in frames if f.height]
+        if any(c.null_count() for c in columns):
+            return None
+        low = min((int(c.min()) for c in columns), default=0)  # type: ignore[arg-type]
+        high = max((int(c.max()) for c in columns), default=0)  # type: ignore[arg-type]
+        if low < 0:
+            return None
+        widths.append(max(high.bit_length(), 1))
+    return widths if sum(widths) <= 64 else None
+
+
+def _packed(frame: pl.DataFrame, keys: list[str], widths: list[int]) -> np.ndarray:
+    """``frame``'s keys packed into one ``uint64`` a row, the first key in the highest bits."""
+    packed = np.zeros(frame.height, dtype=np.uint64)
+    shift = sum(widths)
+    for key, width in zip(keys, widths, strict=True):
+        shift -= width
+        packed |= frame.get_column(key).to_physical().to_numpy().astype(np.uint64) << np.uint64(shift)
+    return packed
+
+
+def _increasing(keys: np.ndarray) -> bool:
+    """Whether packed keys are strictly increasing: the frame is sorted by key and holds each key
+    once, as a store keeps its tables (a frame that is not is merged the slow way)."""
+    return keys.size < 2 or bool(np.all(keys[1:] > keys[:-1]))
+
+
+def _positions(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where ``keys`` sit in the strictly increasing ``sorted_keys``: the positions of those found,
+    and a mask over ``keys`` of which were found."""
+    at = np.searchsorted(sorted_keys, keys)
+    found = at < sorted_keys.size
+    found[found] = sorted_keys[at[found]] == keys[found]
+    return at[found], found
+
+
+def _interleaved(first: pl.DataFrame, first_keys: np.ndarray, second: pl.DataFrame,
+                 second_keys: np.ndarray) -> pl.DataFrame:
+    """Two frames sorted by their packed keys as one frame sorted by them, in one linear pass."""
+    second = second.select(first.columns)
+    if second.height == 0 or first.height == 0:
+        return first if second.height == 0 else second
+    merged = first.with_columns(pl.Series(_PACK, first_keys)).merge_sorted(
+        second.with_columns(pl.Series(_PACK, second_keys)), _PACK)
+    return merged.drop(_PACK)
+
+
+def _merged_into_sorted(old: pl.DataFrame, old_keys: np.ndarray, new: pl.DataFrame, new_keys: np.ndarray,
+                        keys: list[str], measures: list[str]) -> pl.DataFrame:
+    """``merge_additive`` into a sorted ``old``: the new rows are summed per key, added in place to
+    the rows of ``old`` with the same key and interleaved with it where their key is new; rows whose
+    measures come to zero are dropped."""
+    new = (new.with_columns(pl.Series(_PACK, new_keys))
+           .group_by(_PACK).agg([pl.col(k).first() for k in keys] + [pl.col(m).sum() for m in measures])
+           .sort(_PACK))
+    summed_keys = new.get_column(_PACK).to_numpy()
+    at, found = _positions(old_keys, summed_keys)
+    hits = new.filter(pl.Series(found))
+    columns, emptied = [], np.ones(at.size, dtype=bool)
+    for measure in measures:
+        values = old.get_column(measure).fill_null(0).to_numpy().copy()
+        values[at] += hits.get_column(measure).to_numpy()
+        emptied &= values[at] == 0
+        columns.append(pl.Series(measure, values, dtype=old.schema[measure]))
+    updated = old.with_columns(columns)
+    if emptied.any():
+        kept = np.ones(old.height, dtype=bool)
+        kept[at[emptied]] = False
+        updated, old_keys = updated.filter(pl.Series(kept)), old_keys[kept]
+    fresh = new.filter(pl.Series(~found))
+    nonzero = fresh.select(pl.any_horizontal([pl.col(c) != 0 for c in measures])).to_series().to_numpy()
+    return _interleaved(updated, old_keys, fresh.filter(pl.Series(nonzero)), summed_keys[~found][nonzero])
 
 
 def negated(table: Table, frame: pl.DataFrame) -> pl.DataFrame:

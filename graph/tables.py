@@ -342,23 +342,22 @@ def merge_additive(table: Table, old: pl.DataFrame, new: pl.DataFrame) -> pl.Dat
     if table in CELL_TABLES:
         # only the pairs the new rows touch are taken apart into cells and summed; the rest stay
         touched = new.select(keys).unique()
-        widths = _key_widths(keys, old, touched)
-        old_keys = _packed(old, keys, widths) if widths is not None else None
-        if widths is None or old_keys is None or not _increasing(old_keys):
+        packing = _sorted_packing(keys, old, touched)
+        if packing is None:
             merged = preference_pairs(pl.concat([preference_cells(old.join(touched, on=keys, how="semi")),
                                                  preference_cells(new)]))
             return pl.concat([old.join(touched, on=keys, how="anti"), merged]).sort(keys)
+        widths, old_keys = packing
         taken = np.zeros(old.height, dtype=bool)
         taken[_positions(old_keys, _packed(touched, keys, widths))[0]] = True
         merged = preference_pairs(pl.concat([preference_cells(old.filter(pl.Series(taken))),
                                              preference_cells(new)]))
         return _interleaved(old.filter(pl.Series(~taken)), old_keys[~taken], merged, _packed(merged, keys, widths))
-    widths = _key_widths(keys, old, new)
-    if widths is not None:
-        old_keys = _packed(old, keys, widths)
-        if _increasing(old_keys):
-            merged = _merged_into_sorted(old, old_keys, new, _packed(new, keys, widths), keys, measures)
-            return merged.select(list(SCHEMAS[table]))
+    packing = _sorted_packing(keys, old, new)
+    if packing is not None:
+        widths, old_keys = packing
+        merged = _merged_into_sorted(old, old_keys, new, _packed(new, keys, widths), keys, measures)
+        return merged.select(list(SCHEMAS[table]))
     both = pl.concat([old, new], how="vertical")
     summed = both.group_by(keys, maintain_order=False).agg([pl.col(c).sum() for c in measures])
     nonzero = pl.any_horizontal([pl.col(c) != 0 for c in measures])
@@ -399,10 +398,17 @@ def _packed(frame: pl.DataFrame, keys: list[str], widths: list[int]) -> np.ndarr
     return packed
 
 
-def _increasing(keys: np.ndarray) -> bool:
-    """Whether packed keys are strictly increasing: the frame is sorted by key and holds each key
-    once, as a store keeps its tables (a frame that is not is merged the slow way)."""
-    return keys.size < 2 or bool(np.all(keys[1:] > keys[:-1]))
+def _sorted_packing(keys: list[str], old: pl.DataFrame, *others: pl.DataFrame) -> tuple[list[int], np.ndarray] | None:
+    """The key widths that pack ``old`` and ``others`` (:func:`_key_widths`) and ``old``'s packed
+    keys, where those keys are strictly increasing: ``old`` is sorted by key and holds each key
+    once, as a store keeps its tables. None otherwise (such frames are merged the slow way)."""
+    widths = _key_widths(keys, old, *others)
+    if widths is None:
+        return None
+    packed = _packed(old, keys, widths)
+    if packed.size > 1 and not bool(np.all(packed[1:] > packed[:-1])):
+        return None
+    return widths, packed
 
 
 def _positions(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from graph.tables import Table, preference_pairs
+from graph.tables import Table
 
 if TYPE_CHECKING:
     from neo4j import Driver, ManagedTransaction
@@ -40,13 +40,11 @@ NODES: dict[Table, tuple[str, str]] = {
 
 OTHER_NODES: dict[Table, str] = {
     Table.DAILY: "UNWIND $rows AS row CREATE (d:DailyDemand) SET d = row",
-    Table.INTENT_PREFERENCES: "UNWIND $rows AS row CREATE (p:IntentPair) SET p = row",
+    Table.INTENT_PREFERENCES: "UNWIND $rows AS row CREATE (p:IntentPreference) SET p = row",
     Table.LEDGER: "UNWIND $rows AS row CREATE (f:IngestedFile) SET f = row",
 }
 """Tables of nodes without an ``id``: each row one node, created with no index on its label (the
-floor keeps no key; matchgraph keeps the ones its reads and merges need). Per-intent preference
-cells go as matchgraph stores them, one node per (intent, winner, loser) holding its cells as lists
-(``graph.tables.preference_pairs``), so both sides create the same nodes."""
+floor keeps no key; matchgraph keeps the ones its reads and merges need)."""
 
 PROPERTIES: dict[Table, str] = {
     Table.TOTALS: """UNWIND $rows AS row MATCH (a:Artifact {id: row.artifact})
@@ -137,8 +135,6 @@ class BareLoader:
             frame = tables.get(table)
             if frame is None:
                 continue
-            if table is Table.INTENT_PREFERENCES:
-                frame = preference_pairs(frame)
             statements += [(query, _rows(frame.slice(i, BATCH))) for i in range(0, frame.height, BATCH)]
 
         def work(tx: ManagedTransaction) -> None:

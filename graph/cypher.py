@@ -17,7 +17,7 @@ Graph model (what the Neo4j Browser shows)::
     (:Intent {id, searches})-[:MATCHED {count, clicks, position_sum}]->(:Artifact)
     (:Artifact)-[:CO_MATCHED {count}]->(:Artifact)
     (:Artifact)-[:PREFERRED_OVER {count, winner_pos: [..], loser_pos: [..], counts: [..]}]->(:Artifact)
-    (:IntentPair {intent, winner, loser, count, winner_pos: [..], loser_pos: [..], counts: [..]})
+    (:IntentPreference {intent, winner, loser, winner_pos, loser_pos, count})
     (:Artifact {times_matched, clicks, comparison_pairs, comparison_pairs_sq})   the totals table
     (:DailyDemand {artifact, day, matched, clicks, sessions}), (:RankHistory {run, id, scored_at, rank, as_of}),
     (:Artifact {benchmark_names: [..], benchmark_scores: [..]})   the benchmarks table
@@ -44,10 +44,7 @@ class StoreLabel(StrEnum):
     """Node labels that exist only in Neo4j, for the tables the embedded store keeps as plain rows."""
 
     DAILY_DEMAND = "DailyDemand"
-    INTENT_PAIR = "IntentPair"
     INTENT_PREFERENCE = "IntentPreference"
-    """An earlier schema's per-intent cells, one node per pair of positions: ``Neo4jStore.migrate``
-    gathers them into ``IntentPair`` nodes (``MIGRATE_INTENT_PREFERENCE_CELLS``)."""
     RANK_HISTORY = "RankHistory"
     INGESTED_FILE = "IngestedFile"
     RUN = "Run"
@@ -65,9 +62,10 @@ CONSTRAINTS: Final = (
     "CREATE CONSTRAINT capability_id IF NOT EXISTS FOR (n:Capability) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT intent_id IF NOT EXISTS FOR (n:Intent) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT daily_demand_key IF NOT EXISTS FOR (n:DailyDemand) REQUIRE (n.artifact, n.day) IS UNIQUE",
-    # an earlier schema keyed intent preferences by pair (as IntentPreference, with one count)
+    # an earlier schema keyed intent preferences by pair; they are keyed by cell now
     "DROP CONSTRAINT intent_preference_key IF EXISTS",
-    "CREATE CONSTRAINT intent_pair_key IF NOT EXISTS FOR (n:IntentPair) REQUIRE (n.intent, n.winner, n.loser) IS UNIQUE",
+    "CREATE CONSTRAINT intent_preference_cell IF NOT EXISTS FOR (n:IntentPreference) "
+    "REQUIRE (n.intent, n.winner, n.loser, n.winner_pos, n.loser_pos) IS UNIQUE",
     "CREATE CONSTRAINT rank_history_key IF NOT EXISTS FOR (n:RankHistory) REQUIRE (n.run, n.id) IS UNIQUE",
     "CREATE CONSTRAINT ingested_file_sha256 IF NOT EXISTS FOR (n:IngestedFile) REQUIRE n.sha256 IS UNIQUE",
     "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.run IS UNIQUE",
@@ -83,56 +81,15 @@ INDEXES: Final = (
     "CREATE INDEX daily_demand_artifact IF NOT EXISTS FOR (n:DailyDemand) ON (n.artifact)",
     "CREATE INDEX rank_history_id IF NOT EXISTS FOR (n:RankHistory) ON (n.id)",
     # intent preferences are read by either artifact
-    "CREATE INDEX intent_pair_winner IF NOT EXISTS FOR (n:IntentPair) ON (n.winner)",
-    "CREATE INDEX intent_pair_loser IF NOT EXISTS FOR (n:IntentPair) ON (n.loser)",
-    # pairs are read by intent through the pair key constraint's index (its first property is the
-    # intent, see PAIR_OF_INTENT), so a separate intent index would only cost every write and import
+    "CREATE INDEX intent_preference_winner IF NOT EXISTS FOR (n:IntentPreference) ON (n.winner)",
+    "CREATE INDEX intent_preference_loser IF NOT EXISTS FOR (n:IntentPreference) ON (n.loser)",
+    # cells are read by intent through the cell key constraint's index (its first property is the
+    # intent, see CELL_OF_INTENT), so a separate intent index would only cost every write and import
     "DROP INDEX intent_preference_intent IF EXISTS",
     # an earlier schema kept a full-text index that nothing reads any more: it only slowed writes
     "DROP INDEX matchgraph_text IF EXISTS",
 )
 AWAIT_INDEXES: Final = "CALL db.awaitIndexes($timeout_s)"
-RETIRED: Final = (
-    "DROP CONSTRAINT intent_preference_cell IF EXISTS",
-    "DROP INDEX intent_preference_winner IF EXISTS",
-    "DROP INDEX intent_preference_loser IF EXISTS",
-)
-"""The schema of the per-intent cells of an earlier version (one ``IntentPreference`` node per
-pair of positions), dropped once ``MIGRATE_INTENT_PREFERENCE_CELLS`` has gathered them (the
-migration seeks them through the cell key's index)."""
-
-COUNT_INTENT_PREFERENCE_CELLS: Final = "MATCH (p:IntentPreference) RETURN count(p) AS cells"
-DELETE_UNREADABLE_CELLS: Final = """
-MATCH (p:IntentPreference)
-WHERE p.intent IS NULL OR p.winner IS NULL OR p.loser IS NULL OR p.winner_pos IS NULL OR p.loser_pos IS NULL
-   OR p.count IS NULL
-DELETE p
-"""
-"""An earlier version's cells that miss a key (or an even earlier schema's nodes): no read could
-find them, and they would keep ``MIGRATE_INTENT_PREFERENCE_CELLS`` from seeking the rest."""
-
-MIGRATE_INTENT_PREFERENCE_CELLS: Final = """
-OPTIONAL MATCH (v:GraphVersion {name: 'graph'})
-SET v.name = v.name
-WITH count(*) AS locked
-MATCH (p:IntentPreference)
-WITH DISTINCT p.intent AS intent LIMIT $intents
-MATCH (p:IntentPreference)
-WHERE p.intent = intent AND p.winner IS NOT NULL AND p.loser IS NOT NULL AND p.winner_pos IS NOT NULL
-  AND p.loser_pos IS NOT NULL
-WITH intent, p.winner AS winner, p.loser AS loser, p ORDER BY p.winner_pos, p.loser_pos
-WITH intent, winner, loser, collect(p) AS cells
-MERGE (pair:IntentPair {intent: intent, winner: winner, loser: loser})
-SET pair.count = reduce(t = 0, c IN cells | t + c.count), pair.winner_pos = [c IN cells | c.winner_pos],
-    pair.loser_pos = [c IN cells | c.loser_pos], pair.counts = [c IN cells | c.count]
-FOREACH (c IN cells | DELETE c)
-RETURN count(*) AS pairs
-"""
-"""One step of moving an earlier version's per-intent cells (``DELETE_UNREADABLE_CELLS`` first) into
-``IntentPair`` nodes: the cells of up to ``$intents`` intents, whole (every key named, so the cell
-key's index is sought by intent), gathered per (intent, winner, loser) in position order, and
-deleted. It first takes the version node's lock, so two processes migrating at once take turns
-and neither gathers a cell the other has already moved. Run until it returns no pairs."""
 
 # -- writes: nodes --------------------------------------------------------------------------------
 UPSERT_ARTIFACTS: Final = """
@@ -546,57 +503,49 @@ CREATE (w)-[:PREFERRED_OVER {count: reduce(t = 0, c IN counts | t + c), winner_p
 """New preferences: the row's cells are already one per pair of positions, in position order
 (``graph.tables.preference_pairs``), so they are stored as they come."""
 
-ADD_INTENT_PAIRS: Final = """
+ADD_INTENT_PREFERENCES: Final = """
 UNWIND $rows AS row
-MERGE (p:IntentPair {intent: row.intent, winner: row.winner, loser: row.loser})
-WITH p, row, coalesce(p.winner_pos, []) AS owp, coalesce(p.loser_pos, []) AS olp, coalesce(p.counts, []) AS oc
-UNWIND [i IN range(0, size(oc) - 1) | [owp[i], olp[i], oc[i]]]
-     + [i IN range(0, size(row.counts) - 1) | [row.winner_pos[i], row.loser_pos[i], row.counts[i]]] AS cell
-WITH p, cell[0] AS wp, cell[1] AS lp, sum(cell[2]) AS n
-ORDER BY wp, lp
-WITH p, collect(CASE WHEN n <> 0 THEN [wp, lp, n] END) AS kept
-SET p.count = reduce(t = 0, c IN kept | t + c[2]), p.winner_pos = [c IN kept | c[0]],
-    p.loser_pos = [c IN kept | c[1]], p.counts = [c IN kept | c[2]]
-WITH p, kept WHERE size(kept) = 0
+MERGE (p:IntentPreference {intent: row.intent, winner: row.winner, loser: row.loser,
+                           winner_pos: row.winner_pos, loser_pos: row.loser_pos})
+ON CREATE SET p.count = row.count
+ON MATCH SET p.count = p.count + row.count
+WITH p WHERE p.count = 0
 DELETE p
 """
-"""Per-intent preferences as evidence nodes, one per (intent, winner, loser) (a relationship has two
-ends; this names the intent, the winner and the loser), its counts per pair of positions as three
-parallel lists, as ``PREFERRED_OVER`` keeps them. A row is ``preference_pairs`` of the write's
-cells; its cells are added to the stored ones cell by cell, a cell at zero is dropped and a pair
-left without cells goes, so a contribution can be subtracted exactly. ``MERGE`` on the node key
-takes its lock, so two writers add up without losing either."""
+"""Per-intent preference cells as evidence nodes (a relationship has two ends; a cell names the
+intent, the winner and the loser). ``MERGE`` on the node key takes its lock, so two writers add up
+without losing either; a cell taken back to zero goes."""
 
-PAIR_OF_INTENT: Final = "p.winner IS NOT NULL AND p.loser IS NOT NULL"
-"""With an equality on ``p.intent``: every key property named, so the pair key constraint's index can
+CELL_OF_INTENT: Final = ("p.winner IS NOT NULL AND p.loser IS NOT NULL AND p.winner_pos IS NOT NULL "
+                         "AND p.loser_pos IS NOT NULL")
+"""With an equality on ``p.intent``: every key property named, so the cell key constraint's index can
 be sought by its first property (a prefix seek; Community's uniqueness constraint does not promise
 the properties exist, so without these the label is scanned)."""
 
-PAIR_INDEX_HINT: Final = "USING INDEX SEEK p:IntentPair(intent, winner, loser)"
+CELL_INDEX_HINT: Final = "USING INDEX SEEK p:IntentPreference(intent, winner, loser, winner_pos, loser_pos)"
 """Pins that prefix seek. Without a hint, a plan made while the label was nearly empty can scan the
-loser index; with a plain ``USING INDEX`` it can scan the key's own index (a scan per intent of
-``$ids``, filtered on the intent). Both were seen in the write benchmark at 20k artifacts, on the
-per-cell nodes of an earlier version: one stored-key read of 2,486 intents took 97 s and 293M db
-hits instead of well under a second. ``USING INDEX SEEK`` leaves the planner only the seek."""
+``intent_preference_loser`` index; with a plain ``USING INDEX`` it can scan the cell key's own index
+(a scan per intent of ``$ids``, filtered on the intent). Both were seen in the write benchmark at 20k
+artifacts: one stored-key read of 2,486 intents took 97 s and 293M db hits instead of well under a
+second. ``USING INDEX SEEK`` leaves the planner only the seek."""
 
-READ_INTENT_PAIR_KEYS: Final = f"""
+READ_INTENT_PREFERENCE_KEYS: Final = f"""
 UNWIND $ids AS id
-MATCH (p:IntentPair) {PAIR_INDEX_HINT}
-WHERE p.intent = id AND {PAIR_OF_INTENT}
-RETURN collect([p.intent, p.winner, p.loser])
+MATCH (p:IntentPreference) {CELL_INDEX_HINT}
+WHERE p.intent = id AND {CELL_OF_INTENT}
+RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos])
 """
-"""The stored pairs of the intents ``$ids`` (a prefix seek of ``intent_pair_key``): the rows of a
-write whose pair is not among them are created, the others added by ``ADD_INTENT_PAIRS``."""
+"""The stored cells of the intents ``$ids`` (a prefix seek of ``intent_preference_cell``): the rows of a
+write whose cell is not among them are created, the others added by ``ADD_INTENT_PREFERENCES``."""
 
-CREATE_INTENT_PAIRS: Final = """
+CREATE_INTENT_PREFERENCES: Final = """
 UNWIND $rows AS row
-CREATE (p:IntentPair {intent: row.intent, winner: row.winner, loser: row.loser, count: row.count,
-                      winner_pos: row.winner_pos, loser_pos: row.loser_pos, counts: row.counts})
+CREATE (p:IntentPreference {intent: row.intent, winner: row.winner, loser: row.loser,
+                            winner_pos: row.winner_pos, loser_pos: row.loser_pos, count: row.count})
 """
-"""Pairs the same transaction found unstored (``READ_INTENT_PAIR_KEYS``): no look-up, no merge, as
-a bulk load writes them; their cells are already one per pair of positions, in position order. A
-pair another writer created since that read fails the ``intent_pair_key`` constraint and the whole
-transaction is run again (``Neo4jStore``)."""
+"""Cells the same transaction found unstored (``READ_INTENT_PREFERENCE_KEYS``): no look-up, no
+merge, as a bulk load writes them. A cell another writer created since that read fails the
+``intent_preference_cell`` constraint and the whole transaction is run again (``Neo4jStore``)."""
 
 TOTALS_PROPERTIES: Final = {"matched": "times_matched", "clicks": "clicks", "pairs": "comparison_pairs",
                              "pairs_sq": "comparison_pairs_sq"}
@@ -691,10 +640,10 @@ scoping syntax that changed in 5.23)."""
 # co-matches arrive in ~0.3 s instead of ~3 s. Big tables are read page by page (keyset pagination
 # over the anchor ids, all pages in one read transaction), which bounds the server's memory per
 # page. ``collect`` of row lists keeps nulls in place, where collecting columns would drop them.
-# Reads through a plain index (intent pairs by artifact, daily demand, rank history; the provider sync
+# Reads through a plain index (cells by artifact, daily demand, rank history; the provider sync
 # among the writes) say ``USING INDEX SEEK``: a plan is made from the statistics of its moment, and
 # the write benchmark caught the planner scanning a whole index once per id of a batch (see
-# ``PAIR_INDEX_HINT``).
+# ``CELL_INDEX_HINT``).
 _ARTIFACT_ROW = """[a.id, a.name, a.type, a.provider, a.pricing, a.url, a.description, a.license,
         toString(a.released), a.catalogued, a.downloads, a.stars, a.likes, a.dependents, a.forks,
         a.contributors, a.price_input, a.price_output]"""
@@ -834,21 +783,16 @@ UNWIND $ids AS id
 MATCH (w:Artifact {id: id})-[r:PREFERRED_OVER]->(l:Artifact)
 RETURN collect([w.id, l.id, r.count, r.winner_pos, r.loser_pos, r.counts])
 """
-_PAIR_CELLS = """
-WITH p.intent AS intent, p.winner AS winner, p.loser AS loser, p.winner_pos AS wps, p.loser_pos AS lps,
-     p.counts AS counts
-UNWIND range(0, size(counts) - 1) AS i
-"""
-"""A pair's cells, one row each (the table keeps one row per cell); its properties read once."""
-
-READ_INTENT_PREFERENCES_BY_ID: Final = f"""
-MATCH (p:IntentPair)
-USING INDEX SEEK p:IntentPair(winner) USING INDEX SEEK p:IntentPair(loser)
-WHERE p.winner IN $ids OR p.loser IN $ids{_PAIR_CELLS}RETURN collect([intent, winner, loser, wps[i], lps[i], counts[i]])
+READ_INTENT_PREFERENCES_BY_ID: Final = """
+MATCH (p:IntentPreference)
+USING INDEX SEEK p:IntentPreference(winner) USING INDEX SEEK p:IntentPreference(loser)
+WHERE p.winner IN $ids OR p.loser IN $ids
+RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos, p.count])
 """
 READ_INTENT_PREFERENCES_BY_INTENT: Final = f"""
-MATCH (p:IntentPair) {PAIR_INDEX_HINT}
-WHERE p.intent IN $ids AND {PAIR_OF_INTENT}{_PAIR_CELLS}RETURN collect([intent, winner, loser, wps[i], lps[i], counts[i]])
+MATCH (p:IntentPreference) {CELL_INDEX_HINT}
+WHERE p.intent IN $ids AND {CELL_OF_INTENT}
+RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos, p.count])
 """
 READ_TOTALS_BY_ID: Final = """
 UNWIND $ids AS id

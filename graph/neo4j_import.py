@@ -32,7 +32,7 @@ import polars as pl
 from graph.cypher import TOTALS_PROPERTIES, StoreLabel
 from graph.errors import StoreUnavailable
 from graph.schema import EdgeType, NodeLabel
-from graph.tables import ARTIFACT_ENDPOINTS, OPEN_COLUMNS, SCHEMAS, Table, extra_columns, preference_pairs
+from graph.tables import ARTIFACT_ENDPOINTS, OPEN_COLUMNS, SCHEMAS, Table, extra_columns
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -183,11 +183,9 @@ def write_import_files(reader: Reader, folder: Path) -> ImportFiles:
     intents = pl.concat([intents, missing], how="diagonal_relaxed")
     out.write(NodeLabel.INTENT, "intents", _ids("id", NodeLabel.INTENT, _typed(intents, SCHEMAS[Table.INTENTS])))
     for label, table in ((StoreLabel.DAILY_DEMAND, Table.DAILY), (StoreLabel.RANK_HISTORY, Table.RANK_HISTORY),
+                         (StoreLabel.INTENT_PREFERENCE, Table.INTENT_PREFERENCES),
                          (StoreLabel.INGESTED_FILE, Table.LEDGER), (StoreLabel.RUN, Table.RUNS)):
         out.write(label, table.value, _typed(t[table], SCHEMAS[table]))
-    # one node per (intent, winner, loser), its cells as lists, as ``ADD_INTENT_PAIRS`` writes them
-    pairs = preference_pairs(t[Table.INTENT_PREFERENCES])
-    out.write(StoreLabel.INTENT_PAIR, "intent_pairs", _typed(pairs, dict(pairs.schema)))
 
     # -- relationships
     provided = artifacts.select(pl.col("id").alias("a"), pl.col("provider").alias("p")).join(

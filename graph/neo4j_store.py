@@ -25,12 +25,12 @@ Size of a write
     Rows travel as ``UNWIND`` batches of ``neo4j_batch_size``, which bounds each message.
 
 New keys and stored keys
-    The additive tables (matches, co-matches, preferences, intent pairs) do not
+    The additive tables (matches, co-matches, preferences, intent preference cells) do not
     ``MERGE`` row by row: the transaction first reads which of its keys are stored (one read per
     batch of intents or winners, :class:`Known`), creates the new ones with plain ``CREATE`` as a
     bulk load does (all of them on a fresh database, most of them on a growing one) and adds the
     others with the ``MERGE`` statement, which also settles a pair deleted meanwhile. Relationships
-    are read after their ends are locked, so no other writer can add one in between; an intent pair
+    are read after their ends are locked, so no other writer can add one in between; a cell node
     another writer created in between fails its uniqueness constraint, and the write runs again.
 
 The writer lease
@@ -81,7 +81,6 @@ from graph.tables import (
     empty,
     extra_columns,
     merge_additive,
-    preference_pairs,
     with_columns_of,
 )
 
@@ -120,7 +119,7 @@ columns their rows carry (endpoints first, sent as positions in the batch's ``$n
 _CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
 _RACES = 3
 """How many times a write runs when another writer keeps creating a node key it found unstored
-(``CREATE_INTENT_PAIRS``): each attempt reads the stored keys again."""
+(``CREATE_INTENT_PREFERENCES``): each attempt reads the stored keys again."""
 
 _PART_GROUPS: dict[Table, tuple[str, str]] = {
     Table.ARTIFACTS: ("id", "artifact"),
@@ -309,13 +308,9 @@ def _takes_back(table: Table, frame: pl.DataFrame) -> bool:
     return any(bool((frame.get_column(column) < 0).any()) for column in ADDITIVE[table])
 
 
-_PAIR_KEYS = ("intent", "winner", "loser")
-_KNOWN_PAIRS = Known(cypher.READ_INTENT_PAIR_KEYS, "intent", _PAIR_KEYS, cypher.CREATE_INTENT_PAIRS,
-                     kept=pl.col("counts").list.len() > 0)
-"""Intent preferences, one node per (intent, winner, loser): a new pair without cells would be
-dropped at once by ``ADD_INTENT_PAIRS``."""
-_MIGRATED_INTENTS = 2_000
-"""Intents whose cells one step of ``MIGRATE_INTENT_PREFERENCE_CELLS`` gathers (one transaction)."""
+_KNOWN_CELLS = Known(cypher.READ_INTENT_PREFERENCE_KEYS, "intent", KEYS[Table.INTENT_PREFERENCES],
+                     cypher.CREATE_INTENT_PREFERENCES, kept=pl.col("count") != 0)
+"""Intent preference cells: a new cell at zero is dropped at once by ``ADD_INTENT_PREFERENCES``."""
 _KNOWN_RELATIONSHIPS: dict[Table, Known] = {
     Table.MATCHED: Known(cypher.LOCK_MATCHED_KEYS, "intent", KEYS[Table.MATCHED], cypher.CREATE_MATCHED),
     Table.CO_MATCHED: Known(cypher.READ_CO_MATCHED_KEYS, "a", KEYS[Table.CO_MATCHED], cypher.CREATE_CO_MATCHED),
@@ -391,8 +386,9 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
         steps.append(Statement(cypher.ADD_DAILY_OR_DROP if _takes_back(Table.DAILY, daily) else cypher.ADD_DAILY,
                                frame=daily))
     if Table.INTENT_PREFERENCES in t:
-        cells = _combined(Table.INTENT_PREFERENCES, t[Table.INTENT_PREFERENCES].drop_nulls(_PAIR_KEYS))
-        steps.append(Statement(cypher.ADD_INTENT_PAIRS, frame=preference_pairs(cells), known=_KNOWN_PAIRS))
+        cells = _combined(Table.INTENT_PREFERENCES, t[Table.INTENT_PREFERENCES])
+        steps.append(Statement(cypher.ADD_INTENT_PREFERENCES, frame=cells.sort(list(KEYS[Table.INTENT_PREFERENCES])),
+                               known=_KNOWN_CELLS))
     if Table.TOTALS in t:
         steps.append(Statement(cypher.ADD_TOTALS, frame=_combined(Table.TOTALS, t[Table.TOTALS]).sort("artifact")))
     for table, query, prepare in _APPEND_WRITES:
@@ -646,12 +642,8 @@ class Neo4jStore:
         Schema statements never share a transaction with data writes (Neo4j refuses that). The
         plain indexes come first, in one transaction: the server fills them from one scan of each
         label, in the background, while the constraints (which block until built) are created.
-        On a freshly imported graph that overlaps the intent pairs' winner and loser indexes with
-        their key constraint, the longest part of the import's schema step.
-
-        A graph written by an earlier version keeps per-intent preferences as one node per cell;
-        they are gathered into pairs (:meth:`_migrate_intent_preference_cells`), then their schema
-        goes.
+        On a freshly imported graph that overlaps the cells' winner and loser indexes with their
+        key constraint, the longest part of the import's schema step.
         """
         try:
             with self._session() as session:
@@ -662,25 +654,8 @@ class Neo4jStore:
                 for statement in cypher.CONSTRAINTS:
                     session.run(statement).consume()
                 session.run(cypher.AWAIT_INDEXES, {"timeout_s": _AWAIT_INDEXES_S}).consume()
-                self._migrate_intent_preference_cells(session)
-                for statement in cypher.RETIRED:
-                    session.run(statement).consume()
         except (DriverError, Neo4jError) as e:
             raise self._wrap("migration", e) from e
-
-    @staticmethod
-    def _migrate_intent_preference_cells(session: Session) -> None:
-        """Gather an earlier version's per-intent cells into ``IntentPair`` nodes, some intents per
-        transaction, while the cell key's index (dropped afterwards) still finds an intent's cells."""
-        if not session.run(cypher.COUNT_INTENT_PREFERENCE_CELLS).single(strict=True)["cells"]:
-            return
-        session.run(cypher.DELETE_UNREADABLE_CELLS).consume()
-        moved = 0
-        while pairs := session.execute_write(
-                lambda tx: tx.run(cypher.MIGRATE_INTENT_PREFERENCE_CELLS,
-                                  {"intents": _MIGRATED_INTENTS}).single(strict=True)["pairs"]):
-            moved += pairs
-        log.info("gathered the per-intent preference cells of an earlier version into %d intent pairs", moved)
 
     # -- writes ----------------------------------------------------------------------------------
     def apply(self, delta: GraphDelta) -> None:

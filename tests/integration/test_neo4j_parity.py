@@ -419,82 +419,32 @@ def _operators(plan: Any) -> list[str]:
 
 
 @pytest.mark.integration
-def test_intent_pairs_are_read_by_intent_through_the_pair_key_alone(tmp_path: Path) -> None:
-    """Intent pairs keep no index of their own on the intent: every read of them by intent (the write
-    path's stored-key check, the lookup by intent and the paged whole read) is a prefix seek of the
-    pair key constraint, never a scan of the label; the per-cell schema of an earlier version is gone."""
+def test_cells_are_read_by_intent_through_the_cell_key_alone(tmp_path: Path) -> None:
+    """Intent preference cells keep no index of their own on the intent: every read of them by intent
+    (the write path's stored-key check, the lookup by intent and the paged whole read) is a prefix
+    seek of the cell key constraint, never a scan of the label."""
     from graph import cypher
 
     store = connect_neo4j(tmp_path)
     assert isinstance(store, Neo4jStore)
     try:
-        for query in (cypher.READ_INTENT_PAIR_KEYS, cypher.READ_INTENT_PREFERENCES_BY_INTENT):
+        for query in (cypher.READ_INTENT_PREFERENCE_KEYS, cypher.READ_INTENT_PREFERENCES_BY_INTENT):
             summary = store.driver.execute_query("EXPLAIN " + query, ids=["x", "y"], database_=store.database).summary
             operators = _operators(summary.plan)
-            assert any(op.startswith("NodeUniqueIndexSeek UNIQUE p:IntentPair(intent, winner, loser) WHERE intent ")
-                       for op in operators), operators
+            assert any(op.startswith("NodeUniqueIndexSeek UNIQUE p:IntentPreference(intent, winner, loser, winner_pos, "
+                                     "loser_pos) WHERE intent ") for op in operators), operators
             assert not any("Scan" in op for op in operators), operators
         names = {r["name"] for r in store.driver.execute_query("SHOW INDEXES YIELD name",
                                                                 database_=store.database).records}
-        assert {"intent_pair_key", "intent_pair_winner", "intent_pair_loser"} <= names
-        assert not names & {"intent_preference_cell", "intent_preference_intent", "intent_preference_winner",
-                            "intent_preference_loser"}
+        assert "intent_preference_cell" in names
+        assert "intent_preference_intent" not in names
     finally:
-        store.close()
-
-
-@pytest.mark.integration
-def test_an_earlier_versions_per_intent_cells_are_gathered_into_pairs_when_the_store_connects(tmp_path: Path) -> None:
-    """A graph written before intent pairs keeps one ``IntentPreference`` node per cell, under a cell
-    key and two indexes: connecting gathers them into pairs (in more than one step), reads return
-    the same cells, a later write adds to them, and the old nodes and schema are gone."""
-    store = connect_neo4j(tmp_path)
-    assert isinstance(store, Neo4jStore)
-    store.clear()
-    db = store.database
-    run = store.driver.execute_query
-    try:
-        for statement in ("CREATE CONSTRAINT intent_preference_cell IF NOT EXISTS FOR (n:IntentPreference) "
-                          "REQUIRE (n.intent, n.winner, n.loser, n.winner_pos, n.loser_pos) IS UNIQUE",
-                          "CREATE INDEX intent_preference_winner IF NOT EXISTS FOR (n:IntentPreference) ON (n.winner)",
-                          "CREATE INDEX intent_preference_loser IF NOT EXISTS FOR (n:IntentPreference) ON (n.loser)"):
-            run(statement, database_=db)
-        # 2,500 intents (more than one migration step), each with two cells of x over y and one of y over x
-        run("UNWIND range(1, 2500) AS i UNWIND [['x', 'y', 2, 1, 3], ['x', 'y', 1, 2, 1], ['y', 'x', 1, 3, 2]] AS c "
-            "CREATE (:IntentPreference {intent: 'i' + i, winner: c[0], loser: c[1], winner_pos: c[2], "
-            "loser_pos: c[3], count: c[4]})", database_=db)
-        run("CREATE (:IntentPreference {winner: 'x', loser: 'y', winner_pos: 1, loser_pos: 1, count: 9})",
-            database_=db)  # no intent: no read ever found it
-        run("MERGE (a:Artifact {id: 'x'}) MERGE (b:Artifact {id: 'y'}) MERGE (i:Intent {id: 'i1'})", database_=db)
-        store.migrate()
-
-        left = run("MATCH (p:IntentPreference) RETURN count(p) AS n", database_=db).records[0]["n"]
-        assert left == 0
-        pairs = run("MATCH (p:IntentPair) RETURN count(p) AS n", database_=db).records[0]["n"]
-        assert pairs == 5000
-        names = {r["name"] for r in run("SHOW INDEXES YIELD name", database_=db).records}
-        assert not names & {"intent_preference_cell", "intent_preference_winner", "intent_preference_loser"}
-        cells = store.table(Table.INTENT_PREFERENCES, ["i1", "i2500"], by="intent")
-        assert sorted(cells.filter(pl.col("intent") == "i1").drop("intent").rows()) == [
-            ("x", "y", 1, 2, 1), ("x", "y", 2, 1, 3), ("y", "x", 1, 3, 2)]
-        assert cells.height == 6
-        assert store.table(Table.INTENT_PREFERENCES, ["x"]).height == 7500
-        # a write after the migration adds to a gathered pair, cell by cell
-        store.apply(GraphDelta().set(Table.INTENT_PREFERENCES, pl.DataFrame(
-            {"intent": ["i1", "i1"], "winner": ["x", "x"], "loser": ["y", "y"], "winner_pos": [1, 1],
-             "loser_pos": [2, 4], "count": [5, 1]})))
-        after = store.table(Table.INTENT_PREFERENCES, ["i1"], by="intent").filter(pl.col("winner") == "x")
-        assert sorted(after.drop("intent", "winner", "loser").rows()) == [(1, 2, 6), (1, 4, 1), (2, 1, 3)]
-        store.migrate()  # nothing left to gather: a second connect changes nothing
-        assert run("MATCH (p:IntentPair) RETURN count(p) AS n", database_=db).records[0]["n"] == 5000
-    finally:
-        store.clear()
         store.close()
 
 
 @pytest.mark.integration
 def test_reads_by_artifact_seek_their_index_even_when_one_artifact_holds_every_row(tmp_path: Path) -> None:
-    """The reads that go through a plain index (intent pairs by either artifact, daily demand, rank history,
+    """The reads that go through a plain index (cells by either artifact, daily demand, rank history,
     the provider sync) are seeks of that index, on a graph whose statistics make a seek look no
     better than a scan: every row names the same artifact."""
     from graph import cypher
@@ -508,14 +458,14 @@ def test_reads_by_artifact_seek_their_index_even_when_one_artifact_holds_every_r
     try:
         run("UNWIND range(1, 3000) AS i CREATE (:DailyDemand {artifact: 'x', matched: 1, clicks: 0, sessions: 1, "
             "day: date('2026-01-01') + duration({days: i})})", database_=db)
-        run("UNWIND range(1, 3000) AS i CREATE (:IntentPair {intent: 'i' + i, winner: 'x', loser: 'y', count: 3, "
-            "winner_pos: [1, 2], loser_pos: [2, 1], counts: [1, 2]})", database_=db)
+        run("UNWIND range(1, 3000) AS i CREATE (:IntentPreference {intent: 'i' + i, winner: 'x', loser: 'y', "
+            "winner_pos: 1, loser_pos: 2, count: 1})", database_=db)
         run("UNWIND range(1, 3000) AS i CREATE (:RankHistory {run: 'r' + i, id: 'x', rank: 1.0})", database_=db)
         run("UNWIND range(1, 3000) AS i CREATE (:Artifact {id: 'a' + i, provider: 'p'})", database_=db)
         run("CALL db.prepareForReplanning()", database_=db)
         expected = {
-            cypher.READ_INTENT_PREFERENCES_BY_ID: [seek + "p:IntentPair(winner) WHERE winner IN $ids",
-                                                   seek + "p:IntentPair(loser) WHERE loser IN $ids"],
+            cypher.READ_INTENT_PREFERENCES_BY_ID: [seek + "p:IntentPreference(winner) WHERE winner IN $ids",
+                                                   seek + "p:IntentPreference(loser) WHERE loser IN $ids"],
             cypher.READ_DAILY_BY_ID: [seek + "d:DailyDemand(artifact) WHERE artifact = id"],
             cypher.READ_RANK_HISTORY_BY_ID: [seek + "h:RankHistory(id) WHERE id = id"],
             cypher.SYNC_PROVIDED_BY_FOR_PROVIDERS: [seek + "a:Artifact(provider) WHERE provider = id"],
@@ -527,10 +477,7 @@ def test_reads_by_artifact_seek_their_index_even_when_one_artifact_holds_every_r
             assert not any("Scan" in op for op in operators), operators
         # and the reads answer: every row of the one artifact, none of another
         assert len(store.table(Table.DAILY, ["x"])) == 3000
-        cells = store.table(Table.INTENT_PREFERENCES, ["y"])  # two cells a pair
-        assert cells.height == 6000
-        assert cells.filter(pl.col("intent") == "i7").sort("winner_pos").select("winner_pos", "loser_pos",
-                                                                                "count").rows() == [(1, 2, 1), (2, 1, 2)]
+        assert len(store.table(Table.INTENT_PREFERENCES, ["y"])) == 3000
         assert store.table(Table.INTENT_PREFERENCES, ["z"]).height == 0
         assert len(store.table(Table.RANK_HISTORY, ["x"])) == 3000
     finally:

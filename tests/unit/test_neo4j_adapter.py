@@ -642,32 +642,24 @@ def test_rows_that_take_counts_back_use_the_dropping_statements(tmp_path: Path) 
 
 def test_rows_of_stored_keys_are_added_and_new_ones_created(tmp_path: Path) -> None:
     """Inside the write, one read per batch of distinct intents finds the stored keys: their rows go
-    through the adding ``MERGE``, the others are created in bulk, as ``MERGE`` would create them.
-    Per-intent cells go out one row per (intent, winner, loser), their cells as lists."""
+    through the adding ``MERGE``, the others are created in bulk, as ``MERGE`` would create them."""
     def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        if query == cypher.READ_INTENT_PAIR_KEYS:
-            return [([["q", "a", "b"]] if "q" in params["ids"] else [],)]
+        if query == cypher.READ_INTENT_PREFERENCE_KEYS:
+            return [([["q", "a", "b", 1, 2]] if "q" in params["ids"] else [],)]
         if query == cypher.LOCK_MATCHED_KEYS:
             return [([["r", "a"]] if "r" in params["ids"] else [],)]
         return _empty_answer(query, params)
 
     driver = FakeDriver(respond)
     store = Neo4jStore(driver, _settings(tmp_path))
-    cells = pl.DataFrame({"intent": ["q", "q", "r", "s", "q"], "winner": ["a", "a", "a", "b", "a"],
-                          "loser": ["b", "b", "b", "a", "b"], "winner_pos": [2, 1, 1, 1, 1],
-                          "loser_pos": [1, 2, 2, 2, 2], "count": [3, 1, 2, -1, 4]})
+    cells = pl.DataFrame({"intent": ["q", "q", "r", "s"], "winner": ["a", "a", "a", "b"], "loser": ["b", "b", "b", "a"],
+                          "winner_pos": [1, 2, 1, 1], "loser_pos": [2, 1, 2, 2], "count": [3, 1, 2, -1]})
     matched = pl.DataFrame({"intent": ["q", "r", "r"], "artifact": ["a", "a", "b"], "count": [1, 2, 3],
                             "clicks": [0, 1, 0], "position_sum": [1, 2, 3]})
     store.apply(GraphDelta().set(Table.INTENT_PREFERENCES, cells).set(Table.MATCHED, matched))
-    assert [p["ids"] for _, q, p in driver.calls if q == cypher.READ_INTENT_PAIR_KEYS] == [["q", "r", "s"]]
-    # the stored pair's two cells, (1, 2) summed over both rows, in position order
-    assert _batches(driver, cypher.ADD_INTENT_PAIRS) == [[
-        {"intent": "q", "winner": "a", "loser": "b", "count": 8, "winner_pos": [1, 2], "loser_pos": [2, 1],
-         "counts": [5, 3]}]]
-    assert _batches(driver, cypher.CREATE_INTENT_PAIRS) == [[
-        {"intent": "r", "winner": "a", "loser": "b", "count": 2, "winner_pos": [1], "loser_pos": [2], "counts": [2]},
-        {"intent": "s", "winner": "b", "loser": "a", "count": -1, "winner_pos": [1], "loser_pos": [2],
-         "counts": [-1]}]]
+    assert [p["ids"] for _, q, p in driver.calls if q == cypher.READ_INTENT_PREFERENCE_KEYS] == [["q", "r", "s"]]
+    assert _batches(driver, cypher.ADD_INTENT_PREFERENCES) == [[cells.row(0, named=True)]]
+    assert _batches(driver, cypher.CREATE_INTENT_PREFERENCES) == [cells.slice(1).to_dicts()]
     order = [q for _, q, _ in driver.calls]
     assert order.index(cypher.LOCK_MATCHED_KEYS) < order.index(cypher.CREATE_MATCHED) < order.index(
         cypher.ADD_MATCHED)
@@ -679,7 +671,7 @@ def test_a_key_created_meanwhile_by_another_writer_runs_the_write_again(tmp_path
     raced: list[str] = []
 
     def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        if query == cypher.CREATE_INTENT_PAIRS and len(raced) < 2:
+        if query == cypher.CREATE_INTENT_PREFERENCES and len(raced) < 2:
             raced.append(query)
             raise Neo4jError._hydrate_neo4j(code="Neo.ClientError.Schema.ConstraintValidationFailed",
                                             message="already exists")
@@ -690,7 +682,7 @@ def test_a_key_created_meanwhile_by_another_writer_runs_the_write_again(tmp_path
                           "count": [1]})
     Neo4jStore(driver, _settings(tmp_path)).apply(GraphDelta().set(Table.INTENT_PREFERENCES, cells))
     assert driver.transactions == ["write"] * 3
-    assert len(_batches(driver, cypher.CREATE_INTENT_PAIRS)) == 3  # the third attempt got through
+    assert len(_batches(driver, cypher.CREATE_INTENT_PREFERENCES)) == 3  # the third attempt got through
 
 
 # -- the writer lease -----------------------------------------------------------------------------

@@ -43,6 +43,7 @@ CODE = pl.UInt32
 COMPACT_ROWS = 1_000_000
 """Parts of a table are combined once they hold more than this many rows (and more than twice what
 the last combination left)."""
+
 CELL_KEYS = ("winner", "loser", "winner_pos", "loser_pos")
 
 # The keys and measures of each part, on codes (``a``/``b``/``winner``/``loser``/``artifact`` are
@@ -205,6 +206,12 @@ def _combine(table: Table, parts: list[pl.DataFrame]) -> pl.DataFrame:
     return both.group_by(list(PART_KEYS[table])).agg([pl.col(c).sum() for c in PART_MEASURES[table]])
 
 
+def _outgrown(pending: int, settled: int) -> bool:
+    """Whether parts holding ``pending`` new rows should be combined with the ``settled`` rows the
+    last combination left: only once they outgrow them, geometric, so linear (see ``COMPACT_ROWS``)."""
+    return pending > max(COMPACT_ROWS, 2 * settled)
+
+
 @dataclass
 class Aggregator:
     """Sums the aggregates of many blocks of searches into one delta (counts add, so the result
@@ -229,7 +236,7 @@ class Aggregator:
         for table, frame in parts.items():
             self._append(table, [frame.select(*PART_KEYS[table], *PART_MEASURES[table])])
         self.seen.append(seen)
-        if sum(f.height for f in self.seen) - self._seen_settled > max(COMPACT_ROWS, 2 * self._seen_settled):
+        if _outgrown(sum(f.height for f in self.seen) - self._seen_settled, self._seen_settled):
             self.seen = [pl.concat(self.seen).unique()]
             self._seen_settled = self.seen[0].height
 
@@ -246,11 +253,11 @@ class Aggregator:
         self._append(Table.DAILY, [sessions.select(*PART_KEYS[Table.DAILY], *PART_MEASURES[Table.DAILY])])
 
     def _append(self, table: Table, frames: list[pl.DataFrame]) -> None:
-        """Keep ``frames`` as parts of ``table``, combining the parts only when the new ones outgrow
-        what was combined last: geometric, so linear."""
+        """Keep ``frames`` as parts of ``table``, combining the parts once they outgrow what was
+        combined last (:func:`_outgrown`)."""
         self.parts[table].extend(frames)
         self._pending[table] += sum(f.height for f in frames)
-        if self._pending[table] > max(COMPACT_ROWS, 2 * self._settled[table]):
+        if _outgrown(self._pending[table], self._settled[table]):
             self._compact(table)
 
     def _compact(self, table: Table) -> None:

@@ -642,8 +642,8 @@ class Neo4jStore:
         Schema statements never share a transaction with data writes (Neo4j refuses that). The
         plain indexes come first, in one transaction: the server fills them from one scan of each
         label, in the background, while the constraints (which block until built) are created.
-        On a freshly imported graph that overlaps the cells' winner and loser indexes with their
-        key constraint, the longest part of the import's schema step.
+        The indexes an earlier schema kept and nothing reads any more are dropped in the same
+        transaction.
         """
         try:
             with self._session() as session:

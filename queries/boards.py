@@ -178,14 +178,18 @@ def compare_capabilities(engine: QueryEngine, a: ArtifactDetail, b: ArtifactDeta
     shared_ids = list(dict.fromkeys(shared_ids))
     chosen: dict[tuple[str, str], int] = {}
     if shared_ids:
-        prefs = engine.reader.table(Table.INTENT_PREFERENCES, [a.id]).filter(
-            ((pl.col("winner") == a.id) & (pl.col("loser") == b.id))
-            | ((pl.col("winner") == b.id) & (pl.col("loser") == a.id)))
-        intents = prefs.get_column("intent").unique().to_list()
+        # a choice between the two was made in a search that showed both, so only the intents that
+        # seek a shared capability and matched both can hold one: their cells are read by intent
+        seeks = engine.reader.table(Table.SEEKS, shared_ids, by="capability").select("intent", "capability")
+        both = (engine.reader.table(Table.MATCHED, [a.id, b.id], columns=["intent", "artifact"])
+                .filter(pl.col("intent").is_in(seeks.get_column("intent").implode()))
+                .group_by("intent").agg(pl.col("artifact").n_unique().alias("n")).filter(pl.col("n") == 2))
+        intents = both.get_column("intent").sort().to_list()
         if intents:
-            seeks = engine.reader.table(Table.SEEKS, intents, by="intent").filter(
-                pl.col("capability").is_in(shared_ids))
-            per = (prefs.join(seeks.select("intent", "capability"), on="intent")
+            prefs = engine.reader.table(Table.INTENT_PREFERENCES, intents, by="intent").filter(
+                ((pl.col("winner") == a.id) & (pl.col("loser") == b.id))
+                | ((pl.col("winner") == b.id) & (pl.col("loser") == a.id)))
+            per = (prefs.join(seeks, on="intent")
                    .group_by("capability", "winner").agg(pl.col("count").sum()))
             chosen = {(r["capability"], r["winner"]): r["count"] for r in per.iter_rows(named=True)}
     shared = [SharedCapability(id=c, name=mine[c].name, a=mine[c], b=theirs[c], a_chosen=chosen.get((c, a.id), 0),

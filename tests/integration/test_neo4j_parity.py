@@ -420,15 +420,17 @@ def _operators(plan: Any) -> list[str]:
 
 @pytest.mark.integration
 def test_cells_are_read_by_intent_through_the_cell_key_alone(tmp_path: Path) -> None:
-    """Intent preference cells keep no index of their own on the intent: every read of them by intent
-    (the write path's stored-key check, the lookup by intent and the paged whole read) is a prefix
-    seek of the cell key constraint, never a scan of the label."""
+    """Intent preference cells keep no index of their own (on the intent, the winner or the loser):
+    every read of them (the write path's stored-key check, the lookup by intent, the paged whole read
+    and the read by artifact, through the intents that matched it) is a prefix seek of the cell key
+    constraint, never a scan of the label."""
     from graph import cypher
 
     store = connect_neo4j(tmp_path)
     assert isinstance(store, Neo4jStore)
     try:
-        for query in (cypher.READ_INTENT_PREFERENCE_KEYS, cypher.READ_INTENT_PREFERENCES_BY_INTENT):
+        for query in (cypher.READ_INTENT_PREFERENCE_KEYS, cypher.READ_INTENT_PREFERENCES_BY_INTENT,
+                      cypher.READ_INTENT_PREFERENCES_BY_ID):
             summary = store.driver.execute_query("EXPLAIN " + query, ids=["x", "y"], database_=store.database).summary
             operators = _operators(summary.plan)
             assert any(op.startswith("NodeUniqueIndexSeek UNIQUE p:IntentPreference(intent, winner, loser, winner_pos, "
@@ -437,16 +439,16 @@ def test_cells_are_read_by_intent_through_the_cell_key_alone(tmp_path: Path) -> 
         names = {r["name"] for r in store.driver.execute_query("SHOW INDEXES YIELD name",
                                                                 database_=store.database).records}
         assert "intent_preference_cell" in names
-        assert "intent_preference_intent" not in names
+        assert not {"intent_preference_intent", "intent_preference_winner", "intent_preference_loser"} & names
     finally:
         store.close()
 
 
 @pytest.mark.integration
 def test_reads_by_artifact_seek_their_index_even_when_one_artifact_holds_every_row(tmp_path: Path) -> None:
-    """The reads that go through a plain index (cells by either artifact, daily demand, rank history,
-    the provider sync) are seeks of that index, on a graph whose statistics make a seek look no
-    better than a scan: every row names the same artifact."""
+    """The reads that go through a plain index (daily demand, rank history, the provider sync) are
+    seeks of that index, and cells are read by artifact through the intents that matched it, on a
+    graph whose statistics make a seek look no better than a scan: every row names the same artifact."""
     from graph import cypher
 
     store = connect_neo4j(tmp_path)
@@ -458,14 +460,20 @@ def test_reads_by_artifact_seek_their_index_even_when_one_artifact_holds_every_r
     try:
         run("UNWIND range(1, 3000) AS i CREATE (:DailyDemand {artifact: 'x', matched: 1, clicks: 0, sessions: 1, "
             "day: date('2026-01-01') + duration({days: i})})", database_=db)
-        run("UNWIND range(1, 3000) AS i CREATE (:IntentPreference {intent: 'i' + i, winner: 'x', loser: 'y', "
-            "winner_pos: 1, loser_pos: 2, count: 1})", database_=db)
+        run("CREATE (:Artifact {id: 'x'}), (:Artifact {id: 'y'}), (:Artifact {id: 'w'})", database_=db)
+        run("MATCH (x:Artifact {id: 'x'}), (y:Artifact {id: 'y'}), (w:Artifact {id: 'w'}) "
+            "UNWIND range(1, 3000) AS i CREATE (n:Intent {id: 'i' + i}), (n)-[:MATCHED {count: 2}]->(x), "
+            "(n)-[:MATCHED {count: 2}]->(y), (n)-[:MATCHED {count: 1}]->(w) "
+            "CREATE (:IntentPreference {intent: 'i' + i, winner: 'x', loser: 'y', winner_pos: 1, loser_pos: 2, "
+            "count: 1}), (:IntentPreference {intent: 'i' + i, winner: 'y', loser: 'x', winner_pos: 1, loser_pos: 2, "
+            "count: 1})", database_=db)
         run("UNWIND range(1, 3000) AS i CREATE (:RankHistory {run: 'r' + i, id: 'x', rank: 1.0})", database_=db)
         run("UNWIND range(1, 3000) AS i CREATE (:Artifact {id: 'a' + i, provider: 'p'})", database_=db)
         run("CALL db.prepareForReplanning()", database_=db)
         expected = {
-            cypher.READ_INTENT_PREFERENCES_BY_ID: [seek + "p:IntentPreference(winner) WHERE winner IN $ids",
-                                                   seek + "p:IntentPreference(loser) WHERE loser IN $ids"],
+            cypher.READ_INTENT_PREFERENCES_BY_ID: ["NodeUniqueIndexSeek UNIQUE a:Artifact(id) WHERE id = id",
+                                                   "NodeUniqueIndexSeek UNIQUE p:IntentPreference(intent, winner, "
+                                                   "loser, winner_pos, loser_pos) WHERE intent = intent"],
             cypher.READ_DAILY_BY_ID: [seek + "d:DailyDemand(artifact) WHERE artifact = id"],
             cypher.READ_RANK_HISTORY_BY_ID: [seek + "h:RankHistory(id) WHERE id = id"],
             cypher.SYNC_PROVIDED_BY_FOR_PROVIDERS: [seek + "a:Artifact(provider) WHERE provider = id"],
@@ -477,7 +485,9 @@ def test_reads_by_artifact_seek_their_index_even_when_one_artifact_holds_every_r
             assert not any("Scan" in op for op in operators), operators
         # and the reads answer: every row of the one artifact, none of another
         assert len(store.table(Table.DAILY, ["x"])) == 3000
-        assert len(store.table(Table.INTENT_PREFERENCES, ["y"])) == 3000
+        assert len(store.table(Table.INTENT_PREFERENCES, ["y"])) == 6000
+        assert len(store.table(Table.INTENT_PREFERENCES, ["x", "y"])) == 6000  # each cell once
+        assert store.table(Table.INTENT_PREFERENCES, ["w"]).height == 0  # matched, in no cell
         assert store.table(Table.INTENT_PREFERENCES, ["z"]).height == 0
         assert len(store.table(Table.RANK_HISTORY, ["x"])) == 3000
     finally:

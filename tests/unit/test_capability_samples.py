@@ -51,6 +51,18 @@ def test_needs_on_the_samples(sample_home: Path) -> None:
     assert cmp.only_a == []
     assert len(cmp.only_b) == 12
     assert cmp.shared[0].b_chosen > cmp.shared[0].a_chosen > 0
+    # and those counts are every choice between the two in the searches of intents seeking it
+    import polars as pl
+
+    from graph.embedded import EmbeddedStore
+    from graph.tables import Table
+
+    with EmbeddedStore(sample_home).reader() as view:
+        seeking = view.table(Table.SEEKS).filter(pl.col("capability") == shared.id).get_column("intent")
+        cells = view.table(Table.INTENT_PREFERENCES).filter(pl.col("intent").is_in(seeking.implode()))
+    for winner, loser, got in (("dall-e-3", "flux-1-pro", cmp.shared[0].a_chosen),
+                               ("flux-1-pro", "dall-e-3", cmp.shared[0].b_chosen)):
+        assert got == cells.filter((pl.col("winner") == winner) & (pl.col("loser") == loser)).get_column("count").sum()
 
 
 def test_a_scoring_run_links_intents_on_a_worker_as_the_sequential_steps_would(sample_home: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -127,7 +128,7 @@ def import_(
     began = time.monotonic()
     info = server.status(h) or server.start(h, bolt_port=bolt_port, http_port=http_port, timeout_s=timeout)
     settings = _server_settings(info)
-    store = Neo4jStore.connect(settings)
+    store = Neo4jStore.connect(settings, migrate=False)  # the import replaces its schema with the data
     try:
         if store.holds_data():
             raise InvalidInput(f"the Neo4j database of {info.home} is not empty",
@@ -139,10 +140,20 @@ def import_(
     with embedded.reader() as snapshot, tempfile.TemporaryDirectory(prefix="matchgraph-", dir=root / "import") as tmp:
         if not snapshot.version:
             raise InvalidInput(f"the embedded store at {embedded.root} holds no graph to import")
-        files = write_import_files(snapshot, Path(tmp))
-        typer.echo(f"wrote {sum(files.rows.values()):,} rows into {len(files.nodes) + len(files.relationships)} "
-                   f"files in {time.monotonic() - began:.1f} s")
-        server.stop(h)
+        writing = time.monotonic()
+        # the server stops (a checkpoint and the JVM's exit) while the files are written
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matchgraph-stop") as pool:
+            stopped = pool.submit(server.stop, h)
+            try:
+                files = write_import_files(snapshot, Path(tmp))
+            except BaseException:  # nothing was replaced: the server comes back with its database
+                stopped.result()
+                server.start(h, bolt_port=bolt, http_port=http, timeout_s=timeout)
+                raise
+            count = len(files.nodes) + len(files.relationships)
+            typer.echo(f"checked the server in {writing - began:.1f} s; wrote {sum(files.rows.values()):,} rows "
+                       f"into {count} files in {time.monotonic() - writing:.1f} s")
+            stopped.result()
         imported = time.monotonic()
         try:
             counts = run_admin_import(files.command(server._java(), server.ensure_jars() / "lib"), root, root / "conf")

@@ -62,16 +62,20 @@ CONSTRAINTS: Final = (
     "CREATE CONSTRAINT capability_id IF NOT EXISTS FOR (n:Capability) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT intent_id IF NOT EXISTS FOR (n:Intent) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT daily_demand_key IF NOT EXISTS FOR (n:DailyDemand) REQUIRE (n.artifact, n.day) IS UNIQUE",
-    # an earlier schema keyed intent preferences by pair; they are keyed by cell now
-    "DROP CONSTRAINT intent_preference_key IF EXISTS",
-    "CREATE CONSTRAINT intent_preference_cell IF NOT EXISTS FOR (n:IntentPreference) "
-    "REQUIRE (n.intent, n.winner, n.loser, n.winner_pos, n.loser_pos) IS UNIQUE",
     "CREATE CONSTRAINT rank_history_key IF NOT EXISTS FOR (n:RankHistory) REQUIRE (n.run, n.id) IS UNIQUE",
     "CREATE CONSTRAINT ingested_file_sha256 IF NOT EXISTS FOR (n:IngestedFile) REQUIRE n.sha256 IS UNIQUE",
     "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.run IS UNIQUE",
     "CREATE CONSTRAINT run_lock_name IF NOT EXISTS FOR (n:RunLock) REQUIRE n.name IS UNIQUE",
     "CREATE CONSTRAINT graph_version_name IF NOT EXISTS FOR (n:GraphVersion) REQUIRE n.name IS UNIQUE",
 )
+CELL_CONSTRAINTS: Final = (
+    # an earlier schema keyed intent preferences by pair; they are keyed by cell now
+    "DROP CONSTRAINT intent_preference_key IF EXISTS",
+    "CREATE CONSTRAINT intent_preference_cell IF NOT EXISTS FOR (n:IntentPreference) "
+    "REQUIRE (n.intent, n.winner, n.loser, n.winner_pos, n.loser_pos) IS UNIQUE",
+)
+"""The cell key: most of the nodes of a big graph are cells, so on an imported graph it takes most of
+the schema step; ``Neo4jStore.migrate`` builds it beside the other constraints."""
 INDEXES: Final = (
     # provider_family and the PROVIDED_BY sync look artifacts up by provider id
     "CREATE INDEX artifact_provider IF NOT EXISTS FOR (n:Artifact) ON (n.provider)",

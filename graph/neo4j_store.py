@@ -581,8 +581,9 @@ class Neo4jStore:
 
     # -- connection ------------------------------------------------------------------------------
     @classmethod
-    def connect(cls, settings: Settings) -> Neo4jStore:
-        """Connect, verify the server answers and accepts the credentials, and run the migrations."""
+    def connect(cls, settings: Settings, *, migrate: bool = True) -> Neo4jStore:
+        """Connect, verify the server answers and accepts the credentials, and run the migrations
+        (unless ``migrate`` is false: a caller that only looks before replacing the database)."""
         uri = settings.neo4j_uri
         if not uri:
             raise StoreUnavailable("NEO4J_URI is not set", hint="set it to e.g. bolt://localhost:7687")
@@ -621,6 +622,8 @@ class Neo4jStore:
             raise StoreUnavailable(f"Neo4j at {uri} is not reachable: {e}",
                                    hint="is the server running, and is the URI right?") from e
         store = cls(driver, settings)
+        if not migrate:
+            return store
         try:
             store.migrate()
         except StoreUnavailable:
@@ -643,16 +646,27 @@ class Neo4jStore:
         plain indexes come first, in one transaction: the server fills them from one scan of each
         label, in the background, while the constraints (which block until built) are created.
         The indexes an earlier schema kept and nothing reads any more are dropped in the same
-        transaction.
+        transaction. The cell key, by far the largest constraint (one entry per intent preference
+        cell), is built in a session of its own beside the others.
         """
-        try:
+        def run(statements: Sequence[str], together: bool = False) -> None:
             with self._session() as session:
-                with session.begin_transaction() as tx:
-                    for statement in cypher.INDEXES:
-                        tx.run(statement).consume()
-                    tx.commit()
-                for statement in cypher.CONSTRAINTS:
+                if together:
+                    with session.begin_transaction() as tx:
+                        for statement in statements:
+                            tx.run(statement).consume()
+                        tx.commit()
+                    return
+                for statement in statements:
                     session.run(statement).consume()
+
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matchgraph-schema") as pool:
+                cells = pool.submit(run, cypher.CELL_CONSTRAINTS)
+                run(cypher.INDEXES, together=True)
+                run(cypher.CONSTRAINTS)
+                cells.result()
+            with self._session() as session:
                 session.run(cypher.AWAIT_INDEXES, {"timeout_s": _AWAIT_INDEXES_S}).consume()
         except (DriverError, Neo4jError) as e:
             raise self._wrap("migration", e) from e

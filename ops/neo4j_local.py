@@ -88,7 +88,7 @@ _JVM_FLAGS = (
 )
 
 _MVN_TIMEOUT_S = 1800.0
-_POLL_S = 0.5
+_POLL_S = 0.1
 _KILL_GRACE_S = 15.0
 
 

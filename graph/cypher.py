@@ -62,20 +62,17 @@ CONSTRAINTS: Final = (
     "CREATE CONSTRAINT capability_id IF NOT EXISTS FOR (n:Capability) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT intent_id IF NOT EXISTS FOR (n:Intent) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT daily_demand_key IF NOT EXISTS FOR (n:DailyDemand) REQUIRE (n.artifact, n.day) IS UNIQUE",
+    # earlier schemas keyed intent preferences by pair, then by cell; a cell is unique now because
+    # its intent is locked before its cells are read (READ_INTENT_PREFERENCE_KEYS), as a
+    # relationship is unique because its ends are, so no constraint has to be built over every cell
+    "DROP CONSTRAINT intent_preference_key IF EXISTS",
+    "DROP CONSTRAINT intent_preference_cell IF EXISTS",
     "CREATE CONSTRAINT rank_history_key IF NOT EXISTS FOR (n:RankHistory) REQUIRE (n.run, n.id) IS UNIQUE",
     "CREATE CONSTRAINT ingested_file_sha256 IF NOT EXISTS FOR (n:IngestedFile) REQUIRE n.sha256 IS UNIQUE",
     "CREATE CONSTRAINT run_id IF NOT EXISTS FOR (n:Run) REQUIRE n.run IS UNIQUE",
     "CREATE CONSTRAINT run_lock_name IF NOT EXISTS FOR (n:RunLock) REQUIRE n.name IS UNIQUE",
     "CREATE CONSTRAINT graph_version_name IF NOT EXISTS FOR (n:GraphVersion) REQUIRE n.name IS UNIQUE",
 )
-CELL_CONSTRAINTS: Final = (
-    # an earlier schema keyed intent preferences by pair; they are keyed by cell now
-    "DROP CONSTRAINT intent_preference_key IF EXISTS",
-    "CREATE CONSTRAINT intent_preference_cell IF NOT EXISTS FOR (n:IntentPreference) "
-    "REQUIRE (n.intent, n.winner, n.loser, n.winner_pos, n.loser_pos) IS UNIQUE",
-)
-"""The cell key: most of the nodes of a big graph are cells, so on an imported graph it takes most of
-the schema step; ``Neo4jStore.migrate`` builds it beside the other constraints."""
 INDEXES: Final = (
     # provider_family and the PROVIDED_BY sync look artifacts up by provider id
     "CREATE INDEX artifact_provider IF NOT EXISTS FOR (n:Artifact) ON (n.provider)",
@@ -84,11 +81,9 @@ INDEXES: Final = (
     # table(daily / rank_history, ids=...) filter on the artifact id alone
     "CREATE INDEX daily_demand_artifact IF NOT EXISTS FOR (n:DailyDemand) ON (n.artifact)",
     "CREATE INDEX rank_history_id IF NOT EXISTS FOR (n:RankHistory) ON (n.id)",
-    # cells are read by intent through the cell key constraint's index (its first property is the
-    # intent, see CELL_OF_INTENT), and by artifact through the intents that matched the artifact
-    # (READ_INTENT_PREFERENCES_BY_ID), so an index of their own on the intent, the winner or the loser
-    # would only cost every write and import
-    "DROP INDEX intent_preference_intent IF EXISTS",
+    # cells are read by intent, and by artifact through the intents that matched the artifact
+    # (READ_INTENT_PREFERENCES_BY_ID): the one index they keep is on the intent
+    "CREATE INDEX intent_preference_intent IF NOT EXISTS FOR (n:IntentPreference) ON (n.intent)",
     "DROP INDEX intent_preference_winner IF EXISTS",
     "DROP INDEX intent_preference_loser IF EXISTS",
     # an earlier schema kept a full-text index that nothing reads any more: it only slowed writes
@@ -518,39 +513,40 @@ WITH p WHERE p.count = 0
 DELETE p
 """
 """Per-intent preference cells as evidence nodes (a relationship has two ends; a cell names the
-intent, the winner and the loser). ``MERGE`` on the node key takes its lock, so two writers add up
-without losing either; a cell taken back to zero goes."""
+intent, the winner and the loser): the stored cells of a write, added to (a cell taken back to zero
+goes). Their intents are locked (``READ_INTENT_PREFERENCE_KEYS``), so no other writer adds a cell of
+them until this transaction ends, and ``MERGE`` finds the one stored."""
 
-CELL_OF_INTENT: Final = ("p.winner IS NOT NULL AND p.loser IS NOT NULL AND p.winner_pos IS NOT NULL "
-                         "AND p.loser_pos IS NOT NULL")
-"""With an equality on ``p.intent``: every key property named, so the cell key constraint's index can
-be sought by its first property (a prefix seek; Community's uniqueness constraint does not promise
-the properties exist, so without these the label is scanned)."""
-
-CELL_INDEX_HINT: Final = "USING INDEX SEEK p:IntentPreference(intent, winner, loser, winner_pos, loser_pos)"
-"""Pins that prefix seek. Without a hint, a plan made while the label was nearly empty can scan the
-``intent_preference_loser`` index; with a plain ``USING INDEX`` it can scan the cell key's own index
-(a scan per intent of ``$ids``, filtered on the intent). Both were seen in the write benchmark at 20k
-artifacts: one stored-key read of 2,486 intents took 97 s and 293M db hits instead of well under a
-second. ``USING INDEX SEEK`` leaves the planner only the seek."""
+CELL_INDEX_HINT: Final = "USING INDEX SEEK p:IntentPreference(intent)"
+"""Pins the seek of the cells' intent index. A plan made while the label was nearly empty, or from
+stale statistics, can scan an index instead, once per intent of ``$ids``: the write benchmark at 20k
+artifacts caught one stored-key read of 2,486 intents taking 97 s and 293M db hits instead of well
+under a second. ``USING INDEX SEEK`` leaves the planner only the seek."""
 
 READ_INTENT_PREFERENCE_KEYS: Final = f"""
 UNWIND $ids AS id
+OPTIONAL MATCH (i:Intent {{id: id}})
+SET i.id = i.id
+WITH DISTINCT id
 MATCH (p:IntentPreference) {CELL_INDEX_HINT}
-WHERE p.intent = id AND {CELL_OF_INTENT}
+WHERE p.intent = id
 RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos])
 """
-"""The stored cells of the intents ``$ids`` (a prefix seek of ``intent_preference_cell``): the rows of a
-write whose cell is not among them are created, the others added by ``ADD_INTENT_PREFERENCES``."""
+"""The stored cells of the intents ``$ids``, each intent's write lock taken first (a ``SET`` that
+changes nothing; ``apply`` ensures the intent nodes of its cells): no other writer can then add a
+cell of these intents until this transaction ends, so the rows of a write whose cell is not among
+them are created without a look-up, the others added by ``ADD_INTENT_PREFERENCES``. This lock is
+what keeps one node per cell, as locked ends keep one relationship per pair: a uniqueness
+constraint over every cell slowed each write and, after an import of 1M searches, took longer to
+build (31 s) than ``neo4j-admin`` took to import the whole graph (29 s)."""
 
 CREATE_INTENT_PREFERENCES: Final = """
 UNWIND $rows AS row
 CREATE (p:IntentPreference {intent: row.intent, winner: row.winner, loser: row.loser,
                             winner_pos: row.winner_pos, loser_pos: row.loser_pos, count: row.count})
 """
-"""Cells the same transaction found unstored (``READ_INTENT_PREFERENCE_KEYS``): no look-up, no
-merge, as a bulk load writes them. A cell another writer created since that read fails the
-``intent_preference_cell`` constraint and the whole transaction is run again (``Neo4jStore``)."""
+"""Cells the same transaction found unstored (``READ_INTENT_PREFERENCE_KEYS``, which locked their
+intents): no look-up, no merge, as a bulk load writes them."""
 
 TOTALS_PROPERTIES: Final = {"matched": "times_matched", "clicks": "clicks", "pairs": "comparison_pairs",
                              "pairs_sq": "comparison_pairs_sq"}
@@ -793,17 +789,17 @@ UNWIND $ids AS id
 MATCH (i:Intent)-[:MATCHED]->(a:Artifact {{id: id}})
 WITH DISTINCT i.id AS intent
 MATCH (p:IntentPreference) {CELL_INDEX_HINT}
-WHERE p.intent = intent AND {CELL_OF_INTENT} AND (p.winner IN $ids OR p.loser IN $ids)
+WHERE p.intent = intent AND (p.winner IN $ids OR p.loser IN $ids)
 RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos, p.count])
 """
 """The cells naming the artifacts ``$ids``, found through the intents that matched them: a cell counts
 choices in searches that showed both its artifacts, so its intent has a ``MATCHED`` relationship to
 each, with a count at least the cell's (both are added and taken back together). So the cells need
 no index on the winner or the loser, which cost every write and import about a tenth of its time:
-each intent's cells are a prefix seek of the cell key."""
+each intent's cells are a seek of the intent index."""
 READ_INTENT_PREFERENCES_BY_INTENT: Final = f"""
 MATCH (p:IntentPreference) {CELL_INDEX_HINT}
-WHERE p.intent IN $ids AND {CELL_OF_INTENT}
+WHERE p.intent IN $ids
 RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos, p.count])
 """
 READ_TOTALS_BY_ID: Final = """

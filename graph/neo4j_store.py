@@ -30,8 +30,8 @@ New keys and stored keys
     batch of intents or winners, :class:`Known`), creates the new ones with plain ``CREATE`` as a
     bulk load does (all of them on a fresh database, most of them on a growing one) and adds the
     others with the ``MERGE`` statement, which also settles a pair deleted meanwhile. Relationships
-    are read after their ends are locked, so no other writer can add one in between; a cell node
-    another writer created in between fails its uniqueness constraint, and the write runs again.
+    are read after their ends are locked, and intent preference cells after their intent is, so no
+    other writer can add one in between.
 
 The writer lease
     ``run_lock`` hands out a lease on a ``(:RunLock)`` node that expires after ``ttl_s`` unless its
@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from neo4j import GraphDatabase
-from neo4j.exceptions import AuthError, ConstraintError, DriverError, Neo4jError
+from neo4j.exceptions import AuthError, DriverError, Neo4jError
 
 from graph import cypher
 from graph.errors import MatchGraphError, StoreLocked, StoreUnavailable
@@ -115,11 +115,6 @@ _LOCATED: dict[Table, tuple[str, ...]] = {
 }
 """Relationship tables whose endpoints are locked and located once per transaction, and the
 columns their rows carry (endpoints first, sent as positions in the batch's ``$nodes``)."""
-
-_CONSTRAINT_FAILED = "Neo.ClientError.Schema.ConstraintValidationFailed"
-_RACES = 3
-"""How many times a write runs when another writer keeps creating a node key it found unstored
-(``CREATE_INTENT_PREFERENCES``): each attempt reads the stored keys again."""
 
 _PART_GROUPS: dict[Table, tuple[str, str]] = {
     Table.ARTIFACTS: ("id", "artifact"),
@@ -377,8 +372,10 @@ def plan_delta(delta: GraphDelta) -> list[Statement]:
     if Table.HAS_CAPABILITY in t:
         steps.append(Statement(cypher.ENSURE_CAPABILITIES, ids=_unique_ids([t[Table.HAS_CAPABILITY]
                                                                             .get_column("capability")])))
-    if Table.MATCHED in t:
-        named = _unique_ids([t[Table.MATCHED].get_column("intent")])
+    # the intents of matches and cells become nodes: a cell's intent node is the lock its writers take
+    named = _unique_ids([t[table].get_column("intent") for table in (Table.MATCHED, Table.INTENT_PREFERENCES)
+                         if table in t])
+    if named:
         steps.append(Statement(cypher.ENSURE_INTENTS, ids=sorted(set(named).difference(intents))))
 
     if Table.DAILY in t:
@@ -646,27 +643,16 @@ class Neo4jStore:
         plain indexes come first, in one transaction: the server fills them from one scan of each
         label, in the background, while the constraints (which block until built) are created.
         The indexes an earlier schema kept and nothing reads any more are dropped in the same
-        transaction. The cell key, by far the largest constraint (one entry per intent preference
-        cell), is built in a session of its own beside the others.
+        transaction.
         """
-        def run(statements: Sequence[str], together: bool = False) -> None:
-            with self._session() as session:
-                if together:
-                    with session.begin_transaction() as tx:
-                        for statement in statements:
-                            tx.run(statement).consume()
-                        tx.commit()
-                    return
-                for statement in statements:
-                    session.run(statement).consume()
-
         try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="matchgraph-schema") as pool:
-                cells = pool.submit(run, cypher.CELL_CONSTRAINTS)
-                run(cypher.INDEXES, together=True)
-                run(cypher.CONSTRAINTS)
-                cells.result()
             with self._session() as session:
+                with session.begin_transaction() as tx:
+                    for statement in cypher.INDEXES:
+                        tx.run(statement).consume()
+                    tx.commit()
+                for statement in cypher.CONSTRAINTS:
+                    session.run(statement).consume()
                 session.run(cypher.AWAIT_INDEXES, {"timeout_s": _AWAIT_INDEXES_S}).consume()
         except (DriverError, Neo4jError) as e:
             raise self._wrap("migration", e) from e
@@ -748,15 +734,7 @@ class Neo4jStore:
         server errors become ``StoreUnavailable``."""
         try:
             with self._session() as session:
-                for attempt in range(1, _RACES + 1):
-                    try:
-                        session.execute_write(work)
-                        return
-                    except ConstraintError as e:
-                        if e.code != _CONSTRAINT_FAILED or attempt == _RACES:
-                            raise
-                        log.info("a key this write created was created by another writer meanwhile; "
-                                 "writing again (attempt %d of %d)", attempt + 1, _RACES)
+                session.execute_write(work)
         except (DriverError, Neo4jError) as e:
             raise self._wrap("write", e) from e
 

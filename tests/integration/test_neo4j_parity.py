@@ -243,6 +243,31 @@ def test_concurrent_writers_add_up_without_duplicates(tmp_path: Path, neo4j: Gra
     assert neo4j.table(Table.CO_MATCHED).height == co.height
 
 
+def test_concurrent_cell_writers_create_each_new_cell_once(tmp_path: Path, neo4j: GraphStore) -> None:
+    """Overlapping deltas of new intent preference cells at once: each cell becomes one node holding
+    the sum. No constraint keys the cells; each writer locks the cells' intents before reading which
+    are stored, so the second writer of a cell finds the first one's node and adds to it."""
+    ids = [f"art-{i:02d}" for i in range(12)]
+    intents = [f"need {k}" for k in range(6)]
+    keys = [(q, w, lo, wp, lp) for q in intents for w in ids for lo in ids if w != lo for wp, lp in ((1, 2), (2, 1))]
+    deltas = [pl.DataFrame([(*key, k + 1) for n, key in enumerate(keys) if k == 0 or n % (k + 1) != 0],
+                           schema=["intent", "winner", "loser", "winner_pos", "loser_pos", "count"], orient="row")
+              for k in range(4)]
+    neo4j.apply(GraphDelta().set(Table.ARTIFACTS, pl.DataFrame({"id": ids, "catalogued": [False] * len(ids)})))
+    writers = [connect_neo4j(tmp_path / f"writer-{i}") for i in range(len(deltas))]
+    try:
+        with ThreadPoolExecutor(len(writers)) as pool:
+            list(pool.map(lambda job: job[0].apply(GraphDelta().set(Table.INTENT_PREFERENCES, job[1])),
+                          zip(writers, deltas, strict=True)))
+    finally:
+        for w in writers:
+            w.close()
+    key = ["intent", "winner", "loser", "winner_pos", "loser_pos"]
+    expected = pl.concat(deltas).group_by(key).agg(pl.col("count").sum()).sort(key)
+    assert expected.height == len(keys)
+    assert neo4j.table(Table.INTENT_PREFERENCES).sort(key).equals(expected)
+
+
 def test_concurrent_co_match_writers_create_each_new_pair_once(tmp_path: Path, neo4j: GraphStore) -> None:
     """Overlapping deltas of new co-matches at once: each pair becomes one relationship holding the
     sum. ``ADD_CO_MATCHED`` looks a pair up once, after locking its endpoints, then creates it."""
@@ -419,11 +444,11 @@ def _operators(plan: Any) -> list[str]:
 
 
 @pytest.mark.integration
-def test_cells_are_read_by_intent_through_the_cell_key_alone(tmp_path: Path) -> None:
-    """Intent preference cells keep no index of their own (on the intent, the winner or the loser):
-    every read of them (the write path's stored-key check, the lookup by intent, the paged whole read
-    and the read by artifact, through the intents that matched it) is a prefix seek of the cell key
-    constraint, never a scan of the label."""
+def test_cells_are_read_through_their_intent_index_alone(tmp_path: Path) -> None:
+    """Intent preference cells keep one index, on the intent, and no key constraint (their intent's
+    lock keeps them unique): every read of them (the write path's stored-key check, the lookup by
+    intent, the paged whole read and the read by artifact, through the intents that matched it) is a
+    seek of that index, never a scan."""
     from graph import cypher
 
     store = connect_neo4j(tmp_path)
@@ -433,13 +458,13 @@ def test_cells_are_read_by_intent_through_the_cell_key_alone(tmp_path: Path) -> 
                       cypher.READ_INTENT_PREFERENCES_BY_ID):
             summary = store.driver.execute_query("EXPLAIN " + query, ids=["x", "y"], database_=store.database).summary
             operators = _operators(summary.plan)
-            assert any(op.startswith("NodeUniqueIndexSeek UNIQUE p:IntentPreference(intent, winner, loser, winner_pos, "
-                                     "loser_pos) WHERE intent ") for op in operators), operators
+            assert any(op.startswith("NodeIndexSeek RANGE INDEX p:IntentPreference(intent) WHERE intent ")
+                       for op in operators), operators
             assert not any("Scan" in op for op in operators), operators
         names = {r["name"] for r in store.driver.execute_query("SHOW INDEXES YIELD name",
                                                                 database_=store.database).records}
-        assert "intent_preference_cell" in names
-        assert not {"intent_preference_intent", "intent_preference_winner", "intent_preference_loser"} & names
+        assert "intent_preference_intent" in names
+        assert not {"intent_preference_cell", "intent_preference_winner", "intent_preference_loser"} & names
     finally:
         store.close()
 
@@ -472,8 +497,7 @@ def test_reads_by_artifact_seek_their_index_even_when_one_artifact_holds_every_r
         run("CALL db.prepareForReplanning()", database_=db)
         expected = {
             cypher.READ_INTENT_PREFERENCES_BY_ID: ["NodeUniqueIndexSeek UNIQUE a:Artifact(id) WHERE id = id",
-                                                   "NodeUniqueIndexSeek UNIQUE p:IntentPreference(intent, winner, "
-                                                   "loser, winner_pos, loser_pos) WHERE intent = intent"],
+                                                   seek + "p:IntentPreference(intent) WHERE intent = intent"],
             cypher.READ_DAILY_BY_ID: [seek + "d:DailyDemand(artifact) WHERE artifact = id"],
             cypher.READ_RANK_HISTORY_BY_ID: [seek + "h:RankHistory(id) WHERE id = id"],
             cypher.SYNC_PROVIDED_BY_FOR_PROVIDERS: [seek + "a:Artifact(provider) WHERE provider = id"],

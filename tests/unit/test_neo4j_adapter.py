@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pytest
-from neo4j.exceptions import Neo4jError, ServiceUnavailable
+from neo4j.exceptions import ServiceUnavailable
 
 from graph import cypher, neo4j_store
 from graph.errors import StoreLocked, StoreUnavailable
@@ -665,24 +665,6 @@ def test_rows_of_stored_keys_are_added_and_new_ones_created(tmp_path: Path) -> N
         cypher.ADD_MATCHED)
     assert _batches(driver, cypher.CREATE_MATCHED) == [[matched.row(0, named=True), matched.row(2, named=True)]]
     assert _batches(driver, cypher.ADD_MATCHED) == [[matched.row(1, named=True)]]
-
-
-def test_a_key_created_meanwhile_by_another_writer_runs_the_write_again(tmp_path: Path) -> None:
-    raced: list[str] = []
-
-    def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        if query == cypher.CREATE_INTENT_PREFERENCES and len(raced) < 2:
-            raced.append(query)
-            raise Neo4jError._hydrate_neo4j(code="Neo.ClientError.Schema.ConstraintValidationFailed",
-                                            message="already exists")
-        return _empty_answer(query, params)
-
-    driver = FakeDriver(respond)
-    cells = pl.DataFrame({"intent": ["q"], "winner": ["a"], "loser": ["b"], "winner_pos": [1], "loser_pos": [2],
-                          "count": [1]})
-    Neo4jStore(driver, _settings(tmp_path)).apply(GraphDelta().set(Table.INTENT_PREFERENCES, cells))
-    assert driver.transactions == ["write"] * 3
-    assert len(_batches(driver, cypher.CREATE_INTENT_PREFERENCES)) == 3  # the third attempt got through
 
 
 # -- the writer lease -----------------------------------------------------------------------------

@@ -505,17 +505,16 @@ CREATE (w)-[:PREFERRED_OVER {count: reduce(t = 0, c IN counts | t + c), winner_p
 
 ADD_INTENT_PREFERENCES: Final = """
 UNWIND $rows AS row
-MERGE (p:IntentPreference {intent: row.intent, winner: row.winner, loser: row.loser,
-                           winner_pos: row.winner_pos, loser_pos: row.loser_pos})
-ON CREATE SET p.count = row.count
-ON MATCH SET p.count = p.count + row.count
+MATCH (p:IntentPreference) WHERE elementId(p) = row.eid
+SET p.count = p.count + row.count
 WITH p WHERE p.count = 0
 DELETE p
 """
 """Per-intent preference cells as evidence nodes (a relationship has two ends; a cell names the
-intent, the winner and the loser): the stored cells of a write, added to (a cell taken back to zero
-goes). Their intents are locked (``READ_INTENT_PREFERENCE_KEYS``), so no other writer adds a cell of
-them until this transaction ends, and ``MERGE`` finds the one stored."""
+intent, the winner and the loser): the stored cells of a write, each added to through the element id
+``READ_INTENT_PREFERENCE_KEYS`` found it by in the same transaction (a cell taken back to zero goes).
+A ``MERGE`` on the five key properties would look each cell up through the intent index and filter
+all of that intent's cells: hundreds per row on a popular intent."""
 
 CELL_INDEX_HINT: Final = "USING INDEX SEEK p:IntentPreference(intent)"
 """Pins the seek of the cells' intent index. A plan made while the label was nearly empty, or from
@@ -530,9 +529,9 @@ SET i.id = i.id
 WITH DISTINCT id
 MATCH (p:IntentPreference) {CELL_INDEX_HINT}
 WHERE p.intent = id
-RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos])
+RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos, elementId(p)])
 """
-"""The stored cells of the intents ``$ids``, each intent's write lock taken first (a ``SET`` that
+"""The stored cells of the intents ``$ids`` and their element ids, each intent's write lock taken first (a ``SET`` that
 changes nothing; ``apply`` ensures the intent nodes of its cells): no other writer can then add a
 cell of these intents until this transaction ends, so the rows of a write whose cell is not among
 them are created without a look-up, the others added by ``ADD_INTENT_PREFERENCES``. This lock is

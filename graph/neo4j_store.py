@@ -162,7 +162,9 @@ class Known:
     ``read`` takes ``$ids``, the distinct values of column ``by``, and returns the stored keys
     (``keys``, in order) as one collected list. Rows are new when their key is not among them and
     has no null (a null key keeps the statement's own behaviour); ``kept`` (None: all) picks the new
-    rows worth creating (the query would drop the others at once).
+    rows worth creating (the query would drop the others at once). ``located``: the read also
+    returns each stored key's element id, after its key, and the stored rows carry it to the query
+    as ``eid`` (a node found by element id is not looked up by its key again).
     """
 
     read: str
@@ -170,6 +172,7 @@ class Known:
     keys: tuple[str, ...]
     create: str
     kept: pl.Expr | None = None
+    located: bool = False
 
 
 @dataclass(frozen=True)
@@ -219,11 +222,12 @@ class Statement:
         for start in range(0, len(ids), size):
             stored.extend(_collected(tx, known.read, {"ids": ids[start:start + size]}))
         keys = list(known.keys)
-        found = pl.DataFrame(stored, schema={k: frame.schema[k] for k in keys}, orient="row", strict=False)
-        marked = frame.join(found.unique().with_columns(pl.lit(True).alias("_stored")), on=keys, how="left",
+        schema = {k: frame.schema[k] for k in keys} | ({"eid": pl.String()} if known.located else {})
+        found = pl.DataFrame(stored, schema=schema, orient="row", strict=False).unique(keys)
+        marked = frame.join(found.with_columns(pl.lit(True).alias("_stored")), on=keys, how="left",
                             maintain_order="left")
         new = pl.col("_stored").is_null() & pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
-        fresh = marked.filter(new if known.kept is None else new & known.kept).drop("_stored")
+        fresh = marked.filter(new if known.kept is None else new & known.kept).drop("_stored", "eid", strict=False)
         return [replace(self, query=known.create, frame=fresh, known=None),
                 replace(self, frame=marked.filter(~new).drop("_stored"), known=None)]
 
@@ -304,8 +308,9 @@ def _takes_back(table: Table, frame: pl.DataFrame) -> bool:
 
 
 _KNOWN_CELLS = Known(cypher.READ_INTENT_PREFERENCE_KEYS, "intent", KEYS[Table.INTENT_PREFERENCES],
-                     cypher.CREATE_INTENT_PREFERENCES, kept=pl.col("count") != 0)
-"""Intent preference cells: a new cell at zero is dropped at once by ``ADD_INTENT_PREFERENCES``."""
+                     cypher.CREATE_INTENT_PREFERENCES, kept=pl.col("count") != 0, located=True)
+"""Intent preference cells: a new cell at zero is never created; a stored one is added to through its
+element id (``ADD_INTENT_PREFERENCES``)."""
 _KNOWN_RELATIONSHIPS: dict[Table, Known] = {
     Table.MATCHED: Known(cypher.LOCK_MATCHED_KEYS, "intent", KEYS[Table.MATCHED], cypher.CREATE_MATCHED),
     Table.CO_MATCHED: Known(cypher.READ_CO_MATCHED_KEYS, "a", KEYS[Table.CO_MATCHED], cypher.CREATE_CO_MATCHED),

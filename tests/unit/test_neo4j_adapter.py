@@ -642,10 +642,11 @@ def test_rows_that_take_counts_back_use_the_dropping_statements(tmp_path: Path) 
 
 def test_rows_of_stored_keys_are_added_and_new_ones_created(tmp_path: Path) -> None:
     """Inside the write, one read per batch of distinct intents finds the stored keys: their rows go
-    through the adding ``MERGE``, the others are created in bulk, as ``MERGE`` would create them."""
+    through the adding statement (cells by the element id the read found), the others are created
+    in bulk, as ``MERGE`` would create them."""
     def respond(query: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         if query == cypher.READ_INTENT_PREFERENCE_KEYS:
-            return [([["q", "a", "b", 1, 2]] if "q" in params["ids"] else [],)]
+            return [([["q", "a", "b", 1, 2, "4:cell:7"]] if "q" in params["ids"] else [],)]
         if query == cypher.LOCK_MATCHED_KEYS:
             return [([["r", "a"]] if "r" in params["ids"] else [],)]
         return _empty_answer(query, params)
@@ -658,7 +659,7 @@ def test_rows_of_stored_keys_are_added_and_new_ones_created(tmp_path: Path) -> N
                             "clicks": [0, 1, 0], "position_sum": [1, 2, 3]})
     store.apply(GraphDelta().set(Table.INTENT_PREFERENCES, cells).set(Table.MATCHED, matched))
     assert [p["ids"] for _, q, p in driver.calls if q == cypher.READ_INTENT_PREFERENCE_KEYS] == [["q", "r", "s"]]
-    assert _batches(driver, cypher.ADD_INTENT_PREFERENCES) == [[cells.row(0, named=True)]]
+    assert _batches(driver, cypher.ADD_INTENT_PREFERENCES) == [[cells.row(0, named=True) | {"eid": "4:cell:7"}]]
     assert _batches(driver, cypher.CREATE_INTENT_PREFERENCES) == [cells.slice(1).to_dicts()]
     order = [q for _, q, _ in driver.calls]
     assert order.index(cypher.LOCK_MATCHED_KEYS) < order.index(cypher.CREATE_MATCHED) < order.index(

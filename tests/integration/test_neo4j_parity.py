@@ -253,15 +253,7 @@ def test_concurrent_cell_writers_create_each_new_cell_once(tmp_path: Path, neo4j
     deltas = [pl.DataFrame([(*key, k + 1) for n, key in enumerate(keys) if k == 0 or n % (k + 1) != 0],
                            schema=["intent", "winner", "loser", "winner_pos", "loser_pos", "count"], orient="row")
               for k in range(4)]
-    neo4j.apply(GraphDelta().set(Table.ARTIFACTS, pl.DataFrame({"id": ids, "catalogued": [False] * len(ids)})))
-    writers = [connect_neo4j(tmp_path / f"writer-{i}") for i in range(len(deltas))]
-    try:
-        with ThreadPoolExecutor(len(writers)) as pool:
-            list(pool.map(lambda job: job[0].apply(GraphDelta().set(Table.INTENT_PREFERENCES, job[1])),
-                          zip(writers, deltas, strict=True)))
-    finally:
-        for w in writers:
-            w.close()
+    _apply_at_once(neo4j, tmp_path, ids, Table.INTENT_PREFERENCES, deltas)
     key = ["intent", "winner", "loser", "winner_pos", "loser_pos"]
     expected = pl.concat(deltas).group_by(key).agg(pl.col("count").sum()).sort(key)
     assert expected.height == len(keys)
@@ -275,17 +267,23 @@ def test_concurrent_co_match_writers_create_each_new_pair_once(tmp_path: Path, n
     pairs = [(a, b) for a in ids for b in ids if a < b]
     deltas = [pl.DataFrame([(a, b, k + 1) for n, (a, b) in enumerate(pairs) if n % (k + 2) != 0],
                            schema=["a", "b", "count"], orient="row") for k in range(4)]
+    _apply_at_once(neo4j, tmp_path, ids, Table.CO_MATCHED, deltas)
+    expected = pl.concat(deltas).group_by("a", "b").agg(pl.col("count").sum()).sort("a", "b")
+    assert neo4j.table(Table.CO_MATCHED).sort("a", "b").equals(expected)
+
+
+def _apply_at_once(neo4j: GraphStore, tmp_path: Path, ids: list[str], table: Table,
+                   deltas: list[pl.DataFrame]) -> None:
+    """The artifacts ``ids`` stored, then each delta of ``table`` applied by a writer of its own, all at once."""
     neo4j.apply(GraphDelta().set(Table.ARTIFACTS, pl.DataFrame({"id": ids, "catalogued": [False] * len(ids)})))
     writers = [connect_neo4j(tmp_path / f"writer-{i}") for i in range(len(deltas))]
     try:
         with ThreadPoolExecutor(len(writers)) as pool:
-            list(pool.map(lambda job: job[0].apply(GraphDelta().set(Table.CO_MATCHED, job[1])),
+            list(pool.map(lambda job: job[0].apply(GraphDelta().set(table, job[1])),
                           zip(writers, deltas, strict=True)))
     finally:
         for w in writers:
             w.close()
-    expected = pl.concat(deltas).group_by("a", "b").agg(pl.col("count").sum()).sort("a", "b")
-    assert neo4j.table(Table.CO_MATCHED).sort("a", "b").equals(expected)
 
 
 def _provided_by(store: GraphStore) -> list[tuple[str, str]]:

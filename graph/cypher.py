@@ -531,10 +531,11 @@ MATCH (p:IntentPreference) {CELL_INDEX_HINT}
 WHERE p.intent = id
 RETURN collect([p.intent, p.winner, p.loser, p.winner_pos, p.loser_pos, elementId(p)])
 """
-"""The stored cells of the intents ``$ids`` and their element ids, each intent's write lock taken first (a ``SET`` that
-changes nothing; ``apply`` ensures the intent nodes of its cells): no other writer can then add a
-cell of these intents until this transaction ends, so the rows of a write whose cell is not among
-them are created without a look-up, the others added by ``ADD_INTENT_PREFERENCES``. This lock is
+"""The stored cells of the intents ``$ids`` and their element ids, each intent's write lock taken
+first (a ``SET`` that changes nothing; ``apply`` ensures the intent nodes of its cells): no other
+writer can then add a cell of these intents until this transaction ends, so the rows of a write
+whose cell is not among them are created without a look-up, the others added by
+``ADD_INTENT_PREFERENCES`` through the element id. This lock is
 what keeps one node per cell, as locked ends keep one relationship per pair: a uniqueness
 constraint over every cell slowed each write and, after an import of 1M searches, took longer to
 build (31 s) than ``neo4j-admin`` took to import the whole graph (29 s)."""

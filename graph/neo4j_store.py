@@ -164,7 +164,8 @@ class Known:
     has no null (a null key keeps the statement's own behaviour); ``kept`` (None: all) picks the new
     rows worth creating (the query would drop the others at once). ``located``: the read also
     returns each stored key's element id, after its key, and the stored rows carry it to the query
-    as ``eid`` (a node found by element id is not looked up by its key again).
+    as ``eid`` (a node found by element id is not looked up by its key again; a row with a null key
+    has no element id, so the query finds no node for it and skips it).
     """
 
     read: str
